@@ -1,0 +1,86 @@
+// The one contract every backend implements: read prefixes at one moment, and (optionally) watch them.
+
+/** A change seen by a watch. `reset` replaces everything under the watched prefixes (first sync, reconnect, compaction). */
+export type WatchEvent =
+  | { kind: 'reset'; values: Map<string, string> }
+  | { kind: 'put'; key: string; value: string }
+  | { kind: 'delete'; key: string }
+  /** The backend lost or regained its connection; `error` says why it was lost (never a value). */
+  | { kind: 'status'; up: boolean; error?: Error };
+
+export interface WatchOptions {
+  /** Aborting stops the watch; the returned promise then resolves. */
+  signal: AbortSignal;
+  onEvent: (event: WatchEvent) => void;
+}
+
+export interface Backend {
+  readonly name: string;
+  /**
+   * Every key at or under each prefix (absolute keys such as `/app/db/host`), read at one moment of the store.
+   * Prefixes match at `/` boundaries: `/app` gives `/app` and `/app/x`, never `/apple`.
+   * Throws a BackendError when the store cannot be read; never turns "could not read" into "empty".
+   */
+  getValues(prefixes: readonly string[]): Promise<Map<string, string>>;
+  /**
+   * Watch the prefixes until `signal` aborts. Emits `reset` first (a full snapshot), then `put`/`delete`,
+   * and `status` on connection loss and recovery (followed by a fresh `reset`). Retries forever by itself.
+   * Absent when the backend cannot change while keyplate runs (env): that is a capability, not an error.
+   */
+  watch?(prefixes: readonly string[], options: WatchOptions): Promise<void>;
+  /** Human hint for a missing key, e.g. `set DATABASE_PORT`. */
+  hintForKey?(key: string): string;
+  /** Idempotent; returns the same promise every time. */
+  close(): Promise<void>;
+}
+
+export interface BackendOptions {
+  nodes: string[];
+  /** env backend: dotenv files whose variables fill in what the real environment lacks. */
+  envFiles: string[];
+  username?: string;
+  password?: string;
+  token?: string;
+  scheme?: 'http' | 'https';
+  clientCaKeys?: string;
+  clientCert?: string;
+  clientKey?: string;
+  clientInsecure?: boolean;
+  /** Retry delays for reconnecting watches. */
+  retryMin?: number;
+  retryMax?: number;
+  /** Give up reconnecting after this many ms (undefined: retry forever). */
+  retryTimeout?: number;
+  /** Consul blocking query wait (ms). */
+  consulWait?: number;
+  environment?: NodeJS.ProcessEnv;
+}
+
+export class BackendError extends Error {
+  constructor(backend: string, message: string, options?: { cause?: unknown }) {
+    super(`[${backend}] ${message}`, options);
+    this.name = 'BackendError';
+  }
+}
+
+/** Normalise a prefix to an absolute key path without trailing slash ('/' for the root). */
+export function normalizeKey(key: string): string {
+  const parts = key.split('/').filter((p) => p !== '' && p !== '.');
+  return '/' + parts.join('/');
+}
+
+/** True when `key` is `prefix` or lies under it at a `/` boundary. */
+export function isUnder(key: string, prefix: string): boolean {
+  if (prefix === '/') return key.startsWith('/');
+  return key === prefix || (key.startsWith(prefix) && key.charCodeAt(prefix.length) === 47 /* / */);
+}
+
+/** The smallest set of prefixes covering all given ones (`/app` covers `/app/db`). */
+export function coveringPrefixes(prefixes: Iterable<string>): string[] {
+  const sorted = [...new Set([...prefixes].map(normalizeKey))].sort();
+  const out: string[] = [];
+  for (const p of sorted) {
+    if (!out.some((q) => isUnder(p, q))) out.push(p);
+  }
+  return out;
+}

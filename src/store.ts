@@ -71,6 +71,12 @@ export class RenderScope {
   readonly usedDirs = new Set<string>();
   /** Absolute keys read that had no value and no default. */
   readonly missingKeys = new Set<string>();
+  /**
+   * DNS lookups are asynchronous but Handlebars is not: a lookup helper returns the cached answer
+   * or records `kind:args` here; the renderer resolves these and renders again.
+   */
+  readonly lookups = new Map<string, unknown>();
+  readonly pendingLookups = new Set<string>();
 
   constructor(
     readonly store: KeyStore,

@@ -84,6 +84,8 @@ export class RenderScope {
     readonly prefix: string,
     /** Template file name, for error messages. */
     readonly templateName: string,
+    /** What `getenv` reads: the process environment plus any --env-file values. */
+    readonly environment: NodeJS.ProcessEnv = process.env,
   ) {}
 
   /** A template key (relative to the prefix) as an absolute store key. */

@@ -1,0 +1,55 @@
+// The env backend: key /database/host ↔ variable DATABASE_HOST; --env-file adds what the environment lacks.
+import { readFileSync } from 'node:fs';
+import { parseEnv } from 'node:util';
+import { BackendError, normalizeKey, type Backend, type BackendOptions } from './types.js';
+
+/** `/database/host` → `DATABASE_HOST` (confd's mapping). */
+export function keyToVariable(key: string): string {
+  return normalizeKey(key).slice(1).replace(/\//g, '_').toUpperCase();
+}
+
+/** `DATABASE_HOST` → `/database/host`. */
+export function variableToKey(name: string): string {
+  return '/' + name.toLowerCase().replace(/_/g, '/');
+}
+
+/** The process environment plus dotenv files; a variable set in the real environment wins, as dotenv does. */
+export function environmentWithFiles(files: readonly string[], environment: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  if (files.length === 0) return environment;
+  const merged: NodeJS.ProcessEnv = {};
+  // Earlier files win over later ones, like `dotenv -e a -e b`.
+  for (const file of [...files].reverse()) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (error) {
+      throw new BackendError('env', `${file}: cannot read the env file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); fix --env-file`, { cause: error });
+    }
+    Object.assign(merged, parseEnv(text));
+  }
+  return Object.assign(merged, environment);
+}
+
+export function createEnvBackend(options: BackendOptions): Backend {
+  let environment: NodeJS.ProcessEnv | undefined;
+  const env = (): NodeJS.ProcessEnv => (environment ??= environmentWithFiles(options.envFiles, options.environment ?? process.env));
+  let closed: Promise<void> | undefined;
+  return {
+    name: 'env',
+    async getValues(prefixes) {
+      const values = new Map<string, string>();
+      const vars = env();
+      for (const prefix of prefixes) {
+        const root = keyToVariable(prefix);
+        for (const [name, value] of Object.entries(vars)) {
+          if (value === undefined) continue;
+          // Match at `_` boundaries: /key takes KEY and KEY_X, never KEYSTONE.
+          if (root === '' || name === root || name.startsWith(root + '_')) values.set(variableToKey(name), value);
+        }
+      }
+      return values;
+    },
+    hintForKey: (key) => `set ${keyToVariable(key)}`,
+    close: () => (closed ??= Promise.resolve()),
+  } satisfies Backend;
+}

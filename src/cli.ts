@@ -1,0 +1,134 @@
+// The command line: settings → confdir → backend → onetime run or watch loop → exit code.
+import { createBackend } from '../backends/index.js';
+import { environmentWithFiles } from '../backends/env.js';
+import type { Backend } from '../backends/types.js';
+import { loadConfig, type Config } from './config.js';
+import { ExitCode, KeyplateError, UsageError } from './errors.js';
+import { helpText } from './flags.js';
+import { loadConfdir } from './load.js';
+import { createLogger, type Logger } from './log.js';
+import { reloadChanged } from './reload.js';
+import { exitCodeOf, missingReport, processResource, readStore, type RunContext } from './run.js';
+
+declare const KEYPLATE_VERSION: string;
+export const version = typeof KEYPLATE_VERSION === 'string' ? KEYPLATE_VERSION : '0.0.0-dev';
+
+export interface Io {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+}
+
+const defaultIo: Io = { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) };
+
+export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env, io: Io = defaultIo): Promise<number> {
+  let config: Config;
+  try {
+    config = loadConfig({ argv, env });
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.stderr(`keyplate: ${error.message}\n`);
+      return error.exitCode;
+    }
+    throw error;
+  }
+  if (config.help) {
+    io.stdout(helpText(version));
+    return ExitCode.ok;
+  }
+  if (config.version) {
+    io.stdout(`keyplate ${version}\n`);
+    return ExitCode.ok;
+  }
+  const log = createLogger({ level: config.logLevel, format: config.logFormat, write: io.stderr });
+  try {
+    return await run(config, env, log, io);
+  } catch (error) {
+    if (error instanceof KeyplateError) {
+      log.error(error.message);
+      return error.exitCode;
+    }
+    log.error(`unexpected failure: ${(error as Error).stack ?? error}`);
+    return ExitCode.resourceFailed;
+  }
+}
+
+function backendOptions(config: Config, env: NodeJS.ProcessEnv) {
+  return {
+    nodes: config.nodes,
+    envFiles: config.envFiles,
+    username: config.username,
+    password: config.password,
+    token: config.token,
+    scheme: config.scheme,
+    clientCaKeys: config.clientCaKeys,
+    clientCert: config.clientCert,
+    clientKey: config.clientKey,
+    clientInsecure: config.clientInsecure,
+    retryTimeout: config.backendRetryTimeout,
+    environment: env,
+  };
+}
+
+async function run(config: Config, env: NodeJS.ProcessEnv, log: Logger, io: Io): Promise<number> {
+  const loaded = await loadConfdir({ confdir: config.confdir, prefix: config.prefix });
+  const environment = environmentWithFiles(config.envFiles, env);
+  let backend: Backend;
+  try {
+    backend = await createBackend(config.backend, backendOptions(config, env));
+  } catch (error) {
+    throw new UsageError((error as Error).message, { cause: error });
+  }
+  const ctx: RunContext = {
+    backend,
+    log,
+    environment,
+    processEnv: env,
+    write: { noop: config.noop, syncOnly: config.syncOnly, keepStageFile: config.keepStageFile, printDiff: io.stdout },
+  };
+  try {
+    if (config.subcommand === 'check') {
+      const { checkConfdir } = await import('./check.js');
+      return await checkConfdir(ctx, loaded, io);
+    }
+    if (loaded.length === 0) log.warn(`no template resources in ${config.confdir}/conf.d; nothing to do`);
+    // etcd and Consul can change, so even --onetime waits there for missing keys (no retry loop in start scripts).
+    if (config.watch || config.interval !== undefined || (config.onetime && backend.watch)) {
+      const { watchLoop } = await import('./watch.js');
+      const stop = new AbortController();
+      const onStop = (): void => stop.abort();
+      process.once('SIGTERM', onStop);
+      process.once('SIGINT', onStop);
+      let reload: (() => void) | undefined;
+      const onReload = (): void => reload?.();
+      process.on(config.reloadSignal as NodeJS.Signals, onReload);
+      try {
+        return await watchLoop(ctx, config, loaded, { signal: stop.signal, onReloadRequest: (r) => (reload = r) });
+      } finally {
+        process.off('SIGTERM', onStop);
+        process.off('SIGINT', onStop);
+        process.off(config.reloadSignal as NodeJS.Signals, onReload);
+      }
+    }
+    return await runOnetime(ctx, config, loaded);
+  } finally {
+    await backend.close();
+  }
+}
+
+async function runOnetime(ctx: RunContext, config: Config, loaded: Awaited<ReturnType<typeof loadConfdir>>): Promise<number> {
+  const store = await readStore(ctx.backend, loaded);
+  const outcomes = [];
+  for (const l of loaded) outcomes.push(await processResource(ctx, l, store));
+  const missing = missingReport(outcomes, ctx.backend);
+  if (missing) {
+    ctx.log.error(`keys are missing, nothing was written for these resources:\n${missing}`, {
+      keys: outcomes.flatMap((o) => o.missingKeys),
+    });
+  }
+  if (!config.noop && !config.syncOnly) {
+    const written = outcomes.filter((o) => o.written).map((o) => o.loaded.resource);
+    const failed = await reloadChanged(written, ctx.log);
+    if (failed.length > 0) return ExitCode.resourceFailed;
+  }
+  return exitCodeOf(outcomes);
+}

@@ -1,0 +1,69 @@
+// check_cmd and reload_cmd: /bin/sh -c in their own process group, with a timeout that kills the whole group.
+import { spawn } from 'node:child_process';
+
+export interface CommandResult {
+  ok: boolean;
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  timedOut: boolean;
+  /** Combined stdout and stderr, the last 16 KiB. */
+  output: string;
+}
+
+const maxOutput = 16 * 1024;
+
+/** Quote a string for /bin/sh. */
+export function shellQuote(text: string): string {
+  return /^[A-Za-z0-9_\/.,:=@%+-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+/** `{{src}}` and confd's `{{.src}}` become the staged file's path, shell-quoted. */
+export function expandSrc(command: string, stagePath: string): string {
+  return command.replace(/\{\{\s*\.?src\s*\}\}/g, () => shellQuote(stagePath));
+}
+
+export interface RunOptions {
+  timeout: number;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+}
+
+export function runShell(command: string, { timeout, env, cwd }: RunOptions): Promise<CommandResult> {
+  return new Promise((resolve) => {
+    const child = spawn('/bin/sh', ['-c', command], { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env, cwd });
+    let output = '';
+    const collect = (chunk: Buffer): void => {
+      output += chunk.toString('utf8');
+      if (output.length > maxOutput * 2) output = output.slice(-maxOutput);
+    };
+    child.stdout.on('data', collect);
+    child.stderr.on('data', collect);
+    let timedOut = false;
+    const killGroup = (signal: NodeJS.Signals): void => {
+      try {
+        if (child.pid) process.kill(-child.pid, signal);
+      } catch {
+        // The group is already gone.
+      }
+    };
+    const timer = setTimeout(() => {
+      timedOut = true;
+      killGroup('SIGKILL');
+    }, timeout);
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      resolve({ ok: false, code: null, signal: null, timedOut, output: `${output}${error.message}` });
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      if (timedOut) killGroup('SIGKILL'); // grandchildren that kept the pipes open
+      resolve({ ok: code === 0 && !timedOut, code, signal, timedOut, output: output.slice(-maxOutput).trimEnd() });
+    });
+  });
+}
+
+export function describeFailure(result: CommandResult, timeout: number): string {
+  if (result.timedOut) return `timed out after ${timeout}ms and was killed`;
+  if (result.signal) return `was killed by ${result.signal}`;
+  return `exited with code ${result.code}`;
+}

@@ -1,0 +1,250 @@
+// Layered settings: defaults → keyplate.toml → KEYPLATE_* environment → flags; strict about unknown keys.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseDuration } from './duration.js';
+import { UsageError, describe } from './errors.js';
+import { envName, flagsByName, flagSpecs, tomlKeys, type FlagSpec } from './flags.js';
+import { parseToml, tomlErrorLocation } from './toml.js';
+
+export type BackendName = 'env' | 'etcd' | 'consul';
+
+export interface Config {
+  subcommand?: 'check';
+  confdir: string;
+  configFile: string;
+  prefix: string;
+  onetime: boolean;
+  watch: boolean;
+  /** Poll interval in ms (undefined: watch or onetime). */
+  interval?: number;
+  noop: boolean;
+  syncOnly: boolean;
+  keepStageFile: boolean;
+  backend: BackendName;
+  nodes: string[];
+  envFiles: string[];
+  username?: string;
+  password?: string;
+  token?: string;
+  scheme: 'http' | 'https';
+  clientCaKeys?: string;
+  clientCert?: string;
+  clientKey?: string;
+  clientInsecure: boolean;
+  backendRetryTimeout?: number;
+  waitTimeout?: number;
+  waitMin: number;
+  waitMax: number;
+  killTimeout: number;
+  reloadSignal: string;
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+  logFormat: 'text' | 'json';
+  metricsAddr?: string;
+  version: boolean;
+  help: boolean;
+  /** Everything after `--`. */
+  command: string[];
+}
+
+type Raw = Map<string, unknown>;
+
+const pathSettings = new Set(['env-file', 'client-ca-keys', 'client-cert', 'client-key']);
+
+/** Turn argv into raw flag values; `-flag` (confd/Go style) works as well as `--flag`. */
+export function parseArgv(argv: readonly string[]): { flags: Raw; positionals: string[]; command: string[] } {
+  const flags: Raw = new Map();
+  const positionals: string[] = [];
+  let command: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--') {
+      command = argv.slice(i + 1);
+      break;
+    }
+    if (!arg.startsWith('-') || arg === '-') {
+      positionals.push(arg);
+      continue;
+    }
+    const body = arg.replace(/^--?/, '');
+    const eq = body.indexOf('=');
+    const name = eq === -1 ? body : body.slice(0, eq);
+    const spec = flagsByName.get(name) ?? (name === 'h' ? flagsByName.get('help') : name === 'v' ? flagsByName.get('version') : undefined);
+    if (!spec) {
+      throw new UsageError(`unknown flag \`${arg}\`; run \`keyplate --help\` for the list`);
+    }
+    let value: string | undefined = eq === -1 ? undefined : body.slice(eq + 1);
+    if (spec.type === 'boolean') {
+      flags.set(spec.name, value === undefined ? true : parseBoolText(value, `flag --${spec.name}`));
+      continue;
+    }
+    if (value === undefined) {
+      value = argv[++i];
+      if (value === undefined || (value.startsWith('--') && value.length > 2)) {
+        throw new UsageError(`flag --${spec.name} needs a value: ${spec.arg ?? spec.type}`);
+      }
+    }
+    const parsed = parseScalar(spec, value, `flag --${spec.name}`);
+    if (spec.type === 'list') flags.set(spec.name, [...((flags.get(spec.name) as string[]) ?? []), ...(parsed as string[])]);
+    else flags.set(spec.name, parsed);
+  }
+  return { flags, positionals, command };
+}
+
+function parseBoolText(value: string, where: string): boolean {
+  const v = value.trim().toLowerCase();
+  if (['1', 't', 'true', 'yes', 'on'].includes(v)) return true;
+  if (['0', 'f', 'false', 'no', 'off', ''].includes(v)) return false;
+  throw new UsageError(`${where}: expected true or false, got ${describe(value)}`);
+}
+
+function parseScalar(spec: FlagSpec, value: unknown, where: string): unknown {
+  switch (spec.type) {
+    case 'boolean':
+      if (typeof value === 'boolean') return value;
+      if (typeof value === 'string') return parseBoolText(value, where);
+      break;
+    case 'list':
+      if (typeof value === 'string') return value.split(',').map((s) => s.trim()).filter(Boolean);
+      if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value;
+      throw new UsageError(`${where}: expected a string or a list of strings, got ${describe(value)}`);
+    case 'string':
+      if (typeof value === 'string') return value;
+      break;
+    case 'choice':
+      if (typeof value === 'string' && spec.choices!.includes(value)) return value;
+      throw new UsageError(`${where}: expected one of ${spec.choices!.join(', ')}, got ${describe(value)}`);
+    case 'number': {
+      const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
+      if (Number.isFinite(n) && n > 0) return n;
+      throw new UsageError(`${where}: expected a positive number of ${spec.arg?.toLowerCase() ?? 'units'}, got ${describe(value)}`);
+    }
+    case 'duration': {
+      const ms = typeof value === 'string' || typeof value === 'number' ? parseDuration(value) : undefined;
+      if (ms !== undefined) return ms;
+      throw new UsageError(`${where}: expected a duration such as 500ms, 30s or 2m, got ${describe(value)}`);
+    }
+  }
+  throw new UsageError(`${where}: expected a ${spec.type}, got ${describe(value)}`);
+}
+
+function fromEnvironment(env: NodeJS.ProcessEnv): Raw {
+  const raw: Raw = new Map();
+  for (const spec of flagSpecs) {
+    const text = env[envName(spec)];
+    if (text === undefined || text === '' || spec.name === 'help' || spec.name === 'version') continue;
+    raw.set(spec.name, parseScalar(spec, text, `environment ${envName(spec)}`));
+  }
+  return raw;
+}
+
+function fromFile(file: string, required: boolean): Raw {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT' && !required) return new Map();
+    throw new UsageError(`${file}: cannot read the config file (${(error as Error).message}); fix the path given by --config-file or KEYPLATE_CONFIG_FILE`, { cause: error });
+  }
+  let doc: Record<string, unknown>;
+  try {
+    doc = parseToml(text);
+  } catch (error) {
+    throw new UsageError(`${file}${tomlErrorLocation(error)}: invalid TOML: ${(error as Error).message.split('\n')[0]}`, { cause: error });
+  }
+  const byKey = new Map<string, FlagSpec>();
+  for (const spec of flagSpecs) for (const k of tomlKeys(spec)) byKey.set(k, spec);
+  const raw: Raw = new Map();
+  for (const [key, value] of Object.entries(doc)) {
+    const spec = byKey.get(key);
+    if (!spec || spec.name === 'help' || spec.name === 'version' || spec.name === 'config-file') {
+      throw new UsageError(`${file}: unknown setting \`${key}\`; valid settings are the flag names in snake_case (see keyplate --help)`);
+    }
+    let parsed = parseScalar(spec, value, `${file}: ${key}`);
+    // Paths in keyplate.toml are relative to the file, not to wherever keyplate was started.
+    if (pathSettings.has(spec.name)) {
+      const resolve = (p: string): string => path.resolve(path.dirname(file), p);
+      parsed = Array.isArray(parsed) ? parsed.map(resolve) : resolve(parsed as string);
+    }
+    raw.set(spec.name, parsed);
+  }
+  return raw;
+}
+
+export interface LoadOptions {
+  argv: readonly string[];
+  env: NodeJS.ProcessEnv;
+  cwd?: string;
+}
+
+export function loadConfig({ argv, env, cwd = process.cwd() }: LoadOptions): Config {
+  const { flags, positionals, command } = parseArgv(argv);
+  let subcommand: Config['subcommand'];
+  if (positionals[0] === 'check') {
+    subcommand = 'check';
+    positionals.shift();
+  }
+  if (positionals.length > 0) {
+    throw new UsageError(`unexpected argument \`${positionals[0]}\`; to run a command after rendering, put it after \`--\` (keyplate --onetime -- ${positionals.join(' ')})`);
+  }
+  const environment = fromEnvironment(env);
+  const early = (name: string): unknown => flags.get(name) ?? environment.get(name);
+  const confdirEarly = path.resolve(cwd, (early('confdir') as string | undefined) ?? '/etc/keyplate');
+  const namedFile = early('config-file') as string | undefined;
+  const configFile = path.resolve(cwd, namedFile ?? path.join(confdirEarly, 'keyplate.toml'));
+  const file = flags.get('help') || flags.get('version') ? new Map() : fromFile(configFile, namedFile !== undefined);
+
+  const pick = <T>(name: string, fallback: T): T => (flags.get(name) ?? environment.get(name) ?? file.get(name) ?? fallback) as T;
+
+  const backendRaw = pick<string>('backend', 'env');
+  const backend: BackendName = backendRaw === 'etcdv3' ? 'etcd' : (backendRaw as BackendName);
+  const onetime = pick('onetime', false);
+  const intervalSeconds = pick<number | undefined>('interval', undefined);
+  // Watching is the default where the backend can change; env renders once unless asked to watch.
+  const watch = pick<boolean>('watch', !onetime && intervalSeconds === undefined && backend !== 'env');
+  const waitMin = pick('wait-min', 50);
+  const waitMax = pick('wait-max', 1000);
+  if (waitMin > waitMax) throw new UsageError(`wait-min (${waitMin}ms) must not exceed wait-max (${waitMax}ms)`);
+  if (onetime && (flags.get('watch') || environment.get('watch'))) {
+    throw new UsageError('--onetime and --watch contradict each other; pick one');
+  }
+
+  const confdir = path.resolve(cwd, pick('confdir', '/etc/keyplate'));
+  const reloadSignal = pick('reload-signal', 'SIGHUP').toUpperCase();
+  const normalizedSignal = reloadSignal.startsWith('SIG') ? reloadSignal : 'SIG' + reloadSignal;
+
+  return {
+    subcommand,
+    confdir,
+    configFile,
+    prefix: pick('prefix', '/'),
+    onetime,
+    watch: onetime ? false : watch,
+    interval: intervalSeconds === undefined ? undefined : intervalSeconds * 1000,
+    noop: pick('noop', false),
+    syncOnly: pick('sync-only', false),
+    keepStageFile: pick('keep-stage-file', false),
+    backend,
+    nodes: pick('node', []),
+    envFiles: pick<string[]>('env-file', []).map((f) => path.resolve(cwd, f)),
+    username: pick('username', undefined),
+    password: pick('password', undefined),
+    token: pick('token', undefined),
+    scheme: pick('scheme', 'http'),
+    clientCaKeys: pick('client-ca-keys', undefined),
+    clientCert: pick('client-cert', undefined),
+    clientKey: pick('client-key', undefined),
+    clientInsecure: pick('client-insecure', false),
+    backendRetryTimeout: pick('backend-retry-timeout', undefined),
+    waitTimeout: pick('wait-timeout', undefined),
+    waitMin,
+    waitMax,
+    killTimeout: pick('kill-timeout', 10_000),
+    reloadSignal: normalizedSignal,
+    logLevel: pick('log-level', 'info'),
+    logFormat: pick('log-format', 'text'),
+    metricsAddr: pick('metrics-addr', undefined),
+    version: Boolean(flags.get('version')),
+    help: Boolean(flags.get('help')),
+    command,
+  };
+}

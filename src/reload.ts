@@ -1,0 +1,45 @@
+// After a batch of writes: run each distinct reload_cmd once (several resources may share one).
+import { describeFailure, runShell } from './commands.js';
+import type { Logger } from './log.js';
+import type { Resource } from './resources.js';
+
+export interface ReloadTarget {
+  /** Send a signal to the supervised command, or restart it (set when keyplate runs a command). */
+  signal?(signal: string): void;
+  restart?(): Promise<void>;
+}
+
+/** Returns the resources whose reload failed, so the caller can retry them on the next change. */
+export async function reloadChanged(changed: readonly Resource[], log: Logger, target?: ReloadTarget): Promise<Resource[]> {
+  const failed: Resource[] = [];
+  const byCommand = new Map<string, Resource[]>();
+  const signals = new Set<string>();
+  let restart = false;
+  for (const r of changed) {
+    if (r.reloadCmd) byCommand.set(r.reloadCmd, [...(byCommand.get(r.reloadCmd) ?? []), r]);
+    else if (r.reloadSignal && target?.signal) signals.add(r.reloadSignal);
+    else if (r.restart && target?.restart) restart = true;
+  }
+  for (const [command, resources] of byCommand) {
+    const names = resources.map((r) => r.name).join(', ');
+    const timeout = Math.max(...resources.map((r) => r.reloadTimeout));
+    const result = await runShell(command, { timeout });
+    if (result.ok) {
+      log.info('reloaded', { resource: names });
+      if (result.output) log.debug(`reload_cmd output:\n${result.output}`, { resource: names });
+    } else {
+      log.error(`reload_cmd ${describeFailure(result, timeout)}; will retry on the next change${result.output ? `\n${result.output}` : ''}`, { resource: names });
+      failed.push(...resources);
+    }
+  }
+  if (restart) {
+    log.info('restarting the command');
+    await target!.restart!();
+  } else {
+    for (const sig of signals) {
+      log.info(`sending ${sig} to the command`);
+      target!.signal!(sig);
+    }
+  }
+  return failed;
+}

@@ -1,0 +1,193 @@
+// Template resources: conf.d/**/*.toml → validated Resource objects (confd-compatible, strict about typos).
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { normalizeKey } from '../backends/types.js';
+import { parseDuration } from './duration.js';
+import { ConfigError, describe } from './errors.js';
+import { lookupGroup, lookupUser } from './owners.js';
+import { parseToml, tomlErrorLocation } from './toml.js';
+
+export interface Resource {
+  /** The TOML file relative to conf.d, e.g. `nginx.toml`: how logs and errors name the resource. */
+  name: string;
+  file: string;
+  /** Template path relative to <confdir>/templates, and its absolute path. */
+  srcName: string;
+  src: string;
+  dest: string;
+  /** Absolute key prefixes (global prefix + resource prefix + key): what is fetched and watched. */
+  keys: string[];
+  /** Absolute prefix templates' keys are relative to. */
+  prefix: string;
+  mode?: number;
+  uid?: number;
+  gid?: number;
+  checkCmd?: string;
+  reloadCmd?: string;
+  checkTimeout: number;
+  reloadTimeout: number;
+  /** Signal sent to the supervised command when this resource changes (instead of reload_cmd). */
+  reloadSignal?: string;
+  /** Restart the supervised command when this resource changes. */
+  restart: boolean;
+  /** Per-resource quiescence; overrides --wait-min/--wait-max. */
+  wait?: { min: number; max: number };
+}
+
+const fields = new Set([
+  'src', 'dest', 'keys', 'prefix', 'mode', 'owner', 'group', 'uid', 'gid',
+  'check_cmd', 'reload_cmd', 'check_timeout', 'reload_timeout', 'reload_signal', 'restart', 'wait',
+]);
+
+export interface LoadResourcesOptions {
+  confdir: string;
+  /** Global --prefix. */
+  prefix: string;
+}
+
+/** Every *.toml under conf.d, sorted, so errors and renders come in a stable order. */
+export function listResourceFiles(confdir: string): string[] {
+  const dir = path.join(confdir, 'conf.d');
+  if (!existsSync(dir)) {
+    throw new ConfigError(`${dir}: no conf.d directory; create it with one TOML file per template resource, or point --confdir at your confdir`);
+  }
+  return (readdirSync(dir, { recursive: true }) as string[])
+    .filter((f) => f.endsWith('.toml'))
+    .sort()
+    .map((f) => path.join(dir, f));
+}
+
+/** Load and validate every resource; all problems are reported together, and nothing is written when any exists. */
+export function loadResources({ confdir, prefix }: LoadResourcesOptions): Resource[] {
+  const files = listResourceFiles(confdir);
+  const resources: Resource[] = [];
+  const problems: string[] = [];
+  for (const file of files) {
+    try {
+      resources.push(parseResource(file, readFileSync(file, 'utf8'), { confdir, prefix }));
+    } catch (error) {
+      if (error instanceof ConfigError) problems.push(error.message);
+      else throw error;
+    }
+  }
+  const byDest = new Map<string, Resource>();
+  for (const r of resources) {
+    const other = byDest.get(r.dest);
+    if (other) problems.push(`${r.file}: dest ${r.dest} is also written by ${other.file}; two resources cannot own one file`);
+    else byDest.set(r.dest, r);
+  }
+  if (problems.length > 0) throw new ConfigError(problems.join('\n'));
+  return resources;
+}
+
+export function parseResource(file: string, text: string, { confdir, prefix: globalPrefix }: LoadResourcesOptions): Resource {
+  let doc: Record<string, unknown>;
+  try {
+    doc = parseToml(text);
+  } catch (error) {
+    const hint = /mode\s*=\s*0\d/.test(text) ? ' (write the mode as a string: mode = "0644")' : '';
+    throw new ConfigError(`${file}${tomlErrorLocation(error)}: invalid TOML: ${(error as Error).message.split('\n')[0]}${hint}`, { cause: error });
+  }
+  const extra = Object.keys(doc).filter((k) => k !== 'template');
+  if (extra.length > 0) throw new ConfigError(`${file}: unknown table or key \`${extra[0]}\`; a resource file holds one [template] table`);
+  const t = doc.template as Record<string, unknown> | undefined;
+  if (!t || typeof t !== 'object' || Array.isArray(t)) throw new ConfigError(`${file}: missing [template] table`);
+  for (const k of Object.keys(t)) {
+    if (!fields.has(k)) throw new ConfigError(`${file}: unknown field \`${k}\` in [template]; valid fields: ${[...fields].join(', ')}`);
+  }
+
+  const str = (k: string): string | undefined => {
+    const v = t[k];
+    if (v === undefined) return undefined;
+    if (typeof v !== 'string') throw new ConfigError(`${file}: ${k} must be a string, got ${describe(v)}`);
+    return v;
+  };
+  const duration = (k: string, fallback: number): number => {
+    const v = t[k];
+    if (v === undefined) return fallback;
+    const ms = typeof v === 'string' || typeof v === 'number' ? parseDuration(v) : undefined;
+    if (ms === undefined || ms <= 0) throw new ConfigError(`${file}: ${k} must be a duration such as "30s", got ${describe(v)}`);
+    return ms;
+  };
+
+  const srcName = str('src');
+  if (!srcName) throw new ConfigError(`${file}: missing required field \`src\` (the template file under ${path.join(confdir, 'templates')})`);
+  const destRaw = str('dest');
+  if (!destRaw) throw new ConfigError(`${file}: missing required field \`dest\` (the file to write)`);
+  const src = path.join(confdir, 'templates', srcName);
+  if (!existsSync(src) || !statSync(src).isFile()) throw new ConfigError(`${file}: src template ${src} does not exist`);
+
+  const rawKeys = t.keys ?? [];
+  if (!Array.isArray(rawKeys) || !rawKeys.every((k) => typeof k === 'string')) {
+    throw new ConfigError(`${file}: keys must be a list of strings such as ["/database"], got ${describe(rawKeys)}`);
+  }
+  // confd (fork) semantics: global prefix + resource prefix, then each key under that.
+  const prefix = normalizeKey(`${globalPrefix}/${str('prefix') ?? ''}`);
+  const keys = rawKeys.map((k) => normalizeKey(`${prefix}/${k}`));
+
+  let mode: number | undefined;
+  if (t.mode !== undefined) {
+    const text = String(t.mode);
+    if ((typeof t.mode !== 'string' && typeof t.mode !== 'number') || !/^0?[0-7]{1,4}$/.test(text)) {
+      throw new ConfigError(`${file}: mode must be an octal string such as "0644", got ${describe(t.mode)}`);
+    }
+    mode = parseInt(text, 8);
+  }
+
+  const ownerId = (k: 'uid' | 'gid'): number | undefined => {
+    const v = t[k];
+    if (v === undefined) return undefined;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new ConfigError(`${file}: ${k} must be a non-negative integer, got ${describe(v)}`);
+    return v;
+  };
+  let uid = ownerId('uid');
+  let gid = ownerId('gid');
+  const owner = str('owner');
+  const group = str('group');
+  if (uid === undefined && owner !== undefined) {
+    uid = lookupUser(owner);
+    if (uid === undefined) throw new ConfigError(`${file}: owner \`${owner}\` is not a user on this system; use a name from /etc/passwd or set uid`);
+  }
+  if (gid === undefined && group !== undefined) {
+    gid = lookupGroup(group);
+    if (gid === undefined) throw new ConfigError(`${file}: group \`${group}\` is not a group on this system; use a name from /etc/group or set gid`);
+  }
+
+  let wait: Resource['wait'];
+  if (t.wait !== undefined) {
+    const w = t.wait as Record<string, unknown>;
+    const min = typeof w === 'object' && w ? parseDuration(w.min as string) : parseDuration(t.wait as string);
+    const max = typeof w === 'object' && w ? parseDuration((w.max ?? w.min) as string) : min !== undefined ? min * 4 : undefined;
+    if (min === undefined || max === undefined || min > max) {
+      throw new ConfigError(`${file}: wait must be a duration or { min = "50ms", max = "1s" } with min <= max, got ${describe(t.wait)}`);
+    }
+    wait = { min, max };
+  }
+
+  const restart = t.restart ?? false;
+  if (typeof restart !== 'boolean') throw new ConfigError(`${file}: restart must be true or false, got ${describe(restart)}`);
+  const reloadSignal = str('reload_signal');
+  if (reloadSignal !== undefined && !/^(SIG)?[A-Z0-9]+$/i.test(reloadSignal)) {
+    throw new ConfigError(`${file}: reload_signal must be a signal name such as "SIGHUP", got ${describe(reloadSignal)}`);
+  }
+
+  return {
+    name: path.relative(path.join(confdir, 'conf.d'), file),
+    file,
+    srcName,
+    src,
+    dest: path.resolve(confdir, destRaw),
+    keys,
+    prefix,
+    mode,
+    uid,
+    gid,
+    checkCmd: str('check_cmd'),
+    reloadCmd: str('reload_cmd'),
+    checkTimeout: duration('check_timeout', 30_000),
+    reloadTimeout: duration('reload_timeout', 60_000),
+    reloadSignal: reloadSignal === undefined ? undefined : (reloadSignal.toUpperCase().startsWith('SIG') ? '' : 'SIG') + reloadSignal.toUpperCase(),
+    restart,
+    wait,
+  };
+}

@@ -1,0 +1,83 @@
+// One render pass over every resource, and the --onetime run built on it.
+import type { Backend } from '../backends/types.js';
+import { coveringPrefixes } from '../backends/types.js';
+import { ExitCode, KeyplateError, RenderError, WriteError } from './errors.js';
+import type { LoadedResource } from './load.js';
+import type { Logger } from './log.js';
+import { renderResource, type ResourceRender } from './render.js';
+import { KeyStore } from './store.js';
+import { writeResource, type WriteOptions } from './write.js';
+
+export interface RunContext {
+  backend: Backend;
+  log: Logger;
+  /** What templates' getenv sees: the process environment plus --env-file values. */
+  environment: NodeJS.ProcessEnv;
+  /** The process environment alone (env files are re-read on change). */
+  processEnv: NodeJS.ProcessEnv;
+  write: WriteOptions;
+}
+
+export interface ResourceOutcome {
+  loaded: LoadedResource;
+  render?: ResourceRender;
+  /** Keys the render found missing (nothing was written). */
+  missingKeys: string[];
+  written: boolean;
+  error?: KeyplateError;
+}
+
+export function prefixesOf(loaded: readonly LoadedResource[]): string[] {
+  return coveringPrefixes(loaded.flatMap((l) => l.resource.keys));
+}
+
+/** Render and write one resource; errors are returned, never thrown, so one resource cannot stop the others. */
+export async function processResource(ctx: RunContext, loaded: LoadedResource, store: KeyStore): Promise<ResourceOutcome> {
+  const { resource } = loaded;
+  const log = ctx.log;
+  let render: ResourceRender;
+  try {
+    render = await renderResource(loaded, store, ctx.environment);
+  } catch (error) {
+    const e = error instanceof KeyplateError ? error : new RenderError(`${resource.srcName}: ${(error as Error).message}`, { cause: error });
+    log.error(`render failed: ${e.message}`, { resource: resource.name });
+    return { loaded, missingKeys: [], written: false, error: e };
+  }
+  if (render.undeclaredKeys.length > 0) {
+    const e = new RenderError(
+      `${resource.file}: the template reads ${render.undeclaredKeys.join(', ')}, outside this resource's keys (${resource.keys.join(', ') || 'none'}); add them to keys`,
+    );
+    log.error(e.message, { resource: resource.name, keys: render.undeclaredKeys });
+    return { loaded, render, missingKeys: render.missingKeys, written: false, error: e };
+  }
+  if (render.missingKeys.length > 0) return { loaded, render, missingKeys: render.missingKeys, written: false };
+  try {
+    const outcome = await writeResource(resource, render.output, ctx.write);
+    if (outcome.changes.length === 0) log.debug('unchanged', { resource: resource.name, dest: resource.dest });
+    else if (ctx.write.noop) log.info(`would update ${resource.dest} (${outcome.changes.join(', ')})`, { resource: resource.name });
+    else log.info(`updated ${resource.dest} (${outcome.changes.join(', ')})`, { resource: resource.name, dest: resource.dest, changes: outcome.changes });
+    return { loaded, render, missingKeys: [], written: outcome.written };
+  } catch (error) {
+    const e = error instanceof KeyplateError ? error : new WriteError(`${resource.name}: ${(error as Error).message}`, { cause: error });
+    const output = e instanceof WriteError && e.output ? `\n${e.output}` : '';
+    log.error(`${e.message}${output}`, { resource: resource.name });
+    return { loaded, render, missingKeys: [], written: false, error: e };
+  }
+}
+
+export async function readStore(backend: Backend, loaded: readonly LoadedResource[]): Promise<KeyStore> {
+  const prefixes = prefixesOf(loaded);
+  return new KeyStore(prefixes.length === 0 ? [] : await backend.getValues(prefixes));
+}
+
+/** `app.toml: missing /database/port (set DATABASE_PORT)`, one line per key. */
+export function missingReport(outcomes: readonly ResourceOutcome[], backend: Backend): string {
+  return outcomes
+    .filter((o) => o.missingKeys.length > 0)
+    .flatMap((o) => o.missingKeys.map((k) => `${o.loaded.resource.name}: missing ${k}${backend.hintForKey ? ` (${backend.hintForKey(k)})` : ''}`))
+    .join('\n');
+}
+
+export function exitCodeOf(outcomes: readonly ResourceOutcome[]): number {
+  return outcomes.some((o) => o.error || o.missingKeys.length > 0) ? ExitCode.resourceFailed : ExitCode.ok;
+}

@@ -1,0 +1,158 @@
+// Templates: compile once per run (precompiled specs cached by content hash), render against a RenderScope.
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Runtime from 'handlebars/runtime';
+import { ConfigError, RenderError } from './errors.js';
+import { registerHelpers, resolvePendingLookups } from './helpers/index.js';
+import type { RenderScope } from './store.js';
+import { validateHelpers } from './template-check.js';
+
+export interface RenderResult {
+  output: string;
+  usedKeys: string[];
+  usedPatterns: string[];
+  usedDirs: string[];
+  missingKeys: string[];
+}
+
+type TemplateFn = (context: object, options: { data: { keyplate: RenderScope } }) => string;
+
+export interface CompiledTemplate {
+  /** Path relative to the templates directory, as resources name it. */
+  readonly name: string;
+  readonly file: string;
+  render(scope: RenderScope): Promise<RenderResult>;
+}
+
+export interface CompileOptions {
+  /** Where precompiled specs are cached; undefined disables the cache. */
+  cacheDir?: string;
+}
+
+const runtime = Runtime.create();
+registerHelpers(runtime);
+
+/** The default cache: $KEYPLATE_CACHE_DIR, else $XDG_CACHE_HOME/keyplate, else ~/.cache/keyplate; "off" disables it. */
+export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (env.KEYPLATE_CACHE_DIR === 'off') return undefined;
+  if (env.KEYPLATE_CACHE_DIR) return env.KEYPLATE_CACHE_DIR;
+  const base = env.XDG_CACHE_HOME || path.join(env.HOME || os.homedir(), '.cache');
+  return path.join(base, 'keyplate');
+}
+
+type Compiler = typeof import('handlebars');
+let compilerPromise: Promise<Compiler> | undefined;
+
+/** The full Handlebars compiler costs ~15 ms to load, so it is imported only when a template is not cached. */
+async function loadCompiler(): Promise<Compiler> {
+  compilerPromise ??= import('handlebars').then((m) => {
+    const hb = ((m as { default?: Compiler }).default ?? m) as Compiler;
+    // Keep jison's error position: Handlebars' own parseError drops it.
+    ((hb as unknown as { Parser: unknown }).Parser as { parseError: (s: string, hash: unknown) => never }).parseError = (message, hash) => {
+      throw Object.assign(new Error(message), { hash });
+    };
+    return hb;
+  });
+  return compilerPromise;
+}
+
+function syntaxError(file: string, error: unknown): ConfigError {
+  const e = error as Error & { hash?: { line: number; loc?: { last_column: number } }; lineNumber?: number; column?: number };
+  let where = '';
+  if (e.hash) where = `:${e.hash.line + 1}:${(e.hash.loc?.last_column ?? 0) + 1}`;
+  else if (typeof e.lineNumber === 'number') where = `:${e.lineNumber}:${(e.column ?? 0) + 1}`;
+  const lines = e.message.split('\n');
+  // jison's message: "Parse error on line N:\n<excerpt>\n---^\nExpecting …"; keep the excerpt and the expectation.
+  const detail = lines[0].startsWith('Parse error') ? lines.slice(1).join('\n') : e.message;
+  return new ConfigError(`${file}${where}: template syntax error: ${detail}`, { cause: error });
+}
+
+async function precompile(file: string, source: string): Promise<string> {
+  const hb = await loadCompiler();
+  let ast;
+  try {
+    ast = hb.parse(source);
+  } catch (error) {
+    throw syntaxError(file, error);
+  }
+  validateHelpers(file, ast);
+  try {
+    return hb.precompile(ast, { noEscape: true, srcName: undefined }) as string;
+  } catch (error) {
+    throw syntaxError(file, error);
+  }
+}
+
+function cacheKey(source: string): string {
+  return createHash('sha256').update(Runtime.VERSION).update('\0noEscape\0').update(source).digest('hex').slice(0, 40);
+}
+
+function readCache(cacheDir: string | undefined, key: string): string | undefined {
+  if (!cacheDir) return undefined;
+  try {
+    return readFileSync(path.join(cacheDir, key + '.js'), 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+function writeCache(cacheDir: string | undefined, key: string, spec: string): void {
+  if (!cacheDir) return;
+  try {
+    mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
+    const tmp = path.join(cacheDir, `.${key}.${process.pid}.tmp`);
+    writeFileSync(tmp, spec, { mode: 0o600 });
+    renameSync(tmp, path.join(cacheDir, key + '.js'));
+  } catch {
+    // A read-only home or cache is fine: the next start compiles again.
+  }
+}
+
+/** Compile one template file; `name` is how resources refer to it. */
+export async function compileTemplate(name: string, file: string, options: CompileOptions = {}): Promise<CompiledTemplate> {
+  let source: string;
+  try {
+    source = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`${file}: cannot read the template (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, { cause: error });
+  }
+  const key = cacheKey(source);
+  let spec = readCache(options.cacheDir, key);
+  if (spec === undefined) {
+    spec = await precompile(file, source);
+    writeCache(options.cacheDir, key, spec);
+  }
+  // The spec is JavaScript that Handlebars generated from the template (or read back from our own cache).
+  const fn = runtime.template(new Function(`return ${spec}`)()) as unknown as TemplateFn;
+  return {
+    name,
+    file,
+    render: (scope) => renderWith(fn, name, scope),
+  };
+}
+
+async function renderWith(fn: TemplateFn, name: string, scope: RenderScope): Promise<RenderResult> {
+  let output = '';
+  // Lookups (DNS) are async: render, resolve what the render asked for, render again with the answers.
+  for (let pass = 0; pass < 3; pass++) {
+    try {
+      output = fn({}, { data: { keyplate: scope } });
+    } catch (error) {
+      if (error instanceof RenderError) throw error;
+      const e = error as Error & { lineNumber?: number };
+      const where = typeof e.lineNumber === 'number' ? `:${e.lineNumber}` : '';
+      throw new RenderError(`${name}${where}: ${e.message}`, { cause: error });
+    }
+    if (scope.pendingLookups.size === 0) break;
+    await resolvePendingLookups(scope);
+  }
+  return {
+    output,
+    usedKeys: [...scope.usedKeys],
+    usedPatterns: [...scope.usedPatterns],
+    usedDirs: [...scope.usedDirs],
+    missingKeys: [...scope.missingKeys].sort(),
+  };
+}

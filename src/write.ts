@@ -1,0 +1,131 @@
+// The safe write: compare → stage (0600, fsync) → check_cmd → chmod/chown → rename → fsync dir.
+import { randomBytes } from 'node:crypto';
+import { promises as fs, constants as fsc } from 'node:fs';
+import path from 'node:path';
+import { describeFailure, expandSrc, runShell } from './commands.js';
+import { WriteError } from './errors.js';
+import type { Resource } from './resources.js';
+
+export type Change = 'created' | 'content' | 'mode' | 'owner';
+
+export interface WriteOptions {
+  noop: boolean;
+  syncOnly: boolean;
+  keepStageFile: boolean;
+  /** Where --noop prints its diff (stdout). */
+  printDiff?: (text: string) => void;
+}
+
+export interface WriteOutcome {
+  /** Empty when the destination already matched. */
+  changes: Change[];
+  /** The file on disk was replaced. */
+  written: boolean;
+}
+
+interface Current {
+  content: Buffer;
+  mode: number;
+  uid: number;
+  gid: number;
+}
+
+async function readCurrent(dest: string): Promise<Current | undefined> {
+  try {
+    const [stat, content] = await Promise.all([fs.stat(dest), fs.readFile(dest)]);
+    return { content, mode: stat.mode & 0o7777, uid: stat.uid, gid: stat.gid };
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new WriteError(`${dest}: cannot read the current file (${(error as Error).message})`, { cause: error });
+  }
+}
+
+async function fsyncDir(dir: string): Promise<void> {
+  const handle = await fs.open(dir, fsc.O_RDONLY);
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+export async function writeResource(resource: Resource, output: string, options: WriteOptions): Promise<WriteOutcome> {
+  const { dest } = resource;
+  const dir = path.dirname(dest);
+  try {
+    if (!(await fs.stat(dir)).isDirectory()) throw new Error('not a directory');
+  } catch {
+    throw new WriteError(`${resource.name}: destination directory ${dir} does not exist; create it or fix dest in ${resource.file}`);
+  }
+
+  const content = Buffer.from(output, 'utf8');
+  const current = await readCurrent(dest);
+  const mode = resource.mode ?? current?.mode ?? 0o644;
+  const uid = resource.uid ?? current?.uid ?? process.getuid?.() ?? 0;
+  const gid = resource.gid ?? current?.gid ?? process.getgid?.() ?? 0;
+
+  const changes: Change[] = [];
+  if (!current) changes.push('created');
+  else {
+    if (!current.content.equals(content)) changes.push('content');
+    if (current.mode !== mode) changes.push('mode');
+    if (current.uid !== uid || current.gid !== gid) changes.push('owner');
+  }
+  if (changes.length === 0) return { changes, written: false };
+
+  if (options.noop) {
+    const { createTwoFilesPatch } = await import('diff');
+    const patch = createTwoFilesPatch(dest, dest, current?.content.toString('utf8') ?? '', output, current ? 'current' : '(new file)', 'rendered');
+    const meta = changes.filter((c) => c === 'mode' || c === 'owner').map((c) => (c === 'mode' ? `mode ${(current!.mode).toString(8)} → ${mode.toString(8)}` : `owner ${current!.uid}:${current!.gid} → ${uid}:${gid}`));
+    options.printDiff?.(`# ${resource.name}${meta.length ? ' (' + meta.join(', ') + ')' : ''}\n${patch}`);
+    return { changes, written: false };
+  }
+
+  // Same directory, so the final rename is atomic; private until it gets its final mode.
+  const stage = path.join(dir, `.${path.basename(dest)}.keyplate-${randomBytes(6).toString('hex')}`);
+  let renamed = false;
+  try {
+    const handle = await fs.open(stage, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, 0o600);
+    try {
+      await handle.writeFile(content);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  } catch (error) {
+    await fs.rm(stage, { force: true });
+    throw new WriteError(`${resource.name}: cannot stage ${stage} (${(error as Error).message}); check that ${dir} is writable`, { cause: error });
+  }
+
+  try {
+    if (resource.checkCmd && !options.syncOnly) {
+      const result = await runShell(expandSrc(resource.checkCmd, stage), { timeout: resource.checkTimeout });
+      if (!result.ok) {
+        throw new WriteError(`${resource.name}: check_cmd ${describeFailure(result, resource.checkTimeout)}; ${dest} was left as it was`, { output: result.output });
+      }
+    }
+    try {
+      await fs.chmod(stage, mode);
+      const st = await fs.stat(stage);
+      if (st.uid !== uid || st.gid !== gid) await fs.chown(stage, uid, gid);
+    } catch (error) {
+      throw new WriteError(`${resource.name}: cannot set mode ${mode.toString(8)} and owner ${uid}:${gid} (${(error as Error).message}); run as a user allowed to, or drop owner/uid/gid`, { cause: error });
+    }
+    try {
+      await fs.rename(stage, dest);
+      renamed = true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EBUSY') throw error;
+      // A bind-mounted file (docker -v file:file) cannot be replaced, only rewritten in place.
+      await fs.writeFile(dest, content);
+      await fs.chmod(dest, mode);
+      await fs.rm(stage, { force: true });
+    }
+    await fsyncDir(dir);
+  } catch (error) {
+    if (!renamed && !options.keepStageFile) await fs.rm(stage, { force: true });
+    if (error instanceof WriteError) throw error;
+    throw new WriteError(`${resource.name}: cannot write ${dest} (${(error as Error).message})`, { cause: error });
+  }
+  return { changes, written: true };
+}

@@ -1,0 +1,342 @@
+// Consul KV backend: reads at one moment of the store, and watches with blocking queries.
+import { EventEmitter } from 'node:events';
+import { readFile } from 'node:fs/promises';
+import http from 'node:http';
+import https from 'node:https';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { defaultBackoff, retryDelay, type Backoff } from './retry.js';
+import {
+  BackendError,
+  coveringPrefixes,
+  isUnder,
+  normalizeKey,
+  type Backend,
+  type BackendOptions,
+  type WatchEvent,
+  type WatchOptions,
+} from './types.js';
+
+const name = 'consul';
+/** Consul's own default blocking wait: an idle watch costs one request per 5 minutes. */
+const defaultWait = 5 * 60_000;
+/** Least time between two blocking queries that brought no newer index, so a stuck index cannot spin. */
+const minPause = 1_000;
+/** Non-blocking reads that get no answer in this time count as failed. */
+const readTimeout = 30_000;
+/** Consul rejects transactions with more operations than this. */
+const maxTxnOps = 64;
+
+interface KvPair {
+  Key: string;
+  Value: string | null;
+  ModifyIndex: number;
+}
+interface Reply {
+  statusCode: number;
+  headers: http.IncomingHttpHeaders;
+}
+/** What `consul` 2.x resolves to when the request context asks for the response (`ctx.includeResponse`). */
+type WithReply<T> = [Reply, T?];
+/** The slice of the `consul` client used here; the request options it accepts are untyped in its .d.ts. */
+interface ConsulClient {
+  kv: { get(options: Record<string, unknown>): Promise<unknown> };
+  transaction: { create(operations: unknown[], options: Record<string, unknown>): Promise<unknown> };
+  destroy(): void;
+}
+type ConsulConstructor = new (options: Record<string, unknown>) => ConsulClient;
+
+/** One read of a prefix: each key's value and the index that last changed it (orders the events of one wake-up). */
+type Snapshot = Map<string, { value: string; modifyIndex: number }>;
+
+/** keyplate's `/app/db/host` is Consul's `app/db/host`; the root `/` is the empty key. */
+function consulKey(key: string): string {
+  return normalizeKey(key).slice(1);
+}
+
+function parseNode(options: BackendOptions): { baseUrl: string; address: string; secure: boolean } {
+  const node = options.nodes[0]?.trim() || '127.0.0.1:8500';
+  let url: URL;
+  try {
+    // A bare host:port takes --scheme and Consul's port 8500; a URL is taken as written.
+    url = node.includes('://') ? new URL(node) : new URL(`${options.scheme ?? 'http'}://${node}`);
+    if (!node.includes('://') && url.port === '') url.port = '8500';
+  } catch (cause) {
+    throw new BackendError(name, `bad node address \`${node}\`: use host:port or a URL such as http://127.0.0.1:8500`, { cause });
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new BackendError(name, `bad node address \`${node}\`: the scheme must be http or https, got \`${url.protocol.slice(0, -1)}\``);
+  }
+  const path = url.pathname.replace(/\/+$/, '');
+  return { baseUrl: `${url.protocol}//${url.host}${path}/v1`, address: url.host + path, secure: url.protocol === 'https:' };
+}
+
+export function createConsulBackend(options: BackendOptions): Backend {
+  const { baseUrl, address, secure } = parseNode(options);
+  const environment = options.environment ?? process.env;
+  const token = options.token || environment.CONSUL_HTTP_TOKEN || undefined;
+  const wait = options.consulWait ?? defaultWait;
+  const backoff: Backoff = { min: options.retryMin ?? defaultBackoff.min, max: options.retryMax ?? defaultBackoff.max };
+  const closed = new AbortController();
+  let client: Promise<ConsulClient> | undefined;
+  let closing: Promise<void> | undefined;
+
+  async function connect(): Promise<ConsulClient> {
+    let Consul: ConsulConstructor;
+    try {
+      const mod: { default?: unknown } = await import('consul');
+      Consul = (mod.default ?? mod) as ConsulConstructor;
+    } catch (cause) {
+      throw new BackendError(name, `the \`consul\` package is missing (needed to reach ${address}): run \`npm install consul\``, { cause });
+    }
+    return new Consul({ baseUrl, agent: await httpAgent(), ...(token ? { defaults: { token } } : {}) });
+  }
+
+  async function httpAgent(): Promise<http.Agent> {
+    if (!secure) return new http.Agent({ keepAlive: true });
+    const file = async (path: string | undefined, flag: string): Promise<Buffer | undefined> => {
+      if (!path) return undefined;
+      try {
+        return await readFile(path);
+      } catch (cause) {
+        throw new BackendError(name, `cannot read --${flag} \`${path}\` for TLS to ${address}: ${(cause as Error).message}`, { cause });
+      }
+    };
+    const [ca, cert, key] = await Promise.all([
+      file(options.clientCaKeys, 'client-ca-keys'),
+      file(options.clientCert, 'client-cert'),
+      file(options.clientKey, 'client-key'),
+    ]);
+    return new https.Agent({ keepAlive: true, ca, cert, key, rejectUnauthorized: !options.clientInsecure });
+  }
+
+  function getClient(): Promise<ConsulClient> {
+    if (closed.signal.aborted) return Promise.reject(new BackendError(name, `the backend for ${address} is closed`));
+    client ??= connect().catch((error: unknown) => {
+      client = undefined; // a fixed file or package can be picked up by the next call
+      throw error;
+    });
+    return client;
+  }
+
+  /** Run one request whose in-flight HTTP call ends when `signal` aborts (papi cancels on the context's `cancel`). */
+  async function request<T>(send: (ctx: EventEmitter) => Promise<unknown>, signal?: AbortSignal): Promise<WithReply<T>> {
+    signal?.throwIfAborted();
+    const ctx = Object.assign(new EventEmitter(), { includeResponse: true, canceled: false });
+    const cancel = (): void => {
+      ctx.canceled = true; // papi checks this before it sends, and listens for `cancel` once it has
+      ctx.emit('cancel');
+    };
+    signal?.addEventListener('abort', cancel, { once: true });
+    try {
+      return (await send(ctx)) as WithReply<T>;
+    } finally {
+      signal?.removeEventListener('abort', cancel);
+    }
+  }
+
+  /** During an election a server may answer from stale state: that is a failed read, never an empty one. */
+  function requireLeader(reply: Reply, what: string): void {
+    if (String(reply.headers['x-consul-knownleader']) === 'false') {
+      throw new BackendError(name, `${what} at ${address}: the cluster has no known leader (election under way); retrying later, not taking the answer as empty`);
+    }
+  }
+
+  function failure(error: unknown, what: string): BackendError {
+    if (error instanceof BackendError) return error;
+    const e = error as { code?: string; message?: string; isTimeout?: boolean; response?: { statusCode?: number } };
+    const status = e.response?.statusCode;
+    let reason: string;
+    if (status === 403) reason = 'permission denied (HTTP 403); give a token that may read these keys (--token or CONSUL_HTTP_TOKEN)';
+    else if (status === 500 && /leader/i.test(e.message ?? '')) reason = 'the cluster has no leader (HTTP 500); wait for the Consul servers to elect one';
+    else if (status !== undefined) reason = `HTTP ${status} (${e.message ?? 'no message'}); see the Consul agent's log`;
+    else if (e.isTimeout) reason = `no answer in time; check that ${address} is a Consul agent's HTTP address`;
+    else reason = `${e.code ?? e.message ?? String(error)}; is the Consul agent running? set --node to its HTTP address (host:port)`;
+    return new BackendError(name, `${what} at ${address} failed: ${reason}`, { cause: error });
+  }
+
+  function toSnapshot(pairs: readonly KvPair[], prefixes: readonly string[], decode: (v: string) => string): Snapshot {
+    const out: Snapshot = new Map();
+    for (const pair of pairs) {
+      if (pair.Key.endsWith('/') && pair.Value === null) continue; // a folder, as the Consul UI makes them
+      const key = '/' + pair.Key;
+      // `app` is read as a raw string prefix and would also return `apple`.
+      if (!prefixes.some((p) => isUnder(key, p))) continue;
+      out.set(key, { value: pair.Value === null ? '' : decode(pair.Value), modifyIndex: pair.ModifyIndex });
+    }
+    return out;
+  }
+
+  /** One recursive read; with `index` a blocking query that returns once the prefix changes or `wait` passes. */
+  async function readPrefix(prefix: string, index?: number, signal?: AbortSignal): Promise<{ snapshot: Snapshot; index?: number }> {
+    const key = consulKey(prefix);
+    const what = `${signal ? 'watching' : 'reading'} ${key || '(all keys)'}`;
+    try {
+      const consul = await getClient();
+      const blocking = index === undefined ? {} : { index: String(index), wait: `${wait}ms` };
+      const timeout = index === undefined ? readTimeout : wait + wait / 16 + readTimeout; // Consul adds up to wait/16 of jitter
+      const [reply, pairs] = await request<KvPair[]>((ctx) => consul.kv.get({ key, recurse: true, ctx, timeout, ...blocking }), signal);
+      requireLeader(reply, what);
+      const next = Number(reply.headers['x-consul-index']);
+      // `consul` has already decoded the base64 values; a 404 (nothing under the prefix) leaves `pairs` undefined.
+      return { snapshot: toSnapshot(pairs ?? [], [prefix], (v) => v), index: Number.isSafeInteger(next) ? next : undefined };
+    } catch (error) {
+      throw failure(error, what);
+    }
+  }
+
+  /** Several prefixes in read-only transactions: each transaction reads one snapshot of the store. */
+  async function readTogether(prefixes: readonly string[]): Promise<Snapshot> {
+    const out: Snapshot = new Map();
+    const consul = await getClient();
+    for (let i = 0; i < prefixes.length; i += maxTxnOps) {
+      const chunk = prefixes.slice(i, i + maxTxnOps);
+      const what = `reading ${chunk.map((p) => consulKey(p) || '(all keys)').join(', ')}`;
+      try {
+        const operations = chunk.map((p) => ({ KV: { Verb: 'get-tree', Key: consulKey(p) } }));
+        const [reply, body] = await request<{ Results?: { KV?: KvPair }[] | null }>((ctx) =>
+          consul.transaction.create(operations, { ctx, timeout: readTimeout }),
+        );
+        requireLeader(reply, what);
+        const pairs = (body?.Results ?? []).flatMap((r) => (r.KV ? [r.KV] : []));
+        for (const [k, v] of toSnapshot(pairs, chunk, (b64) => Buffer.from(b64, 'base64').toString('utf8'))) out.set(k, v);
+      } catch (error) {
+        throw failure(error, what);
+      }
+    }
+    return out;
+  }
+
+  async function getValues(prefixes: readonly string[]): Promise<Map<string, string>> {
+    const covering = coveringPrefixes(prefixes);
+    if (covering.length === 0) return new Map();
+    // One covering prefix: one recursive read is one moment. Several: one read-only transaction per 64 prefixes
+    // (Consul's limit), so up to 64 covering prefixes are read at one moment; more are read at a few moments.
+    const snapshot = covering.length === 1 ? (await readPrefix(covering[0])).snapshot : await readTogether(covering);
+    return new Map([...snapshot].map(([k, v]) => [k, v.value]));
+  }
+
+  /** One blocking query per covering prefix (Consul cannot block on several at once); they share one mirror. */
+  async function watch(prefixes: readonly string[], { signal, onEvent }: WatchOptions): Promise<void> {
+    const covering = coveringPrefixes(prefixes);
+    const stop = new AbortController();
+    const watching = AbortSignal.any([signal, closed.signal, stop.signal]);
+    const mirror = new WatchMirror(covering, onEvent);
+    if (covering.length === 0) mirror.received('', new Map());
+    const loops = covering.map((prefix) =>
+      watchPrefix(prefix, mirror, watching).catch((error: unknown) => {
+        stop.abort(); // one prefix gave up: end the others too
+        throw error;
+      }),
+    );
+    const results = await Promise.allSettled(loops);
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    if (covering.length === 0 && !watching.aborted) await new Promise((resolve) => watching.addEventListener('abort', resolve, { once: true }));
+  }
+
+  async function watchPrefix(prefix: string, mirror: WatchMirror, signal: AbortSignal): Promise<void> {
+    let index: number | undefined; // undefined: read at once, without blocking
+    let attempt = 0;
+    let downSince: number | undefined;
+    while (!signal.aborted) {
+      let read: Awaited<ReturnType<typeof readPrefix>>;
+      try {
+        read = await readPrefix(prefix, index, signal);
+      } catch (error) {
+        if (signal.aborted) return;
+        const lost = failure(error, `watching ${consulKey(prefix) || '(all keys)'}`);
+        mirror.failed(prefix, lost);
+        downSince ??= Date.now();
+        const left = options.retryTimeout === undefined ? Infinity : options.retryTimeout - (Date.now() - downSince);
+        if (left <= 0) {
+          throw new BackendError(name, `gave up after ${options.retryTimeout}ms without reaching ${address} (--backend-retry-timeout): ${lost.message}`, { cause: lost });
+        }
+        index = undefined; // after an outage, read at once so that the fresh reset is not held back by a blocking wait
+        await pause(Math.min(retryDelay(attempt++, backoff), left), signal);
+        continue;
+      }
+      attempt = 0;
+      downSince = undefined;
+      mirror.received(prefix, read.snapshot);
+      // Consul's rules for blocking indexes: reset to 0 when it goes backwards, to 1 when it is not positive;
+      // and whatever brought no newer index (the wait passed, or a bad index) must not spin: pause first.
+      const next = read.index;
+      const advanced = next !== undefined && next > 0 && (index === undefined || next > index);
+      if (next === undefined) index = undefined;
+      else if (index !== undefined && next < index) index = 0;
+      else index = Math.max(next, 1);
+      if (!advanced) await pause(minPause, signal);
+    }
+  }
+
+  return {
+    name,
+    getValues,
+    watch,
+    hintForKey: (key: string) => `consul kv put ${consulKey(key)} <value>`,
+    close(): Promise<void> {
+      closing ??= (async () => {
+        closed.abort();
+        const consul = await client?.catch(() => undefined);
+        consul?.destroy();
+      })();
+      return closing;
+    },
+  } satisfies Backend;
+}
+
+async function pause(ms: number, signal: AbortSignal): Promise<void> {
+  await sleep(ms, undefined, { signal }).catch(() => undefined); // an abort ends the pause early; the loop then sees it
+}
+
+/**
+ * What a watch has seen, per covering prefix, turned into events: one `reset` once every prefix has been read
+ * (again, after an outage), then `put`/`delete` from diffing each new read against the last.
+ */
+class WatchMirror {
+  private readonly snapshots = new Map<string, Snapshot>();
+  private readonly failing = new Set<string>();
+  private synced = false;
+  private down = false;
+
+  constructor(
+    private readonly prefixes: readonly string[],
+    private readonly emit: (event: WatchEvent) => void,
+  ) {}
+
+  failed(prefix: string, error: Error): void {
+    this.failing.add(prefix);
+    this.synced = false;
+    if (!this.down) {
+      this.down = true;
+      this.emit({ kind: 'status', up: false, error });
+    }
+  }
+
+  received(prefix: string, snapshot: Snapshot): void {
+    const previous = this.snapshots.get(prefix);
+    this.snapshots.set(prefix, snapshot);
+    this.failing.delete(prefix);
+    if (this.synced) {
+      if (previous) this.diff(previous, snapshot);
+      return;
+    }
+    if (this.failing.size > 0 || this.snapshots.size < this.prefixes.length) return;
+    if (this.down) {
+      this.down = false;
+      this.emit({ kind: 'status', up: true });
+    }
+    this.synced = true;
+    const values = new Map<string, string>();
+    for (const s of this.snapshots.values()) for (const [k, v] of s) values.set(k, v.value);
+    this.emit({ kind: 'reset', values });
+  }
+
+  private diff(previous: Snapshot, current: Snapshot): void {
+    // Several writes can land in one wake-up: emit them in the order Consul applied them.
+    const puts = [...current].filter(([k, v]) => previous.get(k)?.value !== v.value);
+    puts.sort((a, b) => a[1].modifyIndex - b[1].modifyIndex);
+    for (const [key, v] of puts) this.emit({ kind: 'put', key, value: v.value });
+    for (const key of previous.keys()) if (!current.has(key)) this.emit({ kind: 'delete', key });
+  }
+}

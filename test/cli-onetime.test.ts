@@ -1,0 +1,316 @@
+// The CLI as a process: confd's integration cases, exit codes, and every kind of bad input.
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { baseEnv, cleanupTemps, confdEnv, copyFixture, makeConfdir, runCli } from './util.js';
+
+afterEach(cleanupTemps);
+
+const basic = {
+  'conf.d/app.toml': '[template]\nsrc = "app.tmpl"\ndest = "out/app.conf"\nkeys = ["/database"]\n',
+  'templates/app.tmpl': 'host={{getv "/database/host"}}\nport={{getv "/database/port"}}\n',
+};
+
+describe("confd's integration cases, in Handlebars", () => {
+  it.each(['basic', 'exists-test', 'iteration', 'manykeys'])('%s renders byte for byte', async (name) => {
+    const dir = copyFixture('confd');
+    const r = await runCli(['--onetime', '--confdir', dir], { env: baseEnv(confdEnv) });
+    expect(r.stderr).not.toContain('ERROR');
+    expect(r.code).toBe(0);
+    const expected = readFileSync(path.join(dir, 'expect', `${name}.conf`), 'utf8');
+    expect(readFileSync(path.join(dir, 'out', `${name}.conf`), 'utf8')).toBe(expected);
+    expect(expected.endsWith('\n') && !expected.endsWith('\n\n')).toBe(true);
+  });
+});
+
+describe('missing keys with the env backend', () => {
+  it('exits 1, lists every missing key of every resource with the variable to set, and writes nothing', async () => {
+    const dir = makeConfdir({
+      ...basic,
+      'conf.d/web.toml': '[template]\nsrc = "web.tmpl"\ndest = "out/web.conf"\nprefix = "/myapp"\nkeys = ["/web"]\n',
+      'templates/web.tmpl': '{{getv "/web/port"}} {{getv "/web/name"}} {{getv "/web/opt" "default"}}\n',
+    });
+    const r = await runCli(['--onetime', '--confdir', dir], { env: baseEnv({ DATABASE_HOST: 'db' }) });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('app.toml: missing /database/port (set DATABASE_PORT)');
+    expect(r.stderr).toContain('web.toml: missing /myapp/web/name (set MYAPP_WEB_NAME)');
+    expect(r.stderr).toContain('web.toml: missing /myapp/web/port (set MYAPP_WEB_PORT)');
+    expect(r.stderr).not.toContain('/myapp/web/opt');
+    expect(readdirSync(path.join(dir, 'out'))).toEqual([]);
+  });
+
+  it('matches prefixes at `_` boundaries: /key does not take KEYSTONE', async () => {
+    const dir = makeConfdir({
+      'conf.d/k.toml': '[template]\nsrc = "k.tmpl"\ndest = "out/k"\nkeys = ["/key"]\n',
+      'templates/k.tmpl': '{{#each (gets "/*")}}{{key}}={{value}}\n{{/each}}',
+    });
+    const r = await runCli(['--onetime', '--confdir', dir], { env: baseEnv({ KEY: 'a', KEYSTONE: 'b', KEY_X: 'c' }) });
+    expect(r.code).toBe(0);
+    expect(readFileSync(path.join(dir, 'out/k'), 'utf8')).toBe('/key=a\n');
+  });
+});
+
+describe('bad input: exit 2, a message naming the file, nothing written', () => {
+  const cases: Array<[string, Record<string, string>, RegExp]> = [
+    ['an unknown field', { 'conf.d/bad.toml': '[template]\nsrc = "app.tmpl"\ndest = "out/x"\nreload_comand = "x"\n' }, /bad\.toml: unknown field `reload_comand`/],
+    ['a TOML syntax error, with its line', { 'conf.d/bad.toml': '[template]\nsrc = "app.tmpl"\ndest = = "x"\n' }, /bad\.toml:3:\d+: invalid TOML/],
+    ['a mode written as a number with a leading zero', { 'conf.d/bad.toml': '[template]\nsrc = "app.tmpl"\ndest = "out/x"\nmode = 0644\n' }, /bad\.toml:4:\d+: invalid TOML.*mode = "0644"/],
+    ['a bad mode', { 'conf.d/bad.toml': '[template]\nsrc = "app.tmpl"\ndest = "out/x"\nmode = "0999"\n' }, /bad\.toml: mode must be an octal string such as "0644", got `0999`/],
+    ['a missing src file', { 'conf.d/bad.toml': '[template]\nsrc = "nope.tmpl"\ndest = "out/x"\n' }, /bad\.toml: src template .*nope\.tmpl does not exist/],
+    ['a missing dest', { 'conf.d/bad.toml': '[template]\nsrc = "app.tmpl"\n' }, /bad\.toml: missing required field `dest`/],
+    ['two resources with the same dest', { 'conf.d/zz.toml': '[template]\nsrc = "app.tmpl"\ndest = "out/app.conf"\n' }, /zz\.toml: dest .*out\/app\.conf is also written by .*app\.toml/],
+    ['keys that are not a list of strings', { 'conf.d/bad.toml': '[template]\nsrc = "app.tmpl"\ndest = "out/x"\nkeys = "/db"\n' }, /bad\.toml: keys must be a list of strings/],
+    ['an unknown owner', { 'conf.d/bad.toml': '[template]\nsrc = "app.tmpl"\ndest = "out/x"\nowner = "no-such-user-kp"\n' }, /bad\.toml: owner `no-such-user-kp` is not a user/],
+    ['a template syntax error, with line and column', { 'templates/broken.tmpl': 'line one\n{{#if (exists "/a")}}\nno end\n', 'conf.d/b.toml': '[template]\nsrc = "broken.tmpl"\ndest = "out/b"\n' }, /broken\.tmpl:4:\d+: template syntax error/],
+    ['an unknown helper', { 'templates/h.tmpl': 'x\n  {{getvv "/a"}}\n', 'conf.d/h.toml': '[template]\nsrc = "h.tmpl"\ndest = "out/h"\n' }, /h\.tmpl:2:3: unknown helper `getvv`/],
+  ];
+  it.each(cases)('%s', async (_name, extra, message) => {
+    const dir = makeConfdir({ ...basic, ...extra });
+    const r = await runCli(['--onetime', '--confdir', dir], { env: baseEnv({ DATABASE_HOST: 'h', DATABASE_PORT: '1' }) });
+    expect(r.stderr).toMatch(message);
+    expect(r.code).toBe(2);
+    expect(readdirSync(path.join(dir, 'out'))).toEqual([]);
+  });
+
+  it('reports every broken resource at once', async () => {
+    const dir = makeConfdir({
+      ...basic,
+      'conf.d/a.toml': '[template]\nsrc = "app.tmpl"\ndest = "out/a"\nfoo = 1\n',
+      'conf.d/b.toml': '[template]\nsrc = "missing.tmpl"\ndest = "out/b"\n',
+    });
+    const r = await runCli(['--onetime', '--confdir', dir]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/a\.toml: unknown field `foo`/);
+    expect(r.stderr).toMatch(/b\.toml: src template/);
+  });
+
+  it('a confdir without conf.d says what to do', async () => {
+    const r = await runCli(['--onetime', '--confdir', '/nonexistent-kp']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/\/nonexistent-kp\/conf\.d: no conf\.d directory; create it/);
+  });
+});
+
+describe('rendering', () => {
+  it('writes backend values verbatim: no HTML escaping, no template evaluation of data', async () => {
+    const dir = makeConfdir(basic);
+    const r = await runCli(['--onetime', '--confdir', dir], { env: baseEnv({ DATABASE_HOST: '{{evil}} <&> "q"', DATABASE_PORT: "'1'" }) });
+    expect(r.code).toBe(0);
+    expect(readFileSync(path.join(dir, 'out/app.conf'), 'utf8')).toBe(`host={{evil}} <&> "q"\nport='1'\n`);
+  });
+
+  it('a helper error fails that resource (exit 1) naming the template, and the others are still written', async () => {
+    const dir = makeConfdir({
+      ...basic,
+      'conf.d/math.toml': '[template]\nsrc = "math.tmpl"\ndest = "out/math"\n',
+      'templates/math.tmpl': '{{div 1 0}}\n',
+    });
+    const r = await runCli(['--onetime', '--confdir', dir], { env: baseEnv({ DATABASE_HOST: 'h', DATABASE_PORT: '1' }) });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/math\.tmpl: div: division by zero/);
+    expect(existsSync(path.join(dir, 'out/app.conf'))).toBe(true);
+    expect(existsSync(path.join(dir, 'out/math'))).toBe(false);
+  });
+
+  it('a key read outside the resource keys is reported as a mistake, not waited for', async () => {
+    const dir = makeConfdir({
+      'conf.d/a.toml': '[template]\nsrc = "a.tmpl"\ndest = "out/a"\nkeys = ["/database"]\n',
+      'templates/a.tmpl': '{{getv "/other/key"}}\n',
+    });
+    const r = await runCli(['--onetime', '--confdir', dir], { env: baseEnv({ OTHER_KEY: 'x' }) });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/reads \/other\/key, outside this resource's keys \(\/database\); add them to keys/);
+  });
+
+  it('joins the global --prefix with the resource prefix', async () => {
+    const dir = makeConfdir({
+      'conf.d/a.toml': '[template]\nsrc = "a.tmpl"\ndest = "out/a"\nprefix = "svc"\nkeys = ["/db"]\n',
+      'templates/a.tmpl': '{{getv "/db/host"}}\n{{#each (gets "/db/*")}}{{key}}\n{{/each}}',
+    });
+    const r = await runCli(['--onetime', '--confdir', dir, '--prefix', '/prod'], { env: baseEnv({ PROD_SVC_DB_HOST: 'db1' }) });
+    expect(r.code).toBe(0);
+    expect(readFileSync(path.join(dir, 'out/a'), 'utf8')).toBe('db1\n/db/host\n');
+  });
+
+  it('--env-file fills in variables; the real environment wins', async () => {
+    const dir = makeConfdir(basic);
+    writeFileSync(path.join(dir, 'dev.env'), '# dev values\nDATABASE_HOST=from-file\nDATABASE_PORT="5432"\n');
+    const r = await runCli(['--onetime', '--confdir', dir, '--env-file', path.join(dir, 'dev.env')], { env: baseEnv({ DATABASE_HOST: 'from-env' }) });
+    expect(r.code).toBe(0);
+    expect(readFileSync(path.join(dir, 'out/app.conf'), 'utf8')).toBe('host=from-env\nport=5432\n');
+  });
+
+  it('a missing --env-file is an error naming it', async () => {
+    const dir = makeConfdir(basic);
+    const r = await runCli(['--onetime', '--confdir', dir, '--env-file', '/nope/dev.env']);
+    // Node 20 itself scans argv for --env-file, even after the script, and exits 9 when the file is missing.
+    const node20 = Number(process.versions.node.split('.')[0]) < 22;
+    expect(r.stderr).toMatch(node20 ? /\/nope\/dev\.env: (cannot read the env file|not found)/ : /\/nope\/dev\.env: cannot read the env file/);
+    expect(r.code).not.toBe(0);
+  });
+});
+
+describe('safe writes', () => {
+  const env = baseEnv({ DATABASE_HOST: 'h', DATABASE_PORT: '1' });
+
+  it('a new file gets 0644; `mode = "600"` means octal 0600', async () => {
+    const dir = makeConfdir({
+      ...basic,
+      'conf.d/secret.toml': '[template]\nsrc = "app.tmpl"\ndest = "out/secret"\nkeys = ["/database"]\nmode = "600"\n',
+    });
+    expect((await runCli(['--onetime', '--confdir', dir], { env })).code).toBe(0);
+    expect(statSync(path.join(dir, 'out/app.conf')).mode & 0o7777).toBe(0o644);
+    expect(statSync(path.join(dir, 'out/secret')).mode & 0o7777).toBe(0o600);
+  });
+
+  it('an existing file keeps its mode; an unchanged file is not touched and its reload_cmd does not run', async () => {
+    const dir = makeConfdir({
+      ...basic,
+      'conf.d/app.toml': '[template]\nsrc = "app.tmpl"\ndest = "out/app.conf"\nkeys = ["/database"]\nreload_cmd = "echo ran >> reloads.log"\n',
+    });
+    writeFileSync(path.join(dir, 'out/app.conf'), 'old\n', { mode: 0o640 });
+    const first = await runCli(['--onetime', '--confdir', dir], { env, cwd: dir });
+    expect(first.code).toBe(0);
+    const st = statSync(path.join(dir, 'out/app.conf'));
+    expect(st.mode & 0o7777).toBe(0o640);
+    expect(readFileSync(path.join(dir, 'reloads.log'), 'utf8')).toBe('ran\n');
+    const second = await runCli(['--onetime', '--confdir', dir], { env, cwd: dir });
+    expect(second.code).toBe(0);
+    const st2 = statSync(path.join(dir, 'out/app.conf'));
+    expect(st2.ino).toBe(st.ino);
+    expect(st2.mtimeMs).toBe(st.mtimeMs);
+    expect(readFileSync(path.join(dir, 'reloads.log'), 'utf8')).toBe('ran\n');
+  });
+
+  it('a failing check_cmd keeps the old file, removes the stage file, exits 1 and shows the output', async () => {
+    const dir = makeConfdir({
+      ...basic,
+      'conf.d/app.toml': '[template]\nsrc = "app.tmpl"\ndest = "out/app.conf"\nkeys = ["/database"]\ncheck_cmd = "echo checking {{.src}}; grep -q port=999 {{src}}"\nreload_cmd = "touch reloaded"\n',
+    });
+    writeFileSync(path.join(dir, 'out/app.conf'), 'old\n');
+    const r = await runCli(['--onetime', '--confdir', dir], { env, cwd: dir });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/check_cmd exited with code 1; .*app\.conf was left as it was/);
+    expect(r.stderr).toMatch(/checking .*\.app\.conf\.keyplate-/);
+    expect(readFileSync(path.join(dir, 'out/app.conf'), 'utf8')).toBe('old\n');
+    expect(readdirSync(path.join(dir, 'out'))).toEqual(['app.conf']);
+    expect(existsSync(path.join(dir, 'reloaded'))).toBe(false);
+  });
+
+  it('check_cmd sees the staged file with the new content, private (0600)', async () => {
+    const dir = makeConfdir({
+      ...basic,
+      'conf.d/app.toml': '[template]\nsrc = "app.tmpl"\ndest = "out/app.conf"\nkeys = ["/database"]\nmode = "0644"\ncheck_cmd = "stat -c %a {{src}} > mode.txt && cat {{ .src }} > seen.txt"\n',
+    });
+    const r = await runCli(['--onetime', '--confdir', dir], { env, cwd: dir });
+    expect(r.code).toBe(0);
+    expect(readFileSync(path.join(dir, 'mode.txt'), 'utf8').trim()).toBe('600');
+    expect(readFileSync(path.join(dir, 'seen.txt'), 'utf8')).toBe('host=h\nport=1\n');
+    expect(statSync(path.join(dir, 'out/app.conf')).mode & 0o7777).toBe(0o644);
+  });
+
+  it('--keep-stage-file keeps the stage when the check fails', async () => {
+    const dir = makeConfdir({
+      ...basic,
+      'conf.d/app.toml': '[template]\nsrc = "app.tmpl"\ndest = "out/app.conf"\nkeys = ["/database"]\ncheck_cmd = "false"\n',
+    });
+    const r = await runCli(['--onetime', '--keep-stage-file', '--confdir', dir], { env });
+    expect(r.code).toBe(1);
+    const staged = readdirSync(path.join(dir, 'out'));
+    expect(staged).toHaveLength(1);
+    expect(staged[0]).toMatch(/^\.app\.conf\.keyplate-/);
+    expect(statSync(path.join(dir, 'out', staged[0])).mode & 0o777).toBe(0o600);
+  });
+
+  it('a check_cmd that overruns check_timeout is killed with its process group and fails', async () => {
+    const dir = makeConfdir({
+      ...basic,
+      'conf.d/app.toml': '[template]\nsrc = "app.tmpl"\ndest = "out/app.conf"\nkeys = ["/database"]\ncheck_cmd = "sleep 30 & sleep 30"\ncheck_timeout = "300ms"\n',
+    });
+    const started = Date.now();
+    const r = await runCli(['--onetime', '--confdir', dir], { env });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/check_cmd timed out after 300ms and was killed/);
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  it('a destination directory that does not exist fails that resource, naming the directory', async () => {
+    const dir = makeConfdir({
+      ...basic,
+      'conf.d/b.toml': '[template]\nsrc = "app.tmpl"\ndest = "nodir/b.conf"\nkeys = ["/database"]\n',
+    });
+    const r = await runCli(['--onetime', '--confdir', dir], { env });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/destination directory .*\/nodir does not exist/);
+    expect(existsSync(path.join(dir, 'out/app.conf'))).toBe(true);
+  });
+
+  it('--noop writes nothing, runs nothing and prints a unified diff', async () => {
+    const dir = makeConfdir({
+      ...basic,
+      'conf.d/app.toml': '[template]\nsrc = "app.tmpl"\ndest = "out/app.conf"\nkeys = ["/database"]\ncheck_cmd = "touch checked"\nreload_cmd = "touch reloaded"\n',
+    });
+    writeFileSync(path.join(dir, 'out/app.conf'), 'host=h\nport=0\n');
+    const r = await runCli(['--onetime', '--noop', '--confdir', dir], { env, cwd: dir });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('-port=0\n+port=1');
+    expect(r.stdout).toMatch(/^--- .*app\.conf/m);
+    expect(readFileSync(path.join(dir, 'out/app.conf'), 'utf8')).toBe('host=h\nport=0\n');
+    expect(existsSync(path.join(dir, 'checked'))).toBe(false);
+    expect(existsSync(path.join(dir, 'reloaded'))).toBe(false);
+  });
+
+  it('--sync-only writes but runs neither check_cmd nor reload_cmd', async () => {
+    const dir = makeConfdir({
+      ...basic,
+      'conf.d/app.toml': '[template]\nsrc = "app.tmpl"\ndest = "out/app.conf"\nkeys = ["/database"]\ncheck_cmd = "false"\nreload_cmd = "touch reloaded"\n',
+    });
+    const r = await runCli(['--onetime', '--sync-only', '--confdir', dir], { env, cwd: dir });
+    expect(r.code).toBe(0);
+    expect(readFileSync(path.join(dir, 'out/app.conf'), 'utf8')).toBe('host=h\nport=1\n');
+    expect(existsSync(path.join(dir, 'reloaded'))).toBe(false);
+  });
+
+  it('a reload_cmd shared by two resources runs once; a failing reload exits 1', async () => {
+    const dir = makeConfdir({
+      ...basic,
+      'conf.d/app.toml': '[template]\nsrc = "app.tmpl"\ndest = "out/app.conf"\nkeys = ["/database"]\nreload_cmd = "echo x >> reloads.log"\n',
+      'conf.d/b.toml': '[template]\nsrc = "app.tmpl"\ndest = "out/b.conf"\nkeys = ["/database"]\nreload_cmd = "echo x >> reloads.log"\n',
+      'conf.d/c.toml': '[template]\nsrc = "app.tmpl"\ndest = "out/c.conf"\nkeys = ["/database"]\nreload_cmd = "echo failing >&2; exit 3"\n',
+    });
+    const r = await runCli(['--onetime', '--confdir', dir], { env, cwd: dir });
+    expect(readFileSync(path.join(dir, 'reloads.log'), 'utf8')).toBe('x\n');
+    expect(r.stderr).toMatch(/c\.toml: reload_cmd exited with code 3; will retry on the next change\nfailing/);
+    expect(r.code).toBe(1);
+  });
+
+  it.runIf(process.getuid?.() === 0)('sets owner and group (uid/gid win over names)', async () => {
+    const dir = makeConfdir({
+      ...basic,
+      'conf.d/app.toml': '[template]\nsrc = "app.tmpl"\ndest = "out/app.conf"\nkeys = ["/database"]\nowner = "root"\nuid = 65534\ngid = 65534\n',
+    });
+    const r = await runCli(['--onetime', '--confdir', dir], { env });
+    expect(r.code).toBe(0);
+    const st = statSync(path.join(dir, 'out/app.conf'));
+    expect([st.uid, st.gid]).toEqual([65534, 65534]);
+  });
+});
+
+describe('secrets', () => {
+  it('no backend value appears in the logs, even at debug level', async () => {
+    const dir = makeConfdir({
+      ...basic,
+      'conf.d/bad.toml': '[template]\nsrc = "bad.tmpl"\ndest = "out/bad"\nkeys = ["/database"]\n',
+      'templates/bad.tmpl': '{{base64Decode (getv "/database/host")}} {{div (getv "/database/port") 0}}\n',
+    });
+    const secret = 'S3cr3t-value-!@#';
+    const r = await runCli(['--onetime', '--confdir', dir, '--log-level', 'debug', '--log-format', 'json'], { env: baseEnv({ DATABASE_HOST: secret, DATABASE_PORT: secret }) });
+    expect(r.stderr.length).toBeGreaterThan(0);
+    expect(r.stderr).not.toContain(secret);
+    for (const line of r.stderr.trim().split('\n')) {
+      const entry = JSON.parse(line);
+      expect(entry).toHaveProperty('level');
+      expect(entry).toHaveProperty('time');
+    }
+  });
+});

@@ -1,0 +1,85 @@
+// Local development: the env backend in watch mode follows edits to env files and the confdir.
+import { readFileSync, writeFileSync, rmSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { baseEnv, cleanupTemps, makeConfdir, startCli, waitFor } from './util.js';
+
+afterEach(cleanupTemps);
+
+const read = (file: string): string => (existsSync(file) ? readFileSync(file, 'utf8') : '');
+
+describe('env backend, --watch', () => {
+  it('renders at once, follows env-file and template edits, survives a broken edit, stops on SIGTERM with exit 0', async () => {
+    const dir = makeConfdir({
+      'conf.d/app.toml': '[template]\nsrc = "app.tmpl"\ndest = "out/app.conf"\nkeys = ["/app"]\n',
+      'templates/app.tmpl': 'port={{getv "/app/port"}}\n',
+      'dev.env': 'APP_PORT=1\n',
+    });
+    const out = path.join(dir, 'out/app.conf');
+    const kp = startCli(['--watch', '--confdir', dir, '--env-file', path.join(dir, 'dev.env'), '--wait-min', '10ms'], { env: baseEnv() });
+    try {
+      await waitFor(() => read(out) === 'port=1\n', 10_000, 'first render');
+      expect(kp.out.stderr).toMatch(/cannot see changes to the process environment/);
+
+      writeFileSync(path.join(dir, 'dev.env'), 'APP_PORT=2\n');
+      await waitFor(() => read(out) === 'port=2\n', 10_000, 'env file edit');
+
+      writeFileSync(path.join(dir, 'templates/app.tmpl'), 'listen={{getv "/app/port"}}\n');
+      await waitFor(() => read(out) === 'listen=2\n', 10_000, 'template edit');
+
+      writeFileSync(path.join(dir, 'templates/app.tmpl'), 'broken {{#if}\n');
+      await waitFor(() => /confdir edit rejected, still running the last good version: .*app\.tmpl:1:\d+: template syntax error/.test(kp.out.stderr), 10_000, 'rejection');
+      expect(read(out)).toBe('listen=2\n');
+
+      writeFileSync(path.join(dir, 'templates/app.tmpl'), 'fixed={{getv "/app/port"}}\n');
+      await waitFor(() => read(out) === 'fixed=2\n', 10_000, 'fixed template');
+
+      writeFileSync(path.join(dir, 'conf.d/second.toml'), '[template]\nsrc = "app.tmpl"\ndest = "out/second.conf"\nkeys = ["/app"]\n');
+      await waitFor(() => read(path.join(dir, 'out/second.conf')) === 'fixed=2\n', 10_000, 'new resource');
+    } finally {
+      kp.child.kill('SIGTERM');
+    }
+    const { code } = await kp.exited;
+    expect(code).toBe(0);
+  });
+
+  it('waits when a key is missing from the env file, says which, and renders once it appears', async () => {
+    const dir = makeConfdir({
+      'conf.d/app.toml': '[template]\nsrc = "app.tmpl"\ndest = "out/app.conf"\nkeys = ["/app"]\n',
+      'templates/app.tmpl': '{{getv "/app/host"}}:{{getv "/app/port"}}\n',
+      'dev.env': 'APP_HOST=h\n',
+    });
+    const out = path.join(dir, 'out/app.conf');
+    const kp = startCli(['--watch', '--confdir', dir, '--env-file', path.join(dir, 'dev.env')], { env: baseEnv() });
+    try {
+      await waitFor(() => kp.out.stderr.includes('app.toml: waiting for /app/port'), 10_000, 'waiting line');
+      expect(existsSync(out)).toBe(false);
+      writeFileSync(path.join(dir, 'dev.env'), 'APP_HOST=h\nAPP_PORT=9\n');
+      await waitFor(() => read(out) === 'h:9\n', 10_000, 'render after key appears');
+    } finally {
+      kp.child.kill('SIGINT');
+    }
+    expect((await kp.exited).code).toBe(0);
+  });
+
+  it('removing a resource file stops rendering it; the file it wrote stays', async () => {
+    const dir = makeConfdir({
+      'conf.d/a.toml': '[template]\nsrc = "a.tmpl"\ndest = "out/a"\nkeys = ["/a"]\n',
+      'conf.d/b.toml': '[template]\nsrc = "a.tmpl"\ndest = "out/b"\nkeys = ["/a"]\n',
+      'templates/a.tmpl': '{{getv "/a/v"}}\n',
+      'dev.env': 'A_V=1\n',
+    });
+    const kp = startCli(['--watch', '--confdir', dir, '--env-file', path.join(dir, 'dev.env')], { env: baseEnv() });
+    try {
+      await waitFor(() => read(path.join(dir, 'out/b')) === '1\n', 10_000, 'b rendered');
+      rmSync(path.join(dir, 'conf.d/b.toml'));
+      await waitFor(() => kp.out.stderr.includes('confdir reloaded (files changed): 1 resources'), 10_000, 'reload');
+      writeFileSync(path.join(dir, 'dev.env'), 'A_V=2\n');
+      await waitFor(() => read(path.join(dir, 'out/a')) === '2\n', 10_000, 'a re-rendered');
+      expect(read(path.join(dir, 'out/b'))).toBe('1\n');
+    } finally {
+      kp.child.kill('SIGTERM');
+    }
+    expect((await kp.exited).code).toBe(0);
+  });
+});

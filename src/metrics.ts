@@ -1,0 +1,106 @@
+// Prometheus metrics fed by AgentEvents, in a registry of our own; prom-client is loaded only when the server starts.
+import type { Counter as CounterMetric } from 'prom-client';
+import type { AgentEventMap, AgentEvents } from './events.js';
+
+export interface AgentMetrics {
+  contentType: string;
+  /** The exposition text for one scrape. */
+  scrape(): Promise<string>;
+  /** Stop listening to the events (the registry stays readable). */
+  detach(): void;
+}
+
+// Renders take milliseconds; a slow one (a big template, a DNS lookup) may take seconds.
+const renderBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+
+const watchKinds = ['put', 'delete', 'reset'] as const;
+
+export async function createAgentMetrics(events: AgentEvents): Promise<AgentMetrics> {
+  const { Registry, Counter, Gauge, Histogram, collectDefaultMetrics } = await import('prom-client');
+  const register = new Registry();
+  // Process metrics keep their standard names (process_*, nodejs_*) so stock dashboards work.
+  collectDefaultMetrics({ register });
+
+  const perResource = (name: string, help: string): CounterMetric<'resource'> =>
+    new Counter({ name: `keyplate_${name}`, help, labelNames: ['resource'], registers: [register] });
+  const renders = perResource('renders_total', 'Template renders finished, with or without missing keys.');
+  const writes = perResource('writes_total', 'Destination files replaced.');
+  const renderFailures = perResource('render_failures_total', 'Template renders that failed with an error.');
+  const checkFailures = perResource('check_failures_total', 'Staged files rejected by check_cmd.');
+  const reloadFailures = perResource('reload_failures_total', 'reload_cmd or reload_signal failures.');
+  const reloads = perResource('reloads_total', 'Successful reloads after a write.');
+  const missingKeys = new Gauge({
+    name: 'keyplate_missing_keys',
+    help: 'Keys the last render of the resource waited for (0 when it had everything).',
+    labelNames: ['resource'],
+    registers: [register],
+  });
+  const lastSuccess = new Gauge({
+    name: 'keyplate_last_render_success_timestamp_seconds',
+    help: 'Unix time of the last render of the resource with every key present.',
+    labelNames: ['resource'],
+    registers: [register],
+  });
+  const renderDuration = new Histogram({
+    name: 'keyplate_render_duration_seconds',
+    help: 'Time to render one template.',
+    labelNames: ['resource'],
+    buckets: renderBuckets,
+    registers: [register],
+  });
+  const backendUp = new Gauge({
+    name: 'keyplate_backend_up',
+    help: '1 while the backend answers, 0 while it is unreachable.',
+    labelNames: ['backend'],
+    registers: [register],
+  });
+  const watchEvents = new Counter({
+    name: 'keyplate_watch_events_total',
+    help: 'Changes reported by the backend watch or poll, by kind.',
+    labelNames: ['kind'],
+    registers: [register],
+  });
+
+  // Series exist from the first scrape, so rate() and alerts on absence work before anything happens.
+  const initial = events.snapshot();
+  for (const { name } of initial.resources) {
+    for (const counter of [renders, writes, renderFailures, checkFailures, reloadFailures, reloads]) counter.inc({ resource: name }, 0);
+    missingKeys.set({ resource: name }, 0);
+  }
+  for (const kind of watchKinds) watchEvents.inc({ kind }, 0);
+  let backendName = initial.backend.name;
+  backendUp.set({ backend: backendName }, initial.backend.up ? 1 : 0);
+
+  const listeners: { [K in keyof AgentEventMap]?: (...args: AgentEventMap[K]) => void } = {
+    render: ({ resource, durationMs, missingKeys: missing }) => {
+      renders.inc({ resource });
+      renderDuration.observe({ resource }, durationMs / 1000);
+      missingKeys.set({ resource }, missing);
+      if (missing === 0) lastSuccess.set({ resource }, Date.now() / 1000);
+    },
+    write: ({ resource }) => writes.inc({ resource }),
+    renderFailed: ({ resource }) => renderFailures.inc({ resource }),
+    checkFailed: ({ resource }) => checkFailures.inc({ resource }),
+    reloadFailed: ({ resource }) => reloadFailures.inc({ resource }),
+    reloaded: ({ resource }) => reloads.inc({ resource }),
+    watchEvent: ({ kind }) => watchEvents.inc({ kind }),
+    backend: ({ up }) => {
+      const name = events.snapshot().backend.name;
+      if (name !== backendName) {
+        backendUp.reset();
+        backendName = name;
+      }
+      backendUp.set({ backend: backendName }, up ? 1 : 0);
+    },
+  };
+  const entries = Object.entries(listeners) as [keyof AgentEventMap, (...args: unknown[]) => void][];
+  for (const [event, listener] of entries) events.on(event, listener as never);
+
+  return {
+    contentType: register.contentType,
+    scrape: () => register.metrics(),
+    detach: () => {
+      for (const [event, listener] of entries) events.off(event, listener as never);
+    },
+  };
+}

@@ -1,0 +1,210 @@
+// Live config against real etcd and Consul: the CLI as a user runs it, with the servers started here.
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { Etcd3 } from 'etcd3';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startConsul, type ConsulAgent } from './servers/consul.js';
+import { startEtcd, startEtcdCluster, type EtcdServer } from './servers/etcd.js';
+import { baseEnv, cleanupTemps, makeConfdir, runCli, startCli, waitFor } from './util.js';
+
+afterEach(cleanupTemps);
+
+const read = (file: string): string => (existsSync(file) ? readFileSync(file, 'utf8') : '');
+const lines = (text: string, pattern: RegExp): number => text.split('\n').filter((l) => pattern.test(l)).length;
+
+const twoResources = {
+  'conf.d/web.toml': '[template]\nsrc = "web.tmpl"\ndest = "out/web.conf"\nprefix = "/app"\nkeys = ["/web"]\nreload_cmd = "echo web >> reloads.log"\n',
+  'templates/web.tmpl': 'upstreams:\n{{#each (gets "/web/upstream/*")}}  {{base key}} {{value}}\n{{/each}}port={{getv "/web/port" "80"}}\n',
+  'conf.d/db.toml': '[template]\nsrc = "db.tmpl"\ndest = "out/db.conf"\nprefix = "/app"\nkeys = ["/db"]\nreload_cmd = "echo db >> reloads.log"\n',
+  'templates/db.tmpl': 'host={{getv "/db/host"}}\n',
+};
+
+describe('etcd: watch mode', () => {
+  let etcd: EtcdServer;
+  let client: Etcd3;
+  beforeAll(async () => {
+    etcd = await startEtcd();
+    client = new Etcd3({ hosts: etcd.endpoints });
+  });
+  afterAll(async () => {
+    client?.close();
+    await etcd?.stop();
+  });
+
+  it('puts, updates and deletes arrive; only the touched resource re-renders and reloads', async () => {
+    await client.delete().all();
+    await client.put('/app/web/upstream/a').value('10.0.0.1');
+    await client.put('/app/db/host').value('db1');
+    const dir = makeConfdir(twoResources);
+    const kp = startCli(['--backend', 'etcd', '--node', etcd.endpoints[0], '--confdir', dir, '--wait-min', '20ms'], { cwd: dir, env: baseEnv() });
+    const web = path.join(dir, 'out/web.conf');
+    const db = path.join(dir, 'out/db.conf');
+    try {
+      await waitFor(() => read(web) === 'upstreams:\n  a 10.0.0.1\nport=80\n' && read(db) === 'host=db1\n', 10_000, 'first render');
+      const dbStat = statSync(db);
+      await client.put('/app/web/upstream/b').value('10.0.0.2');
+      await waitFor(() => read(web).includes('  b 10.0.0.2\n'), 5_000, 'put');
+      await client.put('/app/web/upstream/a').value('10.0.0.9');
+      await waitFor(() => read(web).includes('  a 10.0.0.9\n'), 5_000, 'update');
+      await client.delete().key('/app/web/upstream/b');
+      await waitFor(() => read(web) === 'upstreams:\n  a 10.0.0.9\nport=80\n', 5_000, 'delete');
+      await client.put('/app/web/port').value('8080');
+      await waitFor(() => read(web).endsWith('port=8080\n'), 5_000, 'default replaced');
+      // db.conf was never touched by web's changes, nor was its reload_cmd run again.
+      expect(statSync(db).mtimeMs).toBe(dbStat.mtimeMs);
+      const reloads = (): string[] => read(path.join(dir, 'reloads.log')).split('\n').filter(Boolean);
+      await waitFor(() => reloads().filter((r) => r === 'web').length === 5, 5_000, 'five web reloads');
+      expect(reloads().filter((r) => r === 'db')).toHaveLength(1);
+    } finally {
+      kp.child.kill('SIGTERM');
+    }
+    expect((await kp.exited).code).toBe(0);
+  });
+
+  it('--onetime waits for a key that arrives later, saying which, then writes and exits 0', async () => {
+    await client.delete().all();
+    const dir = makeConfdir(twoResources);
+    await client.put('/app/web/upstream/a').value('x');
+    const kp = startCli(['--onetime', '--backend', 'etcdv3', '--node', etcd.endpoints[0], '--confdir', dir], { cwd: dir, env: baseEnv() });
+    await waitFor(() => kp.out.stderr.includes('db.toml: waiting for /app/db/host'), 10_000, 'waiting line');
+    await waitFor(() => read(path.join(dir, 'out/web.conf')).includes('a x'), 5_000, 'the other resource carries on');
+    expect(existsSync(path.join(dir, 'out/db.conf'))).toBe(false);
+    await client.put('/app/db/host').value('late');
+    const { code } = await kp.exited;
+    expect(code).toBe(0);
+    expect(read(path.join(dir, 'out/db.conf'))).toBe('host=late\n');
+  });
+
+  it('--wait-timeout gives up with exit 3 and lists every missing key', async () => {
+    await client.delete().all();
+    const dir = makeConfdir({
+      'conf.d/a.toml': '[template]\nsrc = "a.tmpl"\ndest = "out/a"\nkeys = ["/svc"]\n',
+      'templates/a.tmpl': '{{getv "/svc/host"}}:{{getv "/svc/port"}}\n',
+    });
+    const r = await runCli(['--onetime', '--backend', 'etcd', '--node', etcd.endpoints[0], '--confdir', dir, '--wait-timeout', '700ms'], { env: baseEnv() });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/gave up waiting for keys after 700ms:\na\.toml: missing \/svc\/host \(etcdctl .*put \/svc\/host <value>\)\na\.toml: missing \/svc\/port/);
+    expect(existsSync(path.join(dir, 'out/a'))).toBe(false);
+  });
+
+  it('a storm of 2,000 puts to one key ends in the last value with a handful of writes and reloads', async () => {
+    await client.delete().all();
+    await client.put('/storm/v').value('0');
+    const dir = makeConfdir({
+      'conf.d/s.toml': '[template]\nsrc = "s.tmpl"\ndest = "out/s"\nkeys = ["/storm"]\nreload_cmd = "echo r >> reloads.log"\n',
+      'templates/s.tmpl': '{{getv "/storm/v"}}\n',
+    });
+    const kp = startCli(['--backend', 'etcd', '--node', etcd.endpoints[0], '--confdir', dir, '--wait-min', '50ms', '--wait-max', '500ms'], { cwd: dir, env: baseEnv() });
+    try {
+      await waitFor(() => read(path.join(dir, 'out/s')) === '0\n', 10_000, 'first render');
+      for (let i = 1; i <= 2000; i += 50) {
+        await Promise.all(Array.from({ length: 50 }, (_, j) => client.put('/storm/v').value(String(i + j))));
+      }
+      await client.put('/storm/v').value('final');
+      await waitFor(() => read(path.join(dir, 'out/s')) === 'final\n', 10_000, 'last value');
+      const reloads = read(path.join(dir, 'reloads.log')).split('\n').filter(Boolean).length;
+      expect(reloads).toBeLessThan(30);
+    } finally {
+      kp.child.kill('SIGTERM');
+    }
+    await kp.exited;
+  });
+
+  it('etcd killed and restarted: files stay as they were, one line per state change, changes around the outage arrive', async () => {
+    await client.delete().all();
+    await client.put('/app/db/host').value('before');
+    const dir = makeConfdir(twoResources);
+    const db = path.join(dir, 'out/db.conf');
+    const kp = startCli(['--backend', 'etcd', '--node', etcd.endpoints[0], '--confdir', dir], { cwd: dir, env: baseEnv() });
+    try {
+      await waitFor(() => read(db) === 'host=before\n', 10_000, 'first render');
+      await client.put('/app/db/host').value('just-before-kill');
+      await etcd.members[0].kill();
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(read(db)).toMatch(/^host=(before|just-before-kill)\n$/); // never emptied
+      await etcd.members[0].restart({ waitHealthy: true });
+      const c2 = new Etcd3({ hosts: etcd.endpoints });
+      await c2.put('/app/db/host').value('after-restart');
+      c2.close();
+      await waitFor(() => read(db) === 'host=after-restart\n', 20_000, 'change after restart');
+      await waitFor(() => /backend etcd is back/.test(kp.out.stderr), 20_000, 'back line');
+      expect(lines(kp.out.stderr, /backend etcd lost/)).toBe(1);
+      expect(lines(kp.out.stderr, /backend etcd is back/)).toBe(1);
+    } finally {
+      kp.child.kill('SIGTERM');
+    }
+    await kp.exited;
+    client.close();
+    client = new Etcd3({ hosts: etcd.endpoints });
+  });
+});
+
+describe('etcd: a three-member cluster', () => {
+  let cluster: EtcdServer;
+  beforeAll(async () => {
+    cluster = await startEtcdCluster(3);
+  });
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+
+  it('keeps following changes when the member keyplate talks to is stopped', async () => {
+    const client = new Etcd3({ hosts: cluster.endpoints.slice(1) });
+    await client.put('/c/v').value('1');
+    const dir = makeConfdir({
+      'conf.d/c.toml': '[template]\nsrc = "c.tmpl"\ndest = "out/c"\nkeys = ["/c"]\n',
+      'templates/c.tmpl': '{{getv "/c/v"}}\n',
+    });
+    const args = ['--backend', 'etcd', '--confdir', dir, ...cluster.endpoints.flatMap((e) => ['--node', e])];
+    const kp = startCli(args, { env: baseEnv() });
+    try {
+      await waitFor(() => read(path.join(dir, 'out/c')) === '1\n', 10_000, 'first render');
+      await cluster.members[0].kill();
+      await client.put('/c/v').value('2');
+      await waitFor(() => read(path.join(dir, 'out/c')) === '2\n', 20_000, 'change after member stopped');
+    } finally {
+      kp.child.kill('SIGTERM');
+      client.close();
+    }
+    expect((await kp.exited).code).toBe(0);
+  });
+});
+
+describe('Consul: watch mode', () => {
+  let consul: ConsulAgent;
+  beforeAll(async () => {
+    consul = await startConsul({ persistent: true });
+  });
+  afterAll(async () => {
+    await consul?.stop();
+  });
+
+  it('follows puts and deletes, waits for a missing key, and survives an agent restart', async () => {
+    await consul.put('/app/web/upstream/a', '10.0.0.1');
+    const dir = makeConfdir(twoResources);
+    const web = path.join(dir, 'out/web.conf');
+    const db = path.join(dir, 'out/db.conf');
+    const kp = startCli(['--backend', 'consul', '--node', consul.address, '--confdir', dir], { cwd: dir, env: baseEnv() });
+    try {
+      await waitFor(() => read(web).includes('a 10.0.0.1'), 10_000, 'first render');
+      await waitFor(() => kp.out.stderr.includes('db.toml: waiting for /app/db/host'), 10_000, 'waiting line');
+      await consul.put('/app/db/host', 'db1');
+      await waitFor(() => read(db) === 'host=db1\n', 5_000, 'late key');
+      await consul.put('/app/web/upstream/b', '10.0.0.2');
+      await waitFor(() => read(web).includes('b 10.0.0.2'), 5_000, 'put');
+      await consul.del('/app/web/upstream/a');
+      await waitFor(() => !read(web).includes(' a '), 5_000, 'delete');
+
+      await consul.kill();
+      await waitFor(() => /backend consul lost/.test(kp.out.stderr), 15_000, 'lost line');
+      expect(read(db)).toBe('host=db1\n');
+      await consul.restart();
+      await consul.put('/app/db/host', 'db2');
+      await waitFor(() => read(db) === 'host=db2\n', 30_000, 'change after restart');
+      expect(lines(kp.out.stderr, /backend consul lost/)).toBe(1);
+    } finally {
+      kp.child.kill('SIGTERM');
+    }
+    expect((await kp.exited).code).toBe(0);
+  });
+});

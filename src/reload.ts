@@ -1,5 +1,6 @@
 // After a batch of writes: run each distinct reload_cmd once (several resources may share one).
 import { describeFailure, runShell } from './commands.js';
+import type { AgentEvents } from './events.js';
 import type { Logger } from './log.js';
 import type { Resource } from './resources.js';
 
@@ -10,7 +11,7 @@ export interface ReloadTarget {
 }
 
 /** Returns the resources whose reload failed, so the caller can retry them on the next change. */
-export async function reloadChanged(changed: readonly Resource[], log: Logger, target?: ReloadTarget): Promise<Resource[]> {
+export async function reloadChanged(changed: readonly Resource[], log: Logger, target?: ReloadTarget, events?: AgentEvents): Promise<Resource[]> {
   const failed: Resource[] = [];
   const byCommand = new Map<string, Resource[]>();
   const signals = new Set<string>();
@@ -26,10 +27,12 @@ export async function reloadChanged(changed: readonly Resource[], log: Logger, t
     const result = await runShell(command, { timeout });
     if (result.ok) {
       log.info('reloaded', { resource: names });
+      for (const r of resources) events?.emit('reloaded', { resource: r.name });
       if (result.output) log.debug(`reload_cmd output:\n${result.output}`, { resource: names });
     } else {
       log.error(`reload_cmd ${describeFailure(result, timeout)}; will retry on the next change${result.output ? `\n${result.output}` : ''}`, { resource: names });
       failed.push(...resources);
+      for (const r of resources) events?.emit('reloadFailed', { resource: r.name });
     }
   }
   if (restart) {

@@ -2,6 +2,7 @@
 import type { Backend } from '../backends/types.js';
 import { coveringPrefixes } from '../backends/types.js';
 import { ExitCode, KeyplateError, RenderError, WriteError } from './errors.js';
+import type { AgentEvents } from './events.js';
 import type { LoadedResource } from './load.js';
 import type { Logger } from './log.js';
 import { renderResource, type ResourceRender } from './render.js';
@@ -16,6 +17,8 @@ export interface RunContext {
   /** The process environment alone (env files are re-read on change). */
   processEnv: NodeJS.ProcessEnv;
   write: WriteOptions;
+  /** Metrics and the status page listen here. */
+  events?: AgentEvents;
 }
 
 export interface ResourceOutcome {
@@ -24,6 +27,7 @@ export interface ResourceOutcome {
   /** Keys the render found missing (nothing was written). */
   missingKeys: string[];
   written: boolean;
+  changes?: string[];
   error?: KeyplateError;
 }
 
@@ -36,9 +40,12 @@ export async function processResource(ctx: RunContext, loaded: LoadedResource, s
   const { resource } = loaded;
   const log = ctx.log;
   let render: ResourceRender;
+  const started = performance.now();
   try {
     render = await renderResource(loaded, store, ctx.environment);
+    ctx.events?.emit('render', { resource: resource.name, durationMs: performance.now() - started, missingKeys: render.missingKeys.length });
   } catch (error) {
+    ctx.events?.emit('renderFailed', { resource: resource.name });
     const e = error instanceof KeyplateError ? error : new RenderError(`${resource.srcName}: ${(error as Error).message}`, { cause: error });
     log.error(`render failed: ${e.message}`, { resource: resource.name });
     return { loaded, missingKeys: [], written: false, error: e };
@@ -48,6 +55,7 @@ export async function processResource(ctx: RunContext, loaded: LoadedResource, s
       `${resource.file}: the template reads ${render.undeclaredKeys.join(', ')}, outside this resource's keys (${resource.keys.join(', ') || 'none'}); add them to keys`,
     );
     log.error(e.message, { resource: resource.name, keys: render.undeclaredKeys });
+    ctx.events?.emit('renderFailed', { resource: resource.name });
     return { loaded, render, missingKeys: render.missingKeys, written: false, error: e };
   }
   if (render.missingKeys.length > 0) return { loaded, render, missingKeys: render.missingKeys, written: false };
@@ -56,11 +64,13 @@ export async function processResource(ctx: RunContext, loaded: LoadedResource, s
     if (outcome.changes.length === 0) log.debug('unchanged', { resource: resource.name, dest: resource.dest });
     else if (ctx.write.noop) log.info(`would update ${resource.dest} (${outcome.changes.join(', ')})`, { resource: resource.name });
     else log.info(`updated ${resource.dest} (${outcome.changes.join(', ')})`, { resource: resource.name, dest: resource.dest, changes: outcome.changes });
-    return { loaded, render, missingKeys: [], written: outcome.written };
+    if (outcome.written) ctx.events?.emit('write', { resource: resource.name, changes: outcome.changes });
+    return { loaded, render, missingKeys: [], written: outcome.written, changes: outcome.changes };
   } catch (error) {
     const e = error instanceof KeyplateError ? error : new WriteError(`${resource.name}: ${(error as Error).message}`, { cause: error });
     const output = e instanceof WriteError && e.output ? `\n${e.output}` : '';
     log.error(`${e.message}${output}`, { resource: resource.name });
+    ctx.events?.emit(/check_cmd/.test(e.message) ? 'checkFailed' : 'renderFailed', { resource: resource.name });
     return { loaded, render, missingKeys: [], written: false, error: e };
   }
 }

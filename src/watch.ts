@@ -32,6 +32,7 @@ export interface ResourceState {
   rendered: boolean;
   reloadFailed: boolean;
   lastWrite?: { at: Date; changes: Change[] };
+  lastRenderAt?: Date;
 }
 
 /** What the status page and metrics read. */
@@ -55,6 +56,24 @@ export async function watchLoop(ctx: RunContext, config: Config, initial: Loaded
   let resolveDone!: (code: number) => void;
   const done = new Promise<number>((r) => (resolveDone = r));
   const timers = new Set<NodeJS.Timeout>();
+  const startedAt = new Date().toISOString();
+  let lastLoopAt = Date.now();
+  if (ctx.events) {
+    ctx.events.snapshot = () => ({
+      startedAt,
+      backend: { name: backend.name, up: backendUp, synced },
+      lastLoopAt: new Date(lastLoopAt).toISOString(),
+      resources: [...states.values()].map((s) => ({
+        name: s.loaded.resource.name,
+        dest: s.loaded.resource.dest,
+        rendered: s.rendered,
+        lastRenderAt: s.lastRenderAt?.toISOString(),
+        lastChanges: s.lastWrite?.changes,
+        missingKeys: s.missing,
+        lastError: s.error?.message,
+      })),
+    });
+  }
 
   const finish = (code: number): void => {
     if (finished) return;
@@ -107,16 +126,19 @@ export async function watchLoop(ctx: RunContext, config: Config, initial: Loaded
         if (outcome.render) state.deps = new Dependencies(state.loaded.resource, outcome.render);
         state.error = outcome.error;
         noteMissing(state, outcome.missingKeys);
-        if (!outcome.error && outcome.missingKeys.length === 0) state.rendered = true;
+        if (!outcome.error && outcome.missingKeys.length === 0) {
+          state.rendered = true;
+          state.lastRenderAt = new Date();
+        }
         if (outcome.written) {
-          state.lastWrite = { at: new Date(), changes: [] };
+          state.lastWrite = { at: new Date(), changes: (outcome.changes ?? []) as Change[] };
           changed.push(state);
         } else if (state.reloadFailed && !outcome.error && outcome.missingKeys.length === 0) {
           changed.push(state); // a failed reload is retried on the next change
         }
       }
       if (changed.length > 0 && !config.noop && !config.syncOnly) {
-        const failed = new Set((await reloadChanged(changed.map((s) => s.loaded.resource), log, hooks.reloadTarget)).map((r) => r.file));
+        const failed = new Set((await reloadChanged(changed.map((s) => s.loaded.resource), log, hooks.reloadTarget, ctx.events)).map((r) => r.file));
         for (const s of changed) s.reloadFailed = failed.has(s.loaded.resource.file);
       }
       await checkProgress();
@@ -197,6 +219,8 @@ export async function watchLoop(ctx: RunContext, config: Config, initial: Loaded
   };
 
   const onEvent = (prefixes: readonly string[]) => (event: WatchEvent): void => {
+    lastLoopAt = Date.now();
+    if (event.kind !== 'status') ctx.events?.emit('watchEvent', { kind: event.kind });
     switch (event.kind) {
       case 'reset':
         applyReset(event.values, prefixes);
@@ -213,6 +237,7 @@ export async function watchLoop(ctx: RunContext, config: Config, initial: Loaded
       case 'status':
         if (event.up === backendUp) return;
         backendUp = event.up;
+        ctx.events?.emit('backend', { up: event.up });
         if (event.up) log.info(`backend ${backend.name} is back; resynchronising`);
         else log.warn(`backend ${backend.name} lost (${event.error?.message ?? 'unknown error'}); keeping the last good files and retrying`);
         break;
@@ -309,10 +334,13 @@ export async function watchLoop(ctx: RunContext, config: Config, initial: Loaded
   }
 
   const waitingTimer = setInterval(() => {
+    lastLoopAt = Date.now();
     for (const s of states.values()) {
       if (s.missing.length > 0) log.info(`waiting for ${s.missing.join(', ')}`, { resource: s.loaded.resource.name, keys: s.missing });
     }
   }, waitingReportEvery);
+  const heartbeat = setInterval(() => (lastLoopAt = Date.now()), 5_000);
+  addTimer(heartbeat);
   addTimer(waitingTimer);
 
   startSource();

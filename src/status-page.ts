@@ -34,7 +34,7 @@ function time(iso: string | undefined, now: Date): string {
 }
 
 function list(items: readonly string[], className: string, none: string): string {
-  if (items.length === 0) return `<span class="none">${none}</span>`;
+  if (items.length === 0) return `<div class="none">${none}</div>`;
   const shown = items.slice(0, maxChangesShown).map((i) => `<li>${escapeHtml(i)}</li>`);
   if (items.length > maxChangesShown) shown.push(`<li class="none">and ${items.length - maxChangesShown} more</li>`);
   return `<ul class="${className}">${shown.join('')}</ul>`;
@@ -43,7 +43,7 @@ function list(items: readonly string[], className: string, none: string): string
 function resourceRow(r: ResourceStatus, now: Date): string {
   const state = stateOf(r);
   return `<tr class="resource ${state}">
-<td class="name"><span class="badge">${state}</span> ${escapeHtml(r.name)}</td>
+<td class="name"><span class="badge">${state}</span><span class="resource-name">${escapeHtml(r.name)}</span></td>
 <td class="dest"><code>${escapeHtml(r.dest)}</code></td>
 <td class="rendered">${time(r.lastRenderAt, now)}${r.lastRenderAt ? list(r.lastChanges ?? [], 'changes', 'no changes recorded') : ''}</td>
 <td class="waiting">${list(r.missingKeys, 'keys', 'nothing')}</td>
@@ -62,8 +62,8 @@ table { border-collapse: collapse; width: 100%; }
 th, td { text-align: left; vertical-align: top; padding: .4rem .6rem; border-bottom: 1px solid #8884; }
 ul { margin: .2rem 0 0; padding-left: 1.1rem; }
 pre { margin: 0; white-space: pre-wrap; color: var(--error); }
-code, .keys { font-family: ui-monospace, monospace; }
-.badge { display: inline-block; min-width: 4.5em; font-size: .8em; font-weight: 600; text-transform: uppercase; }
+code, .keys, .resource-name { font-family: ui-monospace, monospace; }
+.badge { display: block; font-size: .75em; font-weight: 600; text-transform: uppercase; }
 .ok .badge { color: var(--ok); } .waiting .badge { color: var(--waiting); } .error .badge { color: var(--error); }
 `;
 
@@ -74,7 +74,7 @@ export function renderStatusPage(snapshot: StatusSnapshot, now: Date = new Date(
     ? 'no template resources'
     : waiting === 0
       ? `all ${resources.length} resources rendered`
-      : `${waiting} of ${resources.length} resources not rendered or failing`;
+      : `${waiting} of ${resources.length} resources waiting or failing`;
   const rows = resources.length > 0
     ? resources.map((r) => resourceRow(r, now)).join('\n')
     : '<tr><td colspan="5" class="none">No template resources in conf.d.</td></tr>';

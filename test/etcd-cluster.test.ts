@@ -1,0 +1,103 @@
+// The etcd backend against a real three-member cluster: losing the member listed first, then losing quorum.
+import { Etcd3 } from 'etcd3';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createEtcdBackend } from '../backends/etcd.js';
+import { BackendError, type WatchEvent } from '../backends/types.js';
+import { waitFor } from './conformance.js';
+import { startEtcdCluster, type EtcdServer } from './servers/etcd.js';
+
+function mirror(events: readonly WatchEvent[]): Record<string, string> {
+  const state = new Map<string, string>();
+  for (const e of events) {
+    if (e.kind === 'reset') {
+      state.clear();
+      for (const [k, v] of e.values) state.set(k, v);
+    } else if (e.kind === 'put') state.set(e.key, e.value);
+    else if (e.kind === 'delete') state.delete(e.key);
+  }
+  return Object.fromEntries([...state].sort());
+}
+
+describe('etcd backend: three-member cluster', () => {
+  let cluster: EtcdServer;
+  beforeAll(async () => {
+    cluster = await startEtcdCluster(3);
+  });
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+
+  it('keeps reading and watching, without reporting an outage, when the member listed first stops', async () => {
+    const [first, second, third] = cluster.members;
+    const writer = new Etcd3({ hosts: [second.endpoint, third.endpoint] });
+    const backend = createEtcdBackend({ nodes: cluster.endpoints, envFiles: [], retryMin: 50, retryMax: 400 });
+    const events: WatchEvent[] = [];
+    const controller = new AbortController();
+    // etcd3 picks a random member per call; with random() = 0 it picks the one listed first, so that is where
+    // the watch's snapshot and stream go, and stopping it really breaks them.
+    const random = vi.spyOn(Math, 'random').mockReturnValue(0);
+    const done = backend.watch!(['/c'], { signal: controller.signal, onEvent: (e) => events.push(e) });
+    try {
+      await waitFor(() => events.some((e) => e.kind === 'reset'), 10_000, 'reset');
+      await writer.put('/c/a').value('1');
+      await waitFor(() => events.some((e) => e.kind === 'put'), 10_000, 'a put: the stream is up');
+      random.mockRestore();
+
+      await first.kill();
+      for (let i = 0; i < 10; i++) expect(Object.fromEntries(await backend.getValues(['/c']))).toEqual({ '/c/a': '1' });
+      await writer.put('/c/b').value('2');
+      await writer.delete().key('/c/a');
+      await waitFor(() => mirror(events)['/c/b'] === '2' && !('/c/a' in mirror(events)), 10_000, 'changes after the stop');
+      expect(mirror(events)).toEqual({ '/c/b': '2' });
+      expect(events.filter((e) => e.kind === 'status')).toEqual([]);
+      expect(events.filter((e) => e.kind === 'reset')).toHaveLength(1);
+    } finally {
+      random.mockRestore();
+      controller.abort();
+      await done;
+      await backend.close();
+      writer.close();
+      if (!first.running) await first.restart();
+    }
+  });
+
+  it('without a leader: reads fail, the watch reports down and emits no data until quorum is back', async () => {
+    const [first, second, third] = cluster.members;
+    // Only `third`, which stays up: its idle watch stream ends only because it asked etcd to require a leader.
+    const backend = createEtcdBackend({ nodes: [third.endpoint], envFiles: [], retryMin: 50, retryMax: 400 });
+    const events: WatchEvent[] = [];
+    const controller = new AbortController();
+    const done = backend.watch!(['/c'], { signal: controller.signal, onEvent: (e) => events.push(e) });
+    try {
+      await waitFor(() => events.some((e) => e.kind === 'reset'), 10_000, 'reset');
+      await first.kill();
+      await second.kill();
+      // `third` alone is not a quorum: it drops its leader and must not serve reads or watches.
+      const error: unknown = await backend.getValues(['/c']).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(BackendError);
+      expect((error as Error).message).toMatch(/^\[etcd\] cannot read \/c at http:\/\/127\.0\.0\.1:\d+: no answer within 5000ms; check that a quorum/);
+      await waitFor(() => events.some((e) => e.kind === 'status'), 15_000, 'status down');
+      const downAt = events.findIndex((e) => e.kind === 'status');
+      expect(events[downAt]).toMatchObject({ kind: 'status', up: false });
+
+      await first.restart(); // with `third`, a quorum again: healthy once they have elected a leader
+      const writer = new Etcd3({ hosts: [first.endpoint, third.endpoint] });
+      try {
+        await writer.put('/c/quorum').value('back');
+        await waitFor(() => mirror(events)['/c/quorum'] === 'back', 20_000, 'put after quorum is back');
+      } finally {
+        writer.close();
+      }
+      const afterDown = events.slice(downAt + 1);
+      expect(afterDown[0]).toEqual({ kind: 'status', up: true });
+      expect(afterDown[1]?.kind).toBe('reset');
+      expect(events.filter((e) => e.kind === 'status')).toHaveLength(2);
+    } finally {
+      controller.abort();
+      await done;
+      await backend.close();
+      for (const m of [first, second]) if (!m.running) await m.restart({ waitHealthy: false });
+    }
+  });
+});
+

@@ -1,0 +1,151 @@
+// The etcd backend against real etcd servers with password authentication and with TLS client certificates.
+import { rmSync } from 'node:fs';
+import { Etcd3 } from 'etcd3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createEtcdBackend } from '../backends/etcd.js';
+import { BackendError, type BackendOptions, type WatchEvent } from '../backends/types.js';
+import { waitFor } from './conformance.js';
+import { makeTestPki, startEtcd, type EtcdServer, type TestPki } from './servers/etcd.js';
+
+async function readError(options: BackendOptions, prefix: string): Promise<Error> {
+  const backend = createEtcdBackend(options);
+  try {
+    const error: unknown = await backend.getValues([prefix]).then(
+      () => new Error('the read unexpectedly succeeded'),
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(BackendError);
+    return error as Error;
+  } finally {
+    await backend.close();
+  }
+}
+
+/** A watch until the first reset, then a put made by `write` arriving as an event. */
+async function watchSees(options: BackendOptions, write: () => Promise<void>, key: string, value: string): Promise<void> {
+  const backend = createEtcdBackend(options);
+  const events: WatchEvent[] = [];
+  const controller = new AbortController();
+  const done = backend.watch!(['/app'], { signal: controller.signal, onEvent: (e) => events.push(e) });
+  try {
+    await waitFor(() => events.some((e) => e.kind === 'reset'), 10_000, 'reset');
+    await write();
+    await waitFor(() => events.some((e) => e.kind === 'put' && e.key === key && e.value === value), 10_000, `put ${key}`);
+  } finally {
+    controller.abort();
+    await done;
+    await backend.close();
+  }
+}
+
+describe('etcd backend: username and password', () => {
+  const password = 'pa55-not-in-any-message';
+  let server: EtcdServer;
+  let root: Etcd3;
+  const base = (): BackendOptions => ({ nodes: server.endpoints, envFiles: [], retryMin: 50, retryMax: 400 });
+
+  beforeAll(async () => {
+    server = await startEtcd();
+    const admin = new Etcd3({ hosts: server.endpoints });
+    await admin.put('/app/db/host').value('10.0.0.1');
+    await admin.put('/secret/key').value('hidden');
+    await admin.role('root').create();
+    await admin.user('root').create('root-pw');
+    await admin.user('root').addRole('root');
+    const reader = await admin.role('reader').create();
+    await reader.grant({ permission: 'Read', range: admin.range({ prefix: '/app' }) });
+    await admin.user('keyplate').create(password);
+    await admin.user('keyplate').addRole('reader');
+    await admin.auth.authEnable({});
+    admin.close();
+    root = new Etcd3({ hosts: server.endpoints, auth: { username: 'root', password: 'root-pw' } });
+  });
+  afterAll(async () => {
+    root?.close();
+    await server?.stop();
+  });
+
+  it('reads and watches as a user with read access', async () => {
+    const backend = createEtcdBackend({ ...base(), username: 'keyplate', password });
+    try {
+      expect(Object.fromEntries(await backend.getValues(['/app']))).toEqual({ '/app/db/host': '10.0.0.1' });
+    } finally {
+      await backend.close();
+    }
+    await watchSees({ ...base(), username: 'keyplate', password }, async () => void (await root.put('/app/db/port').value('5432')), '/app/db/port', '5432');
+  });
+
+  it('says what is wrong, never echoing the password', async () => {
+    const wrong = await readError({ ...base(), username: 'keyplate', password: `${password}-typo` }, '/app');
+    expect(wrong.message).toMatch(/^\[etcd\] cannot read \/app at http:\/\/127\.0\.0\.1:\d+: authentication failed for user `keyplate`; check the username and password$/);
+    expect(wrong.message).not.toContain(password);
+
+    const anonymous = await readError(base(), '/app');
+    expect(anonymous.message).toMatch(/etcd requires authentication .*; set username and password$/);
+
+    const denied = await readError({ ...base(), username: 'keyplate', password }, '/secret');
+    expect(denied.message).toMatch(/permission denied for user `keyplate`; give it a role that may read these keys$/);
+    expect(denied.message).not.toContain('hidden');
+  });
+});
+
+describe('etcd backend: TLS with client certificates', () => {
+  let pki: TestPki;
+  let server: EtcdServer;
+  let writer: Etcd3;
+  const tls = (): BackendOptions => ({
+    nodes: server.endpoints,
+    envFiles: [],
+    clientCaKeys: pki.ca,
+    clientCert: pki.clientCert,
+    clientKey: pki.clientKey,
+  });
+
+  beforeAll(async () => {
+    pki = makeTestPki();
+    server = await startEtcd({ tls: { ca: pki.ca, cert: pki.serverCert, key: pki.serverKey, clientCertAuth: true } });
+    const { readFileSync } = await import('node:fs');
+    writer = new Etcd3({
+      hosts: server.endpoints,
+      credentials: { rootCertificate: readFileSync(pki.ca), certChain: readFileSync(pki.clientCert), privateKey: readFileSync(pki.clientKey) },
+    });
+    await writer.put('/app/tls').value('yes');
+  });
+  afterAll(async () => {
+    writer?.close();
+    await server?.stop();
+    if (pki) rmSync(pki.dir, { recursive: true, force: true });
+  });
+
+  it('reads and watches over TLS, with https:// or bare host:port nodes', async () => {
+    for (const nodes of [server.endpoints, server.endpoints.map((e) => e.replace('https://', ''))]) {
+      const backend = createEtcdBackend({ ...tls(), nodes });
+      try {
+        expect(Object.fromEntries(await backend.getValues(['/app']))).toEqual({ '/app/tls': 'yes' });
+      } finally {
+        await backend.close();
+      }
+    }
+    await watchSees(tls(), async () => void (await writer.put('/app/tls2').value('also')), '/app/tls2', 'also');
+  });
+
+  it('refuses a server its CA did not sign, unless clientInsecure skips verification', async () => {
+    const untrusted = await readError({ ...tls(), clientCaKeys: pki.otherCa }, '/app');
+    expect(untrusted.message).toMatch(/^\[etcd\] cannot read \/app at https:\/\/127\.0\.0\.1:\d+: /);
+
+    const backend = createEtcdBackend({ ...tls(), clientCaKeys: pki.otherCa, clientInsecure: true });
+    try {
+      expect(Object.fromEntries(await backend.getValues(['/app']))).toMatchObject({ '/app/tls': 'yes' });
+    } finally {
+      await backend.close();
+    }
+  });
+
+  it('fails without a client certificate, and names a TLS file it cannot read', async () => {
+    const noCert = await readError({ ...tls(), clientCert: undefined, clientKey: undefined }, '/app');
+    expect(noCert.message).toMatch(/^\[etcd\] cannot read \/app at https:/);
+
+    const missing = await readError({ ...tls(), clientCert: '/nonexistent/client.crt' }, '/app');
+    expect(missing.message).toMatch(/^\[etcd\] cannot read clientCert file \/nonexistent\/client\.crt: .*check the path/);
+  });
+});

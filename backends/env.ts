@@ -38,13 +38,17 @@ export function createEnvBackend(options: BackendOptions): Backend {
     name: 'env',
     async getValues(prefixes) {
       const values = new Map<string, string>();
-      const vars = env();
-      for (const prefix of prefixes) {
-        const root = keyToVariable(prefix);
-        for (const [name, value] of Object.entries(vars)) {
-          if (value === undefined) continue;
-          // Match at `_` boundaries: /key takes KEY and KEY_X, never KEYSTONE.
-          if (root === '' || name === root || name.startsWith(root + '_')) values.set(variableToKey(name), value);
+      // One pass over the environment (process.env is slow to enumerate), then match each prefix.
+      const vars = Object.entries(env());
+      const roots = prefixes.map(keyToVariable);
+      for (const [name, value] of vars) {
+        if (value === undefined) continue;
+        // Match at `_` boundaries: /key takes KEY and KEY_X, never KEYSTONE.
+        for (const root of roots) {
+          if (root === '' || name === root || (name.startsWith(root) && name.charCodeAt(root.length) === 95 /* _ */)) {
+            values.set(variableToKey(name), value);
+            break;
+          }
         }
       }
       return values;

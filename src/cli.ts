@@ -8,7 +8,7 @@ import { helpText } from './flags.js';
 import { loadConfdir } from './load.js';
 import { createLogger, type Logger } from './log.js';
 import { reloadChanged } from './reload.js';
-import { exitCodeOf, missingReport, processResource, readStore, type RunContext } from './run.js';
+import { exitCodeOf, mapLimit, missingReport, processResource, readStore, resourceConcurrency, type RunContext } from './run.js';
 
 declare const KEYPLATE_VERSION: string;
 export const version = typeof KEYPLATE_VERSION === 'string' ? KEYPLATE_VERSION : '0.0.0-dev';
@@ -117,8 +117,7 @@ async function run(config: Config, env: NodeJS.ProcessEnv, log: Logger, io: Io):
 
 async function runOnetime(ctx: RunContext, config: Config, loaded: Awaited<ReturnType<typeof loadConfdir>>): Promise<number> {
   const store = await readStore(ctx.backend, loaded);
-  const outcomes = [];
-  for (const l of loaded) outcomes.push(await processResource(ctx, l, store));
+  const outcomes = await mapLimit(loaded, resourceConcurrency, (l) => processResource(ctx, l, store));
   const missing = missingReport(outcomes, ctx.backend);
   if (missing) {
     ctx.log.error(`keys are missing, nothing was written for these resources:\n${missing}`, {

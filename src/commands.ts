@@ -1,5 +1,4 @@
 // check_cmd and reload_cmd: /bin/sh -c in their own process group, with a timeout that kills the whole group.
-import { spawn } from 'node:child_process';
 
 export interface CommandResult {
   ok: boolean;
@@ -28,7 +27,9 @@ export interface RunOptions {
   cwd?: string;
 }
 
-export function runShell(command: string, { timeout, env, cwd }: RunOptions): Promise<CommandResult> {
+export async function runShell(command: string, { timeout, env, cwd }: RunOptions): Promise<CommandResult> {
+  // Loaded on first use: most onetime runs of resources without commands never need it.
+  const { spawn } = await import('node:child_process');
   return new Promise((resolve) => {
     const child = spawn('/bin/sh', ['-c', command], { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env, cwd });
     let output = '';

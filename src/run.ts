@@ -31,6 +31,23 @@ export interface ResourceOutcome {
   error?: KeyplateError;
 }
 
+/** Run `fn` over `items` with at most `limit` in flight; results in input order. */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+/** Resources write different files, so they are processed side by side; I/O waits overlap. */
+export const resourceConcurrency = 16;
+
 export function prefixesOf(loaded: readonly LoadedResource[]): string[] {
   return coveringPrefixes(loaded.flatMap((l) => l.resource.keys));
 }
@@ -40,10 +57,13 @@ export async function processResource(ctx: RunContext, loaded: LoadedResource, s
   const { resource } = loaded;
   const log = ctx.log;
   let render: ResourceRender;
-  const started = performance.now();
+  // process.hrtime, not performance.now(): the `performance` global loads perf_hooks on first use.
+  const started = process.hrtime.bigint();
   try {
     render = await renderResource(loaded, store, ctx.environment);
-    ctx.events?.emit('render', { resource: resource.name, durationMs: performance.now() - started, missingKeys: render.missingKeys.length });
+    const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
+    ctx.events?.emit('render', { resource: resource.name, durationMs, missingKeys: render.missingKeys.length });
+    log.debug(`rendered in ${durationMs.toFixed(1)}ms`, { resource: resource.name, durationMs, keys: render.missingKeys });
   } catch (error) {
     ctx.events?.emit('renderFailed', { resource: resource.name });
     const e = error instanceof KeyplateError ? error : new RenderError(`${resource.srcName}: ${(error as Error).message}`, { cause: error });

@@ -7,7 +7,7 @@ import { formatDuration } from './duration.js';
 import { ExitCode, type KeyplateError } from './errors.js';
 import { loadConfdir, type LoadedResource } from './load.js';
 import { reloadChanged, type ReloadTarget } from './reload.js';
-import { prefixesOf, processResource, type RunContext } from './run.js';
+import { mapLimit, prefixesOf, processResource, resourceConcurrency, type RunContext } from './run.js';
 import { Debouncer } from './schedule.js';
 import { KeyStore } from './store.js';
 import type { Change } from './write.js';
@@ -121,8 +121,9 @@ export async function watchLoop(ctx: RunContext, config: Config, initial: Loaded
       const batch = [...due].map((f) => states.get(f)).filter((s): s is ResourceState => s !== undefined);
       due.clear();
       const changed: ResourceState[] = [];
-      for (const state of batch) {
-        const outcome = await processResource(ctx, state.loaded, mirror);
+      const outcomes = await mapLimit(batch, resourceConcurrency, (state) => processResource(ctx, state.loaded, mirror));
+      for (const [i, state] of batch.entries()) {
+        const outcome = outcomes[i];
         if (outcome.render) state.deps = new Dependencies(state.loaded.resource, outcome.render);
         state.error = outcome.error;
         noteMissing(state, outcome.missingKeys);

@@ -1,5 +1,4 @@
 // The safe write: compare → stage (0600, fsync) → check_cmd → chmod/chown → rename → fsync dir.
-import { randomBytes } from 'node:crypto';
 import { promises as fs, constants as fsc } from 'node:fs';
 import path from 'node:path';
 import { describeFailure, expandSrc, runShell } from './commands.js';
@@ -49,6 +48,12 @@ async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
+let stageCount = 0;
+/** Unique per process and call; O_EXCL on open makes a clash an error, never a shared file. */
+function stageSuffix(): string {
+  return `${process.pid.toString(36)}${Date.now().toString(36)}${(stageCount++).toString(36)}`;
+}
+
 export async function writeResource(resource: Resource, output: string, options: WriteOptions): Promise<WriteOutcome> {
   const { dest } = resource;
   const dir = path.dirname(dest);
@@ -82,7 +87,7 @@ export async function writeResource(resource: Resource, output: string, options:
   }
 
   // Same directory, so the final rename is atomic; private until it gets its final mode.
-  const stage = path.join(dir, `.${path.basename(dest)}.keyplate-${randomBytes(6).toString('hex')}`);
+  const stage = path.join(dir, `.${path.basename(dest)}.keyplate-${stageSuffix()}`);
   let renamed = false;
   try {
     const handle = await fs.open(stage, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, 0o600);

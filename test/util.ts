@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-export const cliPath = path.join(root, 'dist', 'keyplate.mjs');
+export const cliPath = path.join(root, 'dist', 'keyplate.cjs');
 
 const temps: string[] = [];
 

@@ -3,8 +3,8 @@
 // A helper answers from scope.lookups, or records its query id in scope.pendingLookups and
 // answers []; the renderer then awaits resolvePendingLookups(scope) and renders again.
 // As in confd, a failed lookup is an empty list, never an error.
-import { lookup, Resolver } from 'node:dns/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
+// node:dns and node:timers/promises are imported on first lookup: most templates never look anything up,
+// and loading them costs the start path a few milliseconds.
 import type { RenderScope } from '../store.js';
 import { compareStrings, str, type HelperCall, type HelperTable } from './common.js';
 
@@ -72,6 +72,7 @@ async function resolve(id: string): Promise<unknown[]> {
 
 /** The system resolver (like Go's net.LookupIP: /etc/hosts included), sorted, unique. */
 async function lookupIps(name: string): Promise<string[]> {
+  const { lookup } = await import('node:dns/promises');
   const addresses = await lookup(name, { all: true });
   // Go prints an IPv4-mapped IPv6 address as plain IPv4.
   const ips = addresses.map(({ address }) => address.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, ''));
@@ -79,6 +80,7 @@ async function lookupIps(name: string): Promise<string[]> {
 }
 
 async function lookupSrv(name: string): Promise<SrvRecord[]> {
+  const { Resolver } = await import('node:dns/promises');
   const resolver = new Resolver({ timeout: LOOKUP_TIMEOUT_MS / 2, tries: 2 });
   const records = await resolver.resolveSrv(name);
   return records
@@ -99,6 +101,7 @@ async function lookupSrv(name: string): Promise<SrvRecord[]> {
 }
 
 async function withTimeout<T>(work: Promise<T>): Promise<T> {
+  const { setTimeout: sleep } = await import('node:timers/promises');
   const timer = new AbortController();
   try {
     return await Promise.race([

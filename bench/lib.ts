@@ -1,0 +1,59 @@
+// Shared bench helpers: medians, percentiles, process runs with peak memory, confdir generation.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+export const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..', '..');
+export const cli = path.join(process.cwd(), 'dist', 'keyplate.cjs');
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+export function percentile(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
+}
+
+const gnuTime = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
+
+/** Wall time (ms) and peak RSS (MiB, when GNU time is there) of one run. */
+export function timeRun(cmd: string[], env: NodeJS.ProcessEnv): { ms: number; rssMiB?: number; code: number | null } {
+  const argv = gnuTime ? [gnuTime, '-f', '%M', ...cmd] : cmd;
+  const t = performance.now();
+  const r = spawnSync(argv[0], argv.slice(1), { env, encoding: 'utf8' });
+  const ms = performance.now() - t;
+  let rssMiB: number | undefined;
+  if (gnuTime) {
+    const last = r.stderr.trim().split('\n').pop() ?? '';
+    if (/^\d+$/.test(last)) rssMiB = Number(last) / 1024;
+  }
+  return { ms, rssMiB, code: r.status };
+}
+
+export function tempDir(): string {
+  return mkdtempSync(path.join(os.tmpdir(), 'keyplate-bench-'));
+}
+
+/** A confdir with `count` resources, each reading `keysPer` keys under /app/r<i>. */
+export function generateConfdir(count: number, keysPer = 3): { dir: string; env: Record<string, string>; keys: Map<string, string> } {
+  const dir = tempDir();
+  mkdirSync(path.join(dir, 'conf.d'));
+  mkdirSync(path.join(dir, 'templates'));
+  mkdirSync(path.join(dir, 'out'));
+  const tmpl = ['# generated', ...Array.from({ length: keysPer }, (_, k) => `k${k}={{getv "/k${k}"}}`), '{{#each (gets "/list/*")}}{{base key}}={{value}}\n{{/each}}'].join('\n') + '\n';
+  writeFileSync(path.join(dir, 'templates', 'r.tmpl'), tmpl);
+  const env: Record<string, string> = {};
+  const keys = new Map<string, string>();
+  for (let i = 0; i < count; i++) {
+    writeFileSync(path.join(dir, 'conf.d', `r${i}.toml`), `[template]\nsrc = "r.tmpl"\ndest = "out/r${i}.conf"\nprefix = "/app/r${i}"\nkeys = ["/"]\nmode = "0644"\n`);
+    for (let k = 0; k < keysPer; k++) {
+      env[`APP_R${i}_K${k}`] = `value-${i}-${k}`;
+      keys.set(`/app/r${i}/k${k}`, `value-${i}-${k}`);
+    }
+  }
+  return { dir, env, keys };
+}

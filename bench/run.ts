@@ -1,0 +1,9 @@
+// `npm run bench`: start time always; live-backend benches when etcd/Consul are installed (bash scripts/install-test-deps.sh).
+import { benchStartup } from './startup.js';
+
+const only = process.argv[2];
+if (!only || only === 'startup') benchStartup();
+if (!only || only === 'live') {
+  const { benchLive } = await import('./live.js');
+  await benchLive();
+}

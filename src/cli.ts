@@ -85,6 +85,15 @@ async function run(config: Config, env: NodeJS.ProcessEnv, log: Logger, io: Io):
     processEnv: env,
     write: { noop: config.noop, syncOnly: config.syncOnly, keepStageFile: config.keepStageFile, printDiff: io.stdout },
   };
+  let closeOperations: (() => Promise<void>) | undefined;
+  if (config.metricsAddr && config.subcommand !== 'check') {
+    const { AgentEvents } = await import('./events.js');
+    const { startOperationsServer } = await import('./http.js');
+    ctx.events = new AgentEvents();
+    const server = await startOperationsServer({ address: config.metricsAddr, events: ctx.events, log });
+    log.info(`operations server listening on ${server.url} (/metrics, /healthz, /readyz, /)`);
+    closeOperations = server.close;
+  }
   try {
     if (config.subcommand === 'check') {
       const { checkConfdir } = await import('./check.js');
@@ -111,6 +120,7 @@ async function run(config: Config, env: NodeJS.ProcessEnv, log: Logger, io: Io):
     }
     return await runOnetime(ctx, config, loaded);
   } finally {
+    await closeOperations?.();
     await backend.close();
   }
 }

@@ -112,7 +112,7 @@ async function scaleAndStorm(etcd: { endpoints: string[] }, client: Etcd3): Prom
   const puts: PromiseLike<unknown>[] = [];
   for (let r = 0; r < 200; r++) {
     writeFileSync(path.join(dir, `conf.d/r${r}.toml`), `[template]\nsrc = "r.tmpl"\ndest = "out/r${r}.conf"\nprefix = "/scale/r${r}"\nkeys = ["/"]\n`);
-    for (let k = 0; k < 50; k++) puts.push(client.put(`/scale/r${r}/k${k}`).value(`v${k}`));
+    for (let k = 0; k < 50; k++) puts.push(client.put(`/scale/r${r}/k${k}`).value(`v${k}`).exec());
     if (puts.length > 500) await Promise.all(puts.splice(0));
   }
   await Promise.all(puts);

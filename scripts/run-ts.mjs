@@ -5,8 +5,9 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 const [entry, ...args] = process.argv.slice(2);
-// Inside the project, so that the bundle's package imports resolve from node_modules.
-const outDir = path.resolve('node_modules/.cache/keyplate-run');
+// Two levels below the project root, like the sources: package imports resolve from node_modules, and
+// paths the sources build from import.meta.url ('../../.servers') still land in the project.
+const outDir = path.resolve('bench/.run');
 mkdirSync(outDir, { recursive: true });
 const outfile = path.join(outDir, `${path.basename(entry, '.ts')}-${process.pid}.mjs`);
 await build({

@@ -26,7 +26,8 @@ export interface Config {
   username?: string;
   password?: string;
   token?: string;
-  scheme: 'http' | 'https';
+  /** Undefined: http, or https for etcd when client TLS files are given. */
+  scheme?: 'http' | 'https';
   clientCaKeys?: string;
   clientCert?: string;
   clientKey?: string;
@@ -229,7 +230,7 @@ export function loadConfig({ argv, env, cwd = process.cwd() }: LoadOptions): Con
     username: pick('username', undefined),
     password: pick('password', undefined),
     token: pick('token', undefined),
-    scheme: pick('scheme', 'http'),
+    scheme: pick('scheme', undefined),
     clientCaKeys: pick('client-ca-keys', undefined),
     clientCert: pick('client-cert', undefined),
     clientKey: pick('client-key', undefined),

@@ -37,7 +37,7 @@ export const flagSpecs: readonly FlagSpec[] = [
   { name: 'username', type: 'string', group: 'Backend', arg: 'USER', help: 'etcd user' },
   { name: 'password', type: 'string', group: 'Backend', arg: 'PASS', help: 'etcd password (prefer KEYPLATE_PASSWORD to a flag)' },
   { name: 'token', type: 'string', group: 'Backend', arg: 'TOKEN', defaultText: '$CONSUL_HTTP_TOKEN', help: 'Consul ACL token' },
-  { name: 'scheme', type: 'choice', group: 'Backend', arg: 'SCHEME', choices: ['http', 'https'], defaultText: 'http', help: 'Consul scheme' },
+  { name: 'scheme', type: 'choice', group: 'Backend', arg: 'SCHEME', choices: ['http', 'https'], defaultText: 'http (etcd: https with client TLS files)', help: 'scheme for --node addresses given as host:port' },
   { name: 'client-ca-keys', type: 'string', group: 'Backend', arg: 'FILE', tomlAliases: ['client_cakeys'], help: 'CA certificate for TLS to the backend' },
   { name: 'client-cert', type: 'string', group: 'Backend', arg: 'FILE', help: 'client certificate for TLS' },
   { name: 'client-key', type: 'string', group: 'Backend', arg: 'FILE', help: 'client key for TLS' },

@@ -344,6 +344,15 @@ export async function watchLoop(ctx: RunContext, config: Config, initial: Loaded
   addTimer(heartbeat);
   addTimer(waitingTimer);
 
+  // The wait bound also covers a backend that never answers: nothing has been read, so every key is missing.
+  if (config.waitTimeout !== undefined) {
+    addTimer(setTimeout(() => {
+      if (synced || finished) return;
+      log.error(`gave up after ${formatDuration(config.waitTimeout!)}: backend ${backend.name} never answered, so no resource could render; check --node and that the backend is running`);
+      finish(ExitCode.waitTimeout);
+    }, config.waitTimeout));
+  }
+
   startSource();
   const code = await done;
   await closeFileWatch?.();

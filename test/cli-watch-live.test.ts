@@ -208,3 +208,17 @@ describe('Consul: watch mode', () => {
     expect((await kp.exited).code).toBe(0);
   });
 });
+
+describe('an unreachable backend', () => {
+  it('--onetime keeps trying, then --wait-timeout ends it with exit 3 and says what to check', async () => {
+    const dir = makeConfdir({
+      'conf.d/a.toml': '[template]\nsrc = "a.tmpl"\ndest = "out/a"\nkeys = ["/a"]\n',
+      'templates/a.tmpl': '{{getv "/a/b"}}\n',
+    });
+    const r = await runCli(['--onetime', '--backend', 'etcd', '--node', 'http://127.0.0.1:1', '--confdir', dir, '--wait-timeout', '1500ms'], { env: baseEnv() });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/backend etcd lost/);
+    expect(r.stderr).toMatch(/gave up after 1\.5s: backend etcd never answered, so no resource could render; check --node/);
+    expect(existsSync(path.join(dir, 'out/a'))).toBe(false);
+  });
+});

@@ -5,7 +5,7 @@ import type { Backend } from '../backends/types.js';
 import { loadConfig, type Config } from './config.js';
 import { ExitCode, KeyplateError, UsageError } from './errors.js';
 import { helpText } from './flags.js';
-import { loadConfdir } from './load.js';
+import { loadConfdir, type LoadedResource } from './load.js';
 import { createLogger, type Logger } from './log.js';
 import { reloadChanged } from './reload.js';
 import { exitCodeOf, mapLimit, missingReport, processResource, readStore, resourceConcurrency, type RunContext } from './run.js';
@@ -101,27 +101,46 @@ async function run(config: Config, env: NodeJS.ProcessEnv, log: Logger, io: Io):
     }
     if (loaded.length === 0) log.warn(`no template resources in ${config.confdir}/conf.d; nothing to do`);
     // etcd and Consul can change, so even --onetime waits there for missing keys (no retry loop in start scripts).
-    if (config.watch || config.interval !== undefined || (config.onetime && backend.watch)) {
-      const { watchLoop } = await import('./watch.js');
-      const stop = new AbortController();
-      const onStop = (): void => stop.abort();
-      process.once('SIGTERM', onStop);
-      process.once('SIGINT', onStop);
-      let reload: (() => void) | undefined;
-      const onReload = (): void => reload?.();
-      process.on(config.reloadSignal as NodeJS.Signals, onReload);
-      try {
-        return await watchLoop(ctx, config, loaded, { signal: stop.signal, onReloadRequest: (r) => (reload = r) });
-      } finally {
-        process.off('SIGTERM', onStop);
-        process.off('SIGINT', onStop);
-        process.off(config.reloadSignal as NodeJS.Signals, onReload);
+    const loops = config.watch || config.interval !== undefined || (config.onetime && backend.watch !== undefined);
+    if (config.command.length === 0) return loops ? await watchWithSignals(ctx, config, loaded) : await runOnetime(ctx, config, loaded);
+
+    const supervise = await import('./supervise.js');
+    const stopReaper = await supervise.startReaperIfInit(ctx);
+    try {
+      if (!config.onetime) return await supervise.superviseCommand(ctx, config, loaded);
+      const code = loops ? await watchWithSignals(ctx, config, loaded) : await runOnetime(ctx, config, loaded);
+      if (code !== ExitCode.ok) {
+        log.error(`not starting ${config.command[0]}: the render failed (exit ${code})`);
+        return code;
       }
+      await closeOperations?.();
+      await backend.close();
+      return await supervise.execCommand(ctx, config);
+    } finally {
+      stopReaper();
     }
-    return await runOnetime(ctx, config, loaded);
   } finally {
     await closeOperations?.();
     await backend.close();
+  }
+}
+
+async function watchWithSignals(ctx: RunContext, config: Config, loaded: LoadedResource[]): Promise<number> {
+  const { watchLoop } = await import('./watch.js');
+  const stop = new AbortController();
+  const onStop = (): void => stop.abort();
+  process.once('SIGTERM', onStop);
+  process.once('SIGINT', onStop);
+  let reload: (() => void) | undefined;
+  const onReload = (): void => reload?.();
+  const reloadSignal = (config.reloadSignal ?? 'SIGHUP') as NodeJS.Signals;
+  process.on(reloadSignal, onReload);
+  try {
+    return await watchLoop(ctx, config, loaded, { signal: stop.signal, onReloadRequest: (r) => (reload = r) });
+  } finally {
+    process.off('SIGTERM', onStop);
+    process.off('SIGINT', onStop);
+    process.off(reloadSignal, onReload);
   }
 }
 

@@ -37,7 +37,8 @@ export interface Config {
   waitMin: number;
   waitMax: number;
   killTimeout: number;
-  reloadSignal: string;
+  /** keyplate's own reload signal; undefined when not set (then SIGHUP without a command, none with one). */
+  reloadSignal?: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   logFormat: 'text' | 'json';
   metricsAddr?: string;
@@ -210,8 +211,11 @@ export function loadConfig({ argv, env, cwd = process.cwd() }: LoadOptions): Con
   }
 
   const confdir = path.resolve(cwd, pick('confdir', '/etc/keyplate'));
-  const reloadSignal = pick('reload-signal', 'SIGHUP').toUpperCase();
-  const normalizedSignal = reloadSignal.startsWith('SIG') ? reloadSignal : 'SIG' + reloadSignal;
+  const reloadSignalRaw = pick<string | undefined>('reload-signal', undefined)?.toUpperCase();
+  const normalizedSignal = reloadSignalRaw === undefined ? undefined : reloadSignalRaw.startsWith('SIG') ? reloadSignalRaw : 'SIG' + reloadSignalRaw;
+  if (normalizedSignal !== undefined && !['SIGHUP', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGCONT'].includes(normalizedSignal)) {
+    throw new UsageError(`--reload-signal: expected SIGHUP, SIGUSR1, SIGUSR2, SIGWINCH or SIGCONT, got ${describe(reloadSignalRaw)}`);
+  }
 
   return {
     subcommand,

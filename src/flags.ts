@@ -49,7 +49,7 @@ export const flagSpecs: readonly FlagSpec[] = [
   { name: 'wait-max', type: 'duration', group: 'Waiting', arg: 'DURATION', defaultText: '1s', help: 'longest a burst of changes may delay a render' },
 
   { name: 'kill-timeout', type: 'duration', group: 'Process', arg: 'DURATION', defaultText: '10s', help: 'wait this long after forwarding a stop signal, then SIGKILL the command' },
-  { name: 'reload-signal', type: 'string', group: 'Process', arg: 'SIGNAL', defaultText: 'SIGHUP', help: "keyplate's own reload signal (re-read the confdir)" },
+  { name: 'reload-signal', type: 'string', group: 'Process', arg: 'SIGNAL', defaultText: 'SIGHUP, none with a command', help: "keyplate's own reload signal (re-read the confdir)" },
 
   { name: 'log-level', type: 'choice', group: 'Logging', arg: 'LEVEL', choices: ['debug', 'info', 'warn', 'error'], defaultText: 'info', help: 'least severe level to log' },
   { name: 'log-format', type: 'choice', group: 'Logging', arg: 'FORMAT', choices: ['text', 'json'], defaultText: 'text', help: 'text lines or one JSON object per line (stderr)' },

@@ -1,0 +1,174 @@
+// keyplate as an entrypoint: `keyplate … -- command`, run as a process the way a container runs it.
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { baseEnv, cleanupTemps, cliPath, makeConfdir, root, runCli, startCli, tempDir, waitFor } from './util.js';
+
+afterEach(cleanupTemps);
+
+const fixture = (name: string): string => path.join(root, 'test', 'fixtures', name);
+const read = (file: string): string => (existsSync(file) ? readFileSync(file, 'utf8') : '');
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    const state = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0];
+    return state !== 'Z';
+  } catch {
+    return false;
+  }
+};
+
+function confdir(extraToml = ''): string {
+  const dir = makeConfdir({
+    'conf.d/app.toml': `[template]\nsrc = "app.tmpl"\ndest = "out/app.conf"\nkeys = ["/app"]\n${extraToml}`,
+    'templates/app.tmpl': 'port={{getv "/app/port"}}\n',
+    'dev.env': 'APP_PORT=1\n',
+  });
+  return dir;
+}
+
+describe('--onetime -- command', () => {
+  it.each([
+    ['exit 0', 'exit 0', 0],
+    ['exit 7', 'exit 7', 7],
+    ['death by SIGKILL', 'kill -KILL $$', 137],
+    ['a command that is not there', undefined, 127],
+  ])('%s: keyplate exits with the command\'s code', async (_name, script, code) => {
+    const dir = confdir();
+    const command = script === undefined ? ['no-such-command-kp'] : ['sh', '-c', `cat ${dir}/out/app.conf; ${script}`];
+    const r = await runCli(['--onetime', '--confdir', dir, '--', ...command], { env: baseEnv({ APP_PORT: '8' }) });
+    expect(r.code).toBe(code);
+    if (script !== undefined) expect(r.stdout).toBe('port=8\n');
+  });
+
+  it('a failed render does not start the command (exit 1)', async () => {
+    const dir = confdir();
+    const marker = path.join(dir, 'started');
+    const r = await runCli(['--onetime', '--confdir', dir, '--', 'touch', marker], { env: baseEnv() });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/app\.toml: missing \/app\/port \(set APP_PORT\)/);
+    expect(r.stderr).toMatch(/not starting touch: the render failed/);
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  it('on Node 20 the command runs as a supervised child: SIGTERM to keyplate reaches its trap', async () => {
+    const dir = confdir();
+    const state = tempDir();
+    const kp = startCli(['--onetime', '--confdir', dir, '--', fixture('trap-signals.sh'), state], { env: baseEnv({ APP_PORT: '1' }) });
+    await waitFor(() => existsSync(path.join(state, 'ready')), 10_000, 'command ready');
+    kp.child.kill('SIGTERM');
+    const { code } = await kp.exited;
+    expect(read(path.join(state, 'trapped'))).toBe('term\n');
+    expect(code).toBe(0);
+  });
+});
+
+describe('--onetime -- command on a Node with process.execve', () => {
+  let node24: string;
+  beforeAll(async () => {
+    const prefix = path.join(root, '.servers', 'node');
+    node24 = path.join(prefix, 'node_modules', `node-${process.platform}-${process.arch}`, 'bin', 'node');
+    if (!existsSync(node24)) {
+      await promisify(execFile)('npm', ['install', '--prefix', prefix, '--no-save', '--no-package-lock', '--no-audit', '--no-fund', `node-${process.platform}-${process.arch}@24.21.0`]);
+    }
+  }, 300_000);
+
+  it('the command replaces keyplate: same pid', async () => {
+    const dir = confdir();
+    const { spawn } = await import('node:child_process');
+    const proc = spawn(node24, [cliPath, '--onetime', '--confdir', dir, '--', 'sh', '-c', 'echo $$; exit 3'], { env: baseEnv({ APP_PORT: '1' }) });
+    let out = '';
+    proc.stdout.on('data', (c: Buffer) => (out += c));
+    const code = await new Promise<number | null>((resolve) => proc.on('close', resolve));
+    expect(code).toBe(3);
+    expect(Number(out.trim())).toBe(proc.pid);
+  });
+});
+
+describe('watch mode with a command', () => {
+  it('starts the command only after every resource rendered; reload_signal is delivered on change; SIGTERM is forwarded and its code returned', async () => {
+    const dir = confdir('reload_signal = "SIGUSR1"\n');
+    const state = tempDir();
+    writeFileSync(path.join(dir, 'dev.env'), 'APP_OTHER=x\n'); // /app/port missing at first
+    const kp = startCli(['--confdir', dir, '--env-file', path.join(dir, 'dev.env'), '--', fixture('trap-signals.sh'), state], { env: baseEnv() });
+    try {
+      await waitFor(() => kp.out.stderr.includes('waiting for /app/port'), 10_000, 'waiting');
+      expect(existsSync(path.join(state, 'ready'))).toBe(false);
+      writeFileSync(path.join(dir, 'dev.env'), 'APP_PORT=1\n');
+      await waitFor(() => existsSync(path.join(state, 'ready')), 10_000, 'command started after render');
+      expect(read(path.join(dir, 'out/app.conf'))).toBe('port=1\n');
+      writeFileSync(path.join(dir, 'dev.env'), 'APP_PORT=2\n');
+      await waitFor(() => read(path.join(state, 'trapped')) === 'usr1\n', 10_000, 'reload signal');
+      // SIGHUP goes to the command when keyplate runs one.
+      kp.child.kill('SIGHUP');
+      await waitFor(() => read(path.join(state, 'trapped')) === 'usr1\nhup\n', 10_000, 'forwarded SIGHUP');
+    } finally {
+      kp.child.kill('SIGTERM');
+    }
+    const { code } = await kp.exited;
+    expect(read(path.join(state, 'trapped'))).toBe('usr1\nhup\nterm\n');
+    expect(code).toBe(0);
+  });
+
+  it('restart = true stops and starts the command on change', async () => {
+    const dir = confdir('restart = true\n');
+    const pids = path.join(tempDir(), 'pids');
+    const kp = startCli(['--confdir', dir, '--env-file', path.join(dir, 'dev.env'), '--kill-timeout', '2s', '--', 'sh', '-c', `echo $$ >> ${pids}; exec sleep 1000`], { env: baseEnv() });
+    try {
+      await waitFor(() => read(pids).split('\n').filter(Boolean).length === 1, 10_000, 'first start');
+      writeFileSync(path.join(dir, 'dev.env'), 'APP_PORT=5\n');
+      await waitFor(() => read(pids).split('\n').filter(Boolean).length === 2, 10_000, 'restart');
+      const [first, second] = read(pids).trim().split('\n').map(Number);
+      expect(first).not.toBe(second);
+      expect(alive(first)).toBe(false);
+      expect(alive(second)).toBe(true);
+    } finally {
+      kp.child.kill('SIGTERM');
+    }
+    expect((await kp.exited).code).toBe(143); // sleep died of the forwarded SIGTERM
+  });
+
+  it('a command that ignores SIGTERM is SIGKILLed after --kill-timeout; grandchildren are stopped too', async () => {
+    const dir = confdir();
+    const state = tempDir();
+    const kp = startCli(['--confdir', dir, '--env-file', path.join(dir, 'dev.env'), '--kill-timeout', '500ms', '--', fixture('forks.sh'), state, 'stubborn'], { env: baseEnv() });
+    await waitFor(() => existsSync(path.join(state, 'ready')), 10_000, 'command ready');
+    const pids = read(path.join(state, 'pids')).trim().split('\n').map(Number);
+    expect(pids.length).toBe(4);
+    const started = Date.now();
+    kp.child.kill('SIGTERM');
+    const { code } = await kp.exited;
+    expect(Date.now() - started).toBeGreaterThanOrEqual(400);
+    expect(code).toBe(0); // the shell's own trap exits 0; its stubborn grandchild was killed
+    for (const pid of pids) expect(alive(pid)).toBe(false);
+  });
+
+  it('the command exiting ends keyplate with its code', async () => {
+    const dir = confdir();
+    const r = await runCli(['--confdir', dir, '--env-file', path.join(dir, 'dev.env'), '--', 'sh', '-c', 'exit 42'], { env: baseEnv() });
+    expect(r.code).toBe(42);
+  });
+});
+
+describe('keyplate as PID 1', () => {
+  it.runIf(process.getuid?.() === 0)('reaps orphaned zombies and still reports the command\'s exit code', async () => {
+    const dir = confdir();
+    const script = [
+      // orphans: children of a subshell that exits at once; they are re-parented to PID 1 (keyplate)
+      '(sleep 0.2 & sleep 0.3 & exit 0)',
+      'sleep 1',
+      // no zombie may remain among PID 1's children
+      'for s in /proc/[0-9]*/stat; do set -- $(cat $s 2>/dev/null); [ "$4" = 1 ] && [ "$3" = Z ] && echo "zombie $1"; done',
+      'exit 5',
+    ].join('; ');
+    const r = await promisify(execFile)('unshare', ['--pid', '--fork', '--mount-proc', process.execPath, cliPath, '--confdir', dir, '--env-file', path.join(dir, 'dev.env'), '--', 'sh', '-c', script], { env: baseEnv() }).then(
+      (ok) => ({ code: 0, stdout: ok.stdout, stderr: ok.stderr }),
+      (e) => ({ code: e.code as number, stdout: e.stdout as string, stderr: e.stderr as string }),
+    );
+    expect(r.stderr).not.toMatch(/reaper: cannot load/);
+    expect(r.stdout).not.toMatch(/zombie/);
+    expect(r.code).toBe(5);
+  });
+});

@@ -83,3 +83,23 @@ describe('env backend, --watch', () => {
     expect((await kp.exited).code).toBe(0);
   });
 });
+
+describe('a failing reload_cmd in watch mode', () => {
+  it('is reported and retried on the next change instead of being forgotten', async () => {
+    const dir = makeConfdir({
+      'conf.d/app.toml': '[template]\nsrc = "app.tmpl"\ndest = "out/app.conf"\nkeys = ["/app"]\nreload_cmd = "test -f reload-ok && echo reloaded >> reloads.log"\n',
+      'templates/app.tmpl': '{{getv "/app/port"}}\n',
+      'dev.env': 'APP_PORT=1\n',
+    });
+    const kp = startCli(['--watch', '--confdir', dir, '--env-file', path.join(dir, 'dev.env')], { env: baseEnv(), cwd: dir });
+    try {
+      await waitFor(() => /reload_cmd exited with code 1; will retry on the next change/.test(kp.out.stderr), 10_000, 'failure reported');
+      writeFileSync(path.join(dir, 'reload-ok'), '');
+      writeFileSync(path.join(dir, 'dev.env'), 'APP_PORT=2\n');
+      await waitFor(() => read(path.join(dir, 'reloads.log')) === 'reloaded\n', 10_000, 'retried reload');
+    } finally {
+      kp.child.kill('SIGTERM');
+    }
+    expect((await kp.exited).code).toBe(0);
+  });
+});

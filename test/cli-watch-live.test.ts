@@ -139,6 +139,39 @@ describe('etcd: watch mode', () => {
   });
 });
 
+describe('etcd: --interval polls instead of watching', () => {
+  let etcd: EtcdServer;
+  let client: Etcd3;
+  beforeAll(async () => {
+    etcd = await startEtcd();
+    client = new Etcd3({ hosts: etcd.endpoints });
+  });
+  afterAll(async () => {
+    client?.close();
+    await etcd?.stop();
+  });
+
+  it('picks up changes on the next poll and re-renders only what they touch', async () => {
+    await client.put('/app/db/host').value('db1');
+    await client.put('/app/web/upstream/a').value('w1');
+    const dir = makeConfdir(twoResources);
+    const kp = startCli(['--backend', 'etcd', '--node', etcd.endpoints[0], '--confdir', dir, '--interval', '0.2'], { cwd: dir, env: baseEnv() });
+    const db = path.join(dir, 'out/db.conf');
+    try {
+      await waitFor(() => read(db) === 'host=db1\n' && read(path.join(dir, 'out/web.conf')).includes('a w1'), 10_000, 'first render');
+      const webStat = statSync(path.join(dir, 'out/web.conf'));
+      await client.put('/app/db/host').value('db2');
+      await waitFor(() => read(db) === 'host=db2\n', 5_000, 'poll');
+      await new Promise((r) => setTimeout(r, 500)); // a few more polls with nothing new
+      expect(statSync(path.join(dir, 'out/web.conf')).mtimeMs).toBe(webStat.mtimeMs);
+      expect(read(path.join(dir, 'reloads.log')).split('\n').filter(Boolean).sort()).toEqual(['db', 'db', 'web']);
+    } finally {
+      kp.child.kill('SIGTERM');
+    }
+    expect((await kp.exited).code).toBe(0);
+  });
+});
+
 describe('etcd: a three-member cluster', () => {
   let cluster: EtcdServer;
   beforeAll(async () => {

@@ -348,7 +348,7 @@ export async function watchLoop(ctx: RunContext, config: Config, initial: Loaded
   if (config.waitTimeout !== undefined) {
     addTimer(setTimeout(() => {
       if (synced || finished) return;
-      log.error(`gave up after ${formatDuration(config.waitTimeout!)}: backend ${backend.name} never answered, so no resource could render; check --node and that the backend is running`);
+      log.error(`gave up after ${formatDuration(config.waitTimeout!)}: no answer from backend ${backend.name} yet, so no resource could render; check --node and that the backend is running`);
       finish(ExitCode.waitTimeout);
     }, config.waitTimeout));
   }

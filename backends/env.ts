@@ -39,17 +39,16 @@ export function createEnvBackend(options: BackendOptions): Backend {
     async getValues(prefixes) {
       const values = new Map<string, string>();
       // One pass over the environment (process.env is slow to enumerate), then match each prefix.
-      const vars = Object.entries(env());
-      const roots = prefixes.map(keyToVariable);
-      for (const [name, value] of vars) {
+      const vars = env();
+      const roots = new Set(prefixes.map(keyToVariable));
+      const all = roots.has('');
+      for (const name in vars) {
+        const value = vars[name];
         if (value === undefined) continue;
-        // Match at `_` boundaries: /key takes KEY and KEY_X, never KEYSTONE.
-        for (const root of roots) {
-          if (root === '' || name === root || (name.startsWith(root) && name.charCodeAt(root.length) === 95 /* _ */)) {
-            values.set(variableToKey(name), value);
-            break;
-          }
-        }
+        // Match at `_` boundaries: /key takes KEY and KEY_X, never KEYSTONE. Each `_`-prefix of the name is a candidate root.
+        let match = all || roots.has(name);
+        for (let i = name.indexOf('_'); !match && i !== -1; i = name.indexOf('_', i + 1)) match = roots.has(name.slice(0, i));
+        if (match) values.set(variableToKey(name), value);
       }
       return values;
     },

@@ -65,6 +65,8 @@ export class BackendError extends Error {
 
 /** Normalise a prefix to an absolute key path without trailing slash ('/' for the root). */
 export function normalizeKey(key: string): string {
+  // Fast path: already absolute, no empty, `.` or trailing segments.
+  if (key === '/' || (key.charCodeAt(0) === 47 && !/\/\/|\/\.(\/|$)|\/$/.test(key))) return key;
   const parts = key.split('/').filter((p) => p !== '' && p !== '.');
   return '/' + parts.join('/');
 }

@@ -13,7 +13,7 @@ const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url),
 rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
 
 const vendor = { handlebars: 'handlebars', chokidar: 'chokidar', diff: 'diff' };
-const common = { bundle: true, format: 'cjs', platform: 'node', target: 'node20', minifySyntax: true, legalComments: 'none', logLevel: 'warning' };
+const common = { bundle: true, format: 'cjs', platform: 'node', target: 'node20', minifySyntax: true, minifyWhitespace: true, charset: 'ascii', legalComments: 'none', logLevel: 'warning' };
 
 await Promise.all(
   Object.entries(vendor).map(([name, entry]) =>

@@ -69,12 +69,18 @@ function backendOptions(config: Config, env: NodeJS.ProcessEnv) {
   };
 }
 
+const elapsed = (since: bigint): string => `${(Number(process.hrtime.bigint() - since) / 1e6).toFixed(1)}ms`;
+
 async function run(config: Config, env: NodeJS.ProcessEnv, log: Logger, io: Io): Promise<number> {
+  const started = process.hrtime.bigint();
   const loaded = await loadConfdir({ confdir: config.confdir, prefix: config.prefix });
+  log.debug(`loaded ${loaded.length} resources from ${config.confdir} in ${elapsed(started)} (${Math.round(process.uptime() * 1000)}ms since process start)`);
   const environment = environmentWithFiles(config.envFiles, env);
   let backend: Backend;
   try {
-    backend = await createBackend(config.backend, backendOptions(config, env));
+    // The env backend gets the environment already merged with --env-file, so the files are read once.
+    const options = backendOptions(config, env);
+    backend = await createBackend(config.backend, config.backend === 'env' ? { ...options, envFiles: [], environment } : options);
   } catch (error) {
     throw new UsageError((error as Error).message, { cause: error });
   }
@@ -145,8 +151,12 @@ async function watchWithSignals(ctx: RunContext, config: Config, loaded: LoadedR
 }
 
 async function runOnetime(ctx: RunContext, config: Config, loaded: Awaited<ReturnType<typeof loadConfdir>>): Promise<number> {
+  let started = process.hrtime.bigint();
   const store = await readStore(ctx.backend, loaded);
+  ctx.log.debug(`read ${store.size} keys from ${ctx.backend.name} in ${elapsed(started)}`);
+  started = process.hrtime.bigint();
   const outcomes = await mapLimit(loaded, resourceConcurrency, (l) => processResource(ctx, l, store));
+  ctx.log.debug(`rendered ${loaded.length} resources in ${elapsed(started)}`);
   const missing = missingReport(outcomes, ctx.backend);
   if (missing) {
     ctx.log.error(`keys are missing, nothing was written for these resources:\n${missing}`, {

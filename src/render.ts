@@ -1,6 +1,6 @@
 // One resource + the key store → rendered output and the keys it used or missed.
 import { isUnder } from '../backends/types.js';
-import { KeyStore, RenderScope } from './store.js';
+import { KeyStore, KeyView, RenderScope } from './store.js';
 import type { LoadedResource } from './load.js';
 import type { RenderResult } from './template.js';
 
@@ -10,10 +10,8 @@ export interface ResourceRender extends RenderResult {
 }
 
 /** A resource sees only the keys under its own `keys`, as in confd, whatever else the mirror holds. */
-export function viewFor(store: KeyStore, keys: readonly string[]): KeyStore {
-  const view = new KeyStore();
-  for (const prefix of keys) for (const [k, v] of store.under(prefix)) view.set(k, v);
-  return view;
+export function viewFor(store: KeyStore, keys: readonly string[]): KeyView {
+  return new KeyView(store, keys);
 }
 
 export async function renderResource({ resource, template }: LoadedResource, store: KeyStore, environment: NodeJS.ProcessEnv): Promise<ResourceRender> {

@@ -25,6 +25,8 @@ export function kvPair(key: string, value: string): KVPair {
 /** Absolute keys → values. A mirror in watch mode, a one-shot snapshot otherwise. */
 export class KeyStore {
   readonly #data: Map<string, string>;
+  /** Keys in sorted order, rebuilt lazily after keys come or go, so `under` is a range scan, not a full one. */
+  #sorted: string[] | undefined;
 
   constructor(entries?: Iterable<readonly [string, string]>) {
     this.#data = new Map(entries as Iterable<[string, string]>);
@@ -40,21 +42,75 @@ export class KeyStore {
     return this.#data.has(key);
   }
   set(key: string, value: string): void {
+    if (!this.#data.has(key)) this.#sorted = undefined;
     this.#data.set(key, value);
   }
   delete(key: string): boolean {
-    return this.#data.delete(key);
+    const deleted = this.#data.delete(key);
+    if (deleted) this.#sorted = undefined;
+    return deleted;
   }
   /** Drop everything under `prefix` (used when a watch resets). */
   deleteUnder(prefix: string): void {
-    for (const key of this.#data.keys()) if (isUnder(key, prefix)) this.#data.delete(key);
+    for (const [key] of [...this.under(prefix)]) this.delete(key);
   }
-  /** Every [key, value] at or under `prefix` (at `/` boundaries), in insertion order. */
+  /** Every [key, value] at or under `prefix` (at `/` boundaries), in key order. */
   *under(prefix: string): Generator<[string, string]> {
-    for (const entry of this.#data) if (isUnder(entry[0], prefix)) yield entry;
+    const keys = (this.#sorted ??= [...this.#data.keys()].sort());
+    const start = prefix === '/' ? '/' : prefix;
+    let lo = 0;
+    let hi = keys.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (keys[mid] < start) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let i = lo; i < keys.length && keys[i].startsWith(start); i++) {
+      const key = keys[i];
+      if (isUnder(key, prefix)) yield [key, this.#data.get(key)!];
+    }
   }
   entries(): IterableIterator<[string, string]> {
     return this.#data.entries();
+  }
+}
+
+/** What helpers read from: a whole KeyStore, or a view of it limited to a resource's keys. */
+export interface KeyReader {
+  get(key: string): string | undefined;
+  has(key: string): boolean;
+  under(prefix: string): Iterable<[string, string]>;
+}
+
+/** A resource sees only the keys under its own `keys` (as in confd), without copying the mirror. */
+export class KeyView implements KeyReader {
+  constructor(
+    private readonly store: KeyStore,
+    private readonly allowed: readonly string[],
+  ) {}
+
+  #visible(key: string): boolean {
+    for (const p of this.allowed) if (isUnder(key, p)) return true;
+    return false;
+  }
+  get(key: string): string | undefined {
+    return this.#visible(key) ? this.store.get(key) : undefined;
+  }
+  has(key: string): boolean {
+    return this.#visible(key) && this.store.has(key);
+  }
+  *under(prefix: string): Generator<[string, string]> {
+    // Scan only the allowed prefixes that overlap `prefix`, so a view never walks the whole mirror.
+    const seen = new Set<string>();
+    for (const p of this.allowed) {
+      const from = isUnder(p, prefix) ? p : isUnder(prefix, p) ? prefix : undefined;
+      if (from === undefined) continue;
+      for (const entry of this.store.under(from)) {
+        if (seen.has(entry[0])) continue;
+        seen.add(entry[0]);
+        yield entry;
+      }
+    }
   }
 }
 
@@ -79,7 +135,7 @@ export class RenderScope {
   readonly pendingLookups = new Set<string>();
 
   constructor(
-    readonly store: KeyStore,
+    readonly store: KeyReader,
     /** Absolute prefix templates' keys are relative to ('/' when none). */
     readonly prefix: string,
     /** Template file name, for error messages. */

@@ -1,5 +1,5 @@
 // The safe write: compare → stage (0600, fsync) → check_cmd → chmod/chown → rename → fsync dir.
-import { promises as fs, constants as fsc } from 'node:fs';
+import { closeSync, fstatSync, openSync, promises as fs, readSync, statSync, constants as fsc } from 'node:fs';
 import path from 'node:path';
 import { describeFailure, expandSrc, runShell } from './commands.js';
 import { WriteError } from './errors.js';
@@ -29,13 +29,31 @@ interface Current {
   gid: number;
 }
 
-async function readCurrent(dest: string): Promise<Current | undefined> {
+/** One open: fstat and read through the same descriptor (small files, so synchronously; no thread-pool round trips). */
+function readCurrent(dest: string): Current | undefined {
+  let fd: number;
   try {
-    const [stat, content] = await Promise.all([fs.stat(dest), fs.readFile(dest)]);
-    return { content, mode: stat.mode & 0o7777, uid: stat.uid, gid: stat.gid };
+    fd = openSync(dest, 'r');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new WriteError(`${dest}: cannot read the current file (${(error as Error).message})`, { cause: error });
+  }
+  try {
+    const stat = fstatSync(fd);
+    // One read of the size fstat gave (readFileSync(fd) would fstat again); a file still growing reads on.
+    let content = Buffer.allocUnsafe(stat.size);
+    let length = 0;
+    for (;;) {
+      if (length === content.length) content = Buffer.concat([content, Buffer.allocUnsafe(Math.max(4096, length))]);
+      const n = readSync(fd, content, length, content.length - length, null);
+      if (n === 0) break;
+      length += n;
+    }
+    return { content: content.subarray(0, length), mode: stat.mode & 0o7777, uid: stat.uid, gid: stat.gid };
+  } catch (error) {
+    throw new WriteError(`${dest}: cannot read the current file (${(error as Error).message})`, { cause: error });
+  } finally {
+    closeSync(fd);
   }
 }
 
@@ -57,14 +75,17 @@ function stageSuffix(): string {
 export async function writeResource(resource: Resource, output: string, options: WriteOptions): Promise<WriteOutcome> {
   const { dest } = resource;
   const dir = path.dirname(dest);
-  try {
-    if (!(await fs.stat(dir)).isDirectory()) throw new Error('not a directory');
-  } catch {
-    throw new WriteError(`${resource.name}: destination directory ${dir} does not exist; create it or fix dest in ${resource.file}`);
-  }
-
   const content = Buffer.from(output, 'utf8');
-  const current = await readCurrent(dest);
+  const current = readCurrent(dest);
+  if (!current) {
+    let isDir = false;
+    try {
+      isDir = statSync(dir).isDirectory();
+    } catch {
+      // reported below
+    }
+    if (!isDir) throw new WriteError(`${resource.name}: destination directory ${dir} does not exist; create it or fix dest in ${resource.file}`);
+  }
   const mode = resource.mode ?? current?.mode ?? 0o644;
   const uid = resource.uid ?? current?.uid ?? process.getuid?.() ?? 0;
   const gid = resource.gid ?? current?.gid ?? process.getgid?.() ?? 0;

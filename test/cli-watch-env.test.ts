@@ -103,3 +103,22 @@ describe('a failing reload_cmd in watch mode', () => {
     expect((await kp.exited).code).toBe(0);
   });
 });
+
+describe('SIGHUP without a command', () => {
+  it('re-reads the confdir', async () => {
+    const dir = makeConfdir({
+      'conf.d/app.toml': '[template]\nsrc = "app.tmpl"\ndest = "out/app.conf"\nkeys = ["/app"]\n',
+      'templates/app.tmpl': '{{getv "/app/port"}}\n',
+      'dev.env': 'APP_PORT=1\n',
+    });
+    const kp = startCli(['--watch', '--confdir', dir, '--env-file', path.join(dir, 'dev.env')], { env: baseEnv() });
+    try {
+      await waitFor(() => read(path.join(dir, 'out/app.conf')) === '1\n', 10_000, 'first render');
+      kp.child.kill('SIGHUP');
+      await waitFor(() => kp.out.stderr.includes('confdir reloaded (signal): 1 resources'), 10_000, 'reload on SIGHUP');
+    } finally {
+      kp.child.kill('SIGTERM');
+    }
+    expect((await kp.exited).code).toBe(0);
+  });
+});

@@ -16,8 +16,8 @@ export interface LoadConfdirOptions {
 }
 
 export async function loadConfdir({ confdir, prefix, cacheDir }: LoadConfdirOptions): Promise<LoadedResource[]> {
-  const resources = loadResources({ confdir, prefix });
   const cache = cacheDir === null ? undefined : (cacheDir ?? defaultCacheDir());
+  const resources = loadResources({ confdir, prefix, cacheDir: cache });
   const compiled = new Map<string, Promise<CompiledTemplate>>();
   for (const r of resources) {
     if (!compiled.has(r.src)) compiled.set(r.src, compileTemplate(r.srcName, r.src, { cacheDir: cache }));

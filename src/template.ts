@@ -1,7 +1,8 @@
 // Templates: compile once per run (precompiled specs cached by content hash), render against a RenderScope.
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import Runtime from 'handlebars/runtime';
+import { contentKey, readCached, writeCached } from './cache.js';
 import { ConfigError, RenderError } from './errors.js';
 import { registerHelpers, resolvePendingLookups } from './helpers/index.js';
 import type { RenderScope } from './store.js';
@@ -32,16 +33,7 @@ export interface CompileOptions {
 const runtime = Runtime.create();
 registerHelpers(runtime);
 
-/** The default cache: $KEYPLATE_CACHE_DIR, else $XDG_CACHE_HOME/keyplate, else ~/.cache/keyplate; "off" disables it. */
-export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  if (env.KEYPLATE_CACHE_DIR === 'off') return undefined;
-  if (env.KEYPLATE_CACHE_DIR) return env.KEYPLATE_CACHE_DIR;
-  // HOME, not os.homedir(): node:os costs the start path ~4 ms to load.
-  const home = env.HOME;
-  if (!env.XDG_CACHE_HOME && !home) return undefined;
-  const base = env.XDG_CACHE_HOME || path.join(home!, '.cache');
-  return path.join(base, 'keyplate');
-}
+export { defaultCacheDir } from './cache.js';
 
 type Compiler = typeof import('handlebars');
 let compilerPromise: Promise<Compiler> | undefined;
@@ -86,45 +78,8 @@ async function precompile(file: string, source: string): Promise<string> {
   }
 }
 
-/**
- * 64-bit FNV-1a of the compiler version and the source names the cache file. node:crypto would cost the start
- * path ~5 ms to load; a clash is harmless because the cache file also holds the source and is compared in full.
- */
-function cacheKey(source: string): string {
-  const text = `${Runtime.VERSION}\0noEscape\0${source}`;
-  let h1 = 0x811c9dc5;
-  let h2 = 0x01000193 ^ text.length;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    h1 = Math.imul(h1 ^ c, 0x01000193);
-    h2 = Math.imul(h2 ^ c, 0x5bd1e995);
-  }
-  return (h1 >>> 0).toString(16).padStart(8, '0') + (h2 >>> 0).toString(16).padStart(8, '0');
-}
-
-const separator = '\n//--keyplate-source--\n';
-
-function readCache(cacheDir: string | undefined, key: string, source: string): string | undefined {
-  if (!cacheDir) return undefined;
-  try {
-    const text = readFileSync(path.join(cacheDir, key + '.js'), 'utf8');
-    const at = text.indexOf(separator);
-    return at !== -1 && text.slice(at + separator.length) === source ? text.slice(0, at) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function writeCache(cacheDir: string | undefined, key: string, source: string, spec: string): void {
-  if (!cacheDir) return;
-  try {
-    mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
-    const tmp = path.join(cacheDir, `.${key}.${process.pid}.tmp`);
-    writeFileSync(tmp, spec + separator + source, { mode: 0o600 });
-    renameSync(tmp, path.join(cacheDir, key + '.js'));
-  } catch {
-    // A read-only home or cache is fine: the next start compiles again.
-  }
+function cacheName(source: string): string {
+  return `template-${contentKey(`${Runtime.VERSION}\0noEscape\0${source}`)}.js`;
 }
 
 /** Compile one template file; `name` is how resources refer to it. */
@@ -135,11 +90,11 @@ export async function compileTemplate(name: string, file: string, options: Compi
   } catch (error) {
     throw new ConfigError(`${file}: cannot read the template (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, { cause: error });
   }
-  const key = cacheKey(source);
-  let spec = readCache(options.cacheDir, key, source);
+  const entry = cacheName(source);
+  let spec = readCached(options.cacheDir, entry, source);
   if (spec === undefined) {
     spec = await precompile(file, source);
-    writeCache(options.cacheDir, key, source, spec);
+    writeCached(options.cacheDir, entry, source, spec);
   }
   // The spec is JavaScript that Handlebars generated from the template (or read back from our own cache).
   const fn = runtime.template(new Function(`return ${spec}`)()) as unknown as TemplateFn;

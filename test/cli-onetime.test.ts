@@ -2,7 +2,7 @@
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { baseEnv, cleanupTemps, confdEnv, copyFixture, makeConfdir, runCli } from './util.js';
+import { baseEnv, cleanupTemps, confdEnv, copyFixture, makeConfdir, runCli, tempDir } from './util.js';
 
 afterEach(cleanupTemps);
 
@@ -312,5 +312,29 @@ describe('secrets', () => {
       expect(entry).toHaveProperty('level');
       expect(entry).toHaveProperty('time');
     }
+  });
+});
+
+describe('the cache of compiled templates and parsed resources', () => {
+  it('gives the same results as no cache, follows every edit, and still reports errors', async () => {
+    const cache = tempDir();
+    const dir = makeConfdir(basic);
+    const env = baseEnv({ DATABASE_HOST: 'h', DATABASE_PORT: '1', KEYPLATE_CACHE_DIR: cache });
+    expect((await runCli(['--onetime', '--confdir', dir], { env })).code).toBe(0);
+    expect(readdirSync(cache).some((f) => f.startsWith('resources-'))).toBe(true);
+    expect(readdirSync(cache).some((f) => f.startsWith('template-'))).toBe(true);
+    expect(readFileSync(path.join(dir, 'out/app.conf'), 'utf8')).toBe('host=h\nport=1\n');
+
+    // A cached run, then edits to the resource and the template: each is seen.
+    writeFileSync(path.join(dir, 'conf.d/app.toml'), '[template]\nsrc = "app.tmpl"\ndest = "out/other.conf"\nkeys = ["/database"]\n');
+    writeFileSync(path.join(dir, 'templates/app.tmpl'), 'h={{getv "/database/host"}}\n');
+    expect((await runCli(['--onetime', '--confdir', dir], { env })).code).toBe(0);
+    expect(readFileSync(path.join(dir, 'out/other.conf'), 'utf8')).toBe('h=h\n');
+
+    // An error is never cached away.
+    writeFileSync(path.join(dir, 'conf.d/app.toml'), '[template]\nsrc = "app.tmpl"\ndest = "out/other.conf"\nbogus = 1\n');
+    const bad = await runCli(['--onetime', '--confdir', dir], { env });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/unknown field `bogus`/);
   });
 });

@@ -4,7 +4,8 @@ import path from 'node:path';
 import { parseDuration } from './duration.js';
 import { UsageError, describe } from './errors.js';
 import { envName, flagsByName, flagSpecs, tomlKeys, type FlagSpec } from './flags.js';
-import { parseToml, tomlErrorLocation } from './toml.js';
+import { defaultCacheDir } from './cache.js';
+import { parseTomlCached, tomlErrorLocation } from './toml.js';
 
 export type BackendName = 'env' | 'etcd' | 'consul';
 
@@ -139,7 +140,7 @@ function fromEnvironment(env: NodeJS.ProcessEnv): Raw {
   return raw;
 }
 
-function fromFile(file: string, required: boolean): Raw {
+function fromFile(file: string, required: boolean, env: NodeJS.ProcessEnv): Raw {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -149,7 +150,7 @@ function fromFile(file: string, required: boolean): Raw {
   }
   let doc: Record<string, unknown>;
   try {
-    doc = parseToml(text);
+    doc = parseTomlCached(text, defaultCacheDir(env));
   } catch (error) {
     throw new UsageError(`${file}${tomlErrorLocation(error)}: invalid TOML: ${(error as Error).message.split('\n')[0]}`, { cause: error });
   }
@@ -193,7 +194,7 @@ export function loadConfig({ argv, env, cwd = process.cwd() }: LoadOptions): Con
   const confdirEarly = path.resolve(cwd, (early('confdir') as string | undefined) ?? '/etc/keyplate');
   const namedFile = early('config-file') as string | undefined;
   const configFile = path.resolve(cwd, namedFile ?? path.join(confdirEarly, 'keyplate.toml'));
-  const file = flags.get('help') || flags.get('version') ? new Map() : fromFile(configFile, namedFile !== undefined);
+  const file = flags.get('help') || flags.get('version') ? new Map() : fromFile(configFile, namedFile !== undefined, env);
 
   const pick = <T>(name: string, fallback: T): T => (flags.get(name) ?? environment.get(name) ?? file.get(name) ?? fallback) as T;
 

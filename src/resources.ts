@@ -5,7 +5,7 @@ import { normalizeKey } from '../backends/types.js';
 import { parseDuration } from './duration.js';
 import { ConfigError, describe } from './errors.js';
 import { lookupGroup, lookupUser } from './owners.js';
-import { parseToml, tomlErrorLocation } from './toml.js';
+import { isPlainJson, parseToml, tomlErrorLocation } from './toml.js';
 import { contentKey, readCached, writeCached } from './cache.js';
 
 export interface Resource {
@@ -119,15 +119,6 @@ function parseAll(files: readonly string[], texts: readonly string[], cacheDir: 
     if (docs.every(isPlainJson)) writeCached(cacheDir, name, input, JSON.stringify(docs));
   }
   return docs;
-}
-
-function isPlainJson(value: unknown): boolean {
-  if (typeof value === 'string' || typeof value === 'boolean') return true;
-  if (typeof value === 'number') return Number.isFinite(value);
-  if (Array.isArray(value)) return value.every(isPlainJson);
-  if (value === null || typeof value !== 'object') return false;
-  const proto = Object.getPrototypeOf(value);
-  return (proto === Object.prototype || proto === null) && Object.values(value).every(isPlainJson);
 }
 
 export function parseResourceToml(file: string, text: string): Record<string, unknown> {

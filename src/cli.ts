@@ -1,6 +1,6 @@
 // The command line: settings → confdir → backend → onetime run or watch loop → exit code.
 import { createBackend } from '../backends/index.js';
-import { environmentWithFiles } from '../backends/env.js';
+import { environmentWithFiles, processEnvironment } from '../backends/env.js';
 import type { Backend } from '../backends/types.js';
 import { loadConfig, type Config } from './config.js';
 import { ExitCode, KeyplateError, UsageError } from './errors.js';
@@ -20,7 +20,7 @@ export interface Io {
 
 const defaultIo: Io = { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) };
 
-export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env, io: Io = defaultIo): Promise<number> {
+export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = processEnvironment(), io: Io = defaultIo): Promise<number> {
   let config: Config;
   try {
     config = loadConfig({ argv, env });

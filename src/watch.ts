@@ -12,6 +12,7 @@ import { Debouncer } from './schedule.js';
 import { KeyStore } from './store.js';
 import type { Change } from './write.js';
 import { environmentWithFiles } from '../backends/env.js';
+import { watchFiles } from './file-watch.js';
 
 export interface WatchHooks {
   /** Aborting stops the loop gracefully (SIGTERM/SIGINT): the running batch finishes, then exit 0. */
@@ -357,24 +358,4 @@ export async function watchLoop(ctx: RunContext, config: Config, initial: Loaded
   const code = await done;
   await closeFileWatch?.();
   return code;
-}
-
-/** chokidar on conf.d, templates and env files; edits settle for 100 ms before a reload. */
-async function watchFiles(config: Config, onChange: (what: 'confdir' | 'env') => void, log: RunContext['log']): Promise<() => Promise<void>> {
-  const { watch } = await import('chokidar');
-  const confdirPaths = [`${config.confdir}/conf.d`, `${config.confdir}/templates`];
-  const watcher = watch([...confdirPaths, ...config.envFiles], { ignoreInitial: true, awaitWriteFinish: false });
-  const pending = new Map<'confdir' | 'env', NodeJS.Timeout>();
-  watcher.on('all', (_event, file) => {
-    const what = config.envFiles.includes(file) ? 'env' : 'confdir';
-    clearTimeout(pending.get(what));
-    pending.set(what, setTimeout(() => onChange(what), 100));
-  });
-  watcher.on('error', (error) => log.warn(`file watch error: ${(error as Error).message}`));
-  await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
-  let closing: Promise<void> | undefined;
-  return () => (closing ??= (async () => {
-    for (const t of pending.values()) clearTimeout(t);
-    await watcher.close();
-  })());
 }

@@ -8,6 +8,7 @@ import { helpText } from './flags.js';
 import { loadConfdir, type LoadedResource } from './load.js';
 import { createLogger, type Logger } from './log.js';
 import { reloadChanged } from './reload.js';
+import { redactValues } from './redact.js';
 import { exitCodeOf, mapLimit, missingReport, processResource, readStore, resourceConcurrency, type RunContext } from './run.js';
 
 declare const KEYPLATE_VERSION: string;
@@ -165,7 +166,7 @@ async function runOnetime(ctx: RunContext, config: Config, loaded: Awaited<Retur
   }
   if (!config.noop && !config.syncOnly) {
     const written = outcomes.filter((o) => o.written).map((o) => o.loaded.resource);
-    const failed = await reloadChanged(written, ctx.log);
+    const failed = await reloadChanged(written, ctx.log, undefined, ctx.events, (text, resources) => redactValues(text, store, resources.flatMap((r) => r.keys)));
     if (failed.length > 0) return ExitCode.resourceFailed;
   }
   return exitCodeOf(outcomes);

@@ -11,7 +11,14 @@ export interface ReloadTarget {
 }
 
 /** Returns the resources whose reload failed, so the caller can retry them on the next change. */
-export async function reloadChanged(changed: readonly Resource[], log: Logger, target?: ReloadTarget, events?: AgentEvents): Promise<Resource[]> {
+export async function reloadChanged(
+  changed: readonly Resource[],
+  log: Logger,
+  target?: ReloadTarget,
+  events?: AgentEvents,
+  /** Hides backend values in command output before it is logged. */
+  redact: (text: string, resources: readonly Resource[]) => string = (t) => t,
+): Promise<Resource[]> {
   const failed: Resource[] = [];
   const byCommand = new Map<string, Resource[]>();
   const signals = new Set<string>();
@@ -28,9 +35,9 @@ export async function reloadChanged(changed: readonly Resource[], log: Logger, t
     if (result.ok) {
       log.info('reloaded', { resource: names });
       for (const r of resources) events?.emit('reloaded', { resource: r.name });
-      if (result.output) log.debug(`reload_cmd output:\n${result.output}`, { resource: names });
+      if (result.output) log.debug(`reload_cmd output:\n${redact(result.output, resources)}`, { resource: names });
     } else {
-      log.error(`reload_cmd ${describeFailure(result, timeout)}; will retry on the next change${result.output ? `\n${result.output}` : ''}`, { resource: names });
+      log.error(`reload_cmd ${describeFailure(result, timeout)}; will retry on the next change${result.output ? `\n${redact(result.output, resources)}` : ''}`, { resource: names });
       failed.push(...resources);
       for (const r of resources) events?.emit('reloadFailed', { resource: r.name });
     }

@@ -7,6 +7,7 @@ import type { LoadedResource } from './load.js';
 import type { Logger } from './log.js';
 import { renderResource, type ResourceRender } from './render.js';
 import { KeyStore } from './store.js';
+import { redactValues } from './redact.js';
 import { writeResource, type WriteOptions } from './write.js';
 
 export interface RunContext {
@@ -88,7 +89,7 @@ export async function processResource(ctx: RunContext, loaded: LoadedResource, s
     return { loaded, render, missingKeys: [], written: outcome.written, changes: outcome.changes };
   } catch (error) {
     const e = error instanceof KeyplateError ? error : new WriteError(`${resource.name}: ${(error as Error).message}`, { cause: error });
-    const output = e instanceof WriteError && e.output ? `\n${e.output}` : '';
+    const output = e instanceof WriteError && e.output ? `\n${redactValues(e.output, store, resource.keys)}` : '';
     log.error(`${e.message}${output}`, { resource: resource.name });
     ctx.events?.emit(/check_cmd/.test(e.message) ? 'checkFailed' : 'renderFailed', { resource: resource.name });
     return { loaded, render, missingKeys: [], written: false, error: e };

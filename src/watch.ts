@@ -10,6 +10,8 @@ import { reloadChanged, type ReloadTarget } from './reload.js';
 import { mapLimit, prefixesOf, processResource, resourceConcurrency, type RunContext } from './run.js';
 import { Debouncer } from './schedule.js';
 import { KeyStore } from './store.js';
+import { redactValues } from './redact.js';
+import type { Resource } from './resources.js';
 import type { Change } from './write.js';
 import { environmentWithFiles } from '../backends/env.js';
 import { watchFiles } from './file-watch.js';
@@ -140,7 +142,8 @@ export async function watchLoop(ctx: RunContext, config: Config, initial: Loaded
         }
       }
       if (changed.length > 0 && !config.noop && !config.syncOnly) {
-        const failed = new Set((await reloadChanged(changed.map((s) => s.loaded.resource), log, hooks.reloadTarget, ctx.events)).map((r) => r.file));
+        const redact = (text: string, resources: readonly Resource[]): string => redactValues(text, mirror, resources.flatMap((r) => r.keys));
+        const failed = new Set((await reloadChanged(changed.map((s) => s.loaded.resource), log, hooks.reloadTarget, ctx.events, redact)).map((r) => r.file));
         for (const s of changed) s.reloadFailed = failed.has(s.loaded.resource.file);
       }
       await checkProgress();

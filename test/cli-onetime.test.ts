@@ -297,6 +297,20 @@ describe('safe writes', () => {
 });
 
 describe('secrets', () => {
+  it('command output is logged with backend values hidden', async () => {
+    const dir = makeConfdir({
+      ...basic,
+      'conf.d/app.toml': '[template]\nsrc = "app.tmpl"\ndest = "out/app.conf"\nkeys = ["/database"]\ncheck_cmd = "cat {{src}}; exit 1"\n',
+      'conf.d/b.toml': '[template]\nsrc = "app.tmpl"\ndest = "out/b.conf"\nkeys = ["/database"]\nreload_cmd = "echo reloading with $(cat out/b.conf); exit 2"\n',
+    });
+    const secret = 'hunter2-secret';
+    const r = await runCli(['--onetime', '--confdir', dir], { env: baseEnv({ DATABASE_HOST: secret, DATABASE_PORT: '5432' }), cwd: dir });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('host=[value of /database/host]');
+    expect(r.stderr).toMatch(/reloading with host=\[value of \/database\/host\] port=\[value of \/database\/port\]/);
+    expect(r.stderr).not.toContain(secret);
+  });
+
   it('no backend value appears in the logs, even at debug level', async () => {
     const dir = makeConfdir({
       ...basic,

@@ -38,12 +38,6 @@ export interface ResourceState {
   lastRenderAt?: Date;
 }
 
-/** What the status page and metrics read. */
-export interface LoopStatus {
-  backendUp: boolean;
-  resources: ResourceState[];
-}
-
 const waitingReportEvery = 10_000;
 
 export async function watchLoop(ctx: RunContext, config: Config, initial: LoadedResource[], hooks: WatchHooks = {}): Promise<number> {
@@ -111,7 +105,12 @@ export async function watchLoop(ctx: RunContext, config: Config, initial: Loaded
     drainScheduled = true;
     draining = draining.then(async () => {
       drainScheduled = false;
-      await drain();
+      try {
+        await drain();
+      } catch (error) {
+        // Never let one bad batch stop every later one: the chain must stay resolved.
+        log.error(`unexpected failure while rendering: ${(error as Error).stack ?? error}`);
+      }
     });
   };
   const touch = (state: ResourceState): void => {
@@ -127,7 +126,8 @@ export async function watchLoop(ctx: RunContext, config: Config, initial: Loaded
       const outcomes = await mapLimit(batch, resourceConcurrency, (state) => processResource(ctx, state.loaded, mirror));
       for (const [i, state] of batch.entries()) {
         const outcome = outcomes[i];
-        if (outcome.render) state.deps = new Dependencies(state.loaded.resource, outcome.render);
+        // A failed render tells nothing about what the template reads: fall back to everything under its keys.
+        state.deps = new Dependencies(state.loaded.resource, outcome.render);
         state.error = outcome.error;
         noteMissing(state, outcome.missingKeys);
         if (!outcome.error && outcome.missingKeys.length === 0) {
@@ -214,13 +214,9 @@ export async function watchLoop(ctx: RunContext, config: Config, initial: Loaded
 
   const touchKeys = (keys: readonly string[]): void => {
     if (keys.length === 0) return;
-    for (const s of states.values()) {
-      if (s.error && !s.rendered) {
-        touch(s); // retry resources that failed before
-        continue;
-      }
-      if (keys.some((k) => s.deps.touches(k))) touch(s);
-    }
+    // A resource that failed is retried by the next change it could depend on (a failed render leaves its
+    // dependencies unknown, so any key under its prefixes counts).
+    for (const s of states.values()) if (keys.some((k) => s.deps.touches(k))) touch(s);
   };
 
   const onEvent = (prefixes: readonly string[]) => (event: WatchEvent): void => {

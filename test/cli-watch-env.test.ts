@@ -122,3 +122,27 @@ describe('SIGHUP without a command', () => {
     expect((await kp.exited).code).toBe(0);
   });
 });
+
+describe('a resource that fails in watch mode', () => {
+  it('keeps the last good file, reports the error once per attempt, and recovers on the next change it reads', async () => {
+    const dir = makeConfdir({
+      'conf.d/app.toml': '[template]\nsrc = "app.tmpl"\ndest = "out/app.conf"\nkeys = ["/app"]\n',
+      'templates/app.tmpl': 'ratio={{div 10 (getv "/app/d")}}\n',
+      'dev.env': 'APP_D=5\n',
+    });
+    const out = path.join(dir, 'out/app.conf');
+    const kp = startCli(['--watch', '--confdir', dir, '--env-file', path.join(dir, 'dev.env')], { env: baseEnv() });
+    try {
+      await waitFor(() => read(out) === 'ratio=2\n', 10_000, 'first render');
+      writeFileSync(path.join(dir, 'dev.env'), 'APP_D=0\n');
+      await waitFor(() => /app\.tmpl: div: division by zero/.test(kp.out.stderr), 10_000, 'error reported');
+      expect(read(out)).toBe('ratio=2\n');
+      writeFileSync(path.join(dir, 'dev.env'), 'APP_D=1\n');
+      await waitFor(() => read(out) === 'ratio=10\n', 10_000, 'recovered');
+      expect(kp.out.stderr.match(/division by zero/g)).toHaveLength(1);
+    } finally {
+      kp.child.kill('SIGTERM');
+    }
+    expect((await kp.exited).code).toBe(0);
+  });
+});

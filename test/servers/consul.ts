@@ -2,7 +2,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -13,10 +15,24 @@ export interface ConsulAgentOptions {
   persistent?: boolean;
   /** Turn ACLs on (default deny, list permission enforced) with this management token. */
   aclToken?: string;
+  /** Serve HTTPS only (no plain HTTP) on the agent's HTTP port, with these PEM files. */
+  tls?: ConsulTlsOptions;
+}
+
+export interface ConsulTlsOptions {
+  /** CA that signed `cert`; with `verifyIncoming` also the only CA trusted for client certificates. */
+  ca: string;
+  cert: string;
+  key: string;
+  /** `verify_incoming_https`: refuse HTTPS clients without a certificate signed by `ca`. */
+  verifyIncoming?: boolean;
+  /** The certificate the helper's own calls (readiness, put, del) present; default `cert`, which then needs clientAuth. */
+  clientCert?: string;
+  clientKey?: string;
 }
 
 export interface ConsulAgent {
-  /** HTTP address, `127.0.0.1:<port>`. */
+  /** HTTP address, `127.0.0.1:<port>` (HTTPS only, when started with `tls`). */
   address: string;
   /** The management token when ACLs are on. */
   token?: string;
@@ -70,12 +86,17 @@ export async function startConsul(options: ConsulAgentOptions = {}): Promise<Con
   const [httpPort, serfLan, serverPort] = await freePorts(3);
   const address = `127.0.0.1:${httpPort}`;
   const token = options.aclToken;
+  const tls = options.tls;
   const config = {
     // Consul 1.8 in -dev mode otherwise asks the internet for updates.
     disable_update_check: true,
     disable_host_node_id: true,
-    ports: { http: httpPort, https: -1, dns: -1, grpc: -1, serf_wan: -1, serf_lan: serfLan, server: serverPort },
+    ports: {
+      ...(tls ? { http: -1, https: httpPort } : { http: httpPort, https: -1 }),
+      dns: -1, grpc: -1, serf_wan: -1, serf_lan: serfLan, server: serverPort,
+    },
     performance: { raft_multiplier: 1 },
+    ...(tls ? { ca_file: tls.ca, cert_file: tls.cert, key_file: tls.key, verify_incoming_https: tls.verifyIncoming ?? false } : {}),
     ...(token ? { acl: { enabled: true, default_policy: 'deny', enable_key_list_policy: true, tokens: { master: token } } } : {}),
   };
   await writeFile(join(dir, 'config.json'), JSON.stringify(config));
@@ -86,6 +107,12 @@ export async function startConsul(options: ConsulAgentOptions = {}): Promise<Con
 
   let child: ChildProcess | undefined;
   let log = '';
+  // The helper's own requests: plain HTTP, or HTTPS trusting the test CA (and with a client certificate, which
+  // `verify_incoming_https` demands of every caller).
+  const transport: { request: typeof http.request } = tls ? https : http;
+  const tlsRequest: https.RequestOptions = tls
+    ? { ca: readFileSync(tls.ca), cert: readFileSync(tls.clientCert ?? tls.cert), key: readFileSync(tls.clientKey ?? tls.key) }
+    : {};
 
   async function start(): Promise<void> {
     const proc = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -116,8 +143,8 @@ export async function startConsul(options: ConsulAgentOptions = {}): Promise<Con
 
   function call(method: string, path: string, body?: string): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
     return new Promise((resolve, reject) => {
-      const req = http.request(
-        { host: '127.0.0.1', port: httpPort, method, path: `/v1/${path}`, headers: token ? { 'x-consul-token': token } : {}, agent: false },
+      const req = transport.request(
+        { ...tlsRequest, host: '127.0.0.1', port: httpPort, method, path: `/v1/${path}`, headers: token ? { 'x-consul-token': token } : {}, agent: false },
         (res) => {
           let text = '';
           res.setEncoding('utf8');

@@ -1,7 +1,7 @@
 // The command line: settings → confdir → backend → onetime run or watch loop → exit code.
 import { createBackend } from '../backends/index.js';
 import { environmentWithFiles, processEnvironment } from '../backends/env.js';
-import type { Backend } from '../backends/types.js';
+import { BackendError, type Backend } from '../backends/types.js';
 import { loadConfig, type Config } from './config.js';
 import { ExitCode, KeyplateError, UsageError } from './errors.js';
 import { helpText } from './flags.js';
@@ -48,6 +48,10 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       log.error(error.message);
       return error.exitCode;
     }
+    if (error instanceof BackendError) {
+      log.error(`${error.message}`);
+      return ExitCode.resourceFailed;
+    }
     log.error(`unexpected failure: ${(error as Error).stack ?? error}`);
     return ExitCode.resourceFailed;
   }
@@ -76,7 +80,12 @@ async function run(config: Config, env: NodeJS.ProcessEnv, log: Logger, io: Io):
   const started = process.hrtime.bigint();
   const loaded = await loadConfdir({ confdir: config.confdir, prefix: config.prefix });
   log.debug(`loaded ${loaded.length} resources from ${config.confdir} in ${elapsed(started)} (${Math.round(process.uptime() * 1000)}ms since process start)`);
-  const environment = environmentWithFiles(config.envFiles, env);
+  let environment: NodeJS.ProcessEnv;
+  try {
+    environment = environmentWithFiles(config.envFiles, env);
+  } catch (error) {
+    throw new UsageError((error as Error).message, { cause: error });
+  }
   let backend: Backend;
   try {
     // The env backend gets the environment already merged with --env-file, so the files are read once.

@@ -140,6 +140,13 @@ describe('rendering', () => {
     expect(readFileSync(path.join(dir, 'out/app.conf'), 'utf8')).toBe('host=from-env\nport=5432\n');
   });
 
+  it('a missing env file is a usage error naming it (exit 2)', async () => {
+    const dir = makeConfdir(basic);
+    const r = await runCli(['--onetime', '--confdir', dir], { env: baseEnv({ KEYPLATE_ENV_FILE: '/nope/dev.env' }) });
+    expect(r.stderr).toMatch(/\[env\] \/nope\/dev\.env: cannot read the env file \(ENOENT\); fix --env-file/);
+    expect(r.code).toBe(2);
+  });
+
   it('a missing --env-file is an error naming it', async () => {
     const dir = makeConfdir(basic);
     const r = await runCli(['--onetime', '--confdir', dir, '--env-file', '/nope/dev.env']);

@@ -150,7 +150,9 @@ export function createConsulBackend(options: BackendOptions): Backend {
     else if (status === 500 && /leader/i.test(e.message ?? '')) reason = 'the cluster has no leader (HTTP 500); wait for the Consul servers to elect one';
     else if (status !== undefined) reason = `HTTP ${status} (${e.message ?? 'no message'}); see the Consul agent's log`;
     else if (e.isTimeout) reason = `no answer in time; check that ${address} is a Consul agent's HTTP address`;
-    else reason = `${e.code ?? e.message ?? String(error)}; is the Consul agent running? set --node to its HTTP address (host:port)`;
+    else if (/CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY|EPROTO|ERR_TLS|HANDSHAKE/i.test(`${e.code ?? ''} ${e.message ?? ''}`)) {
+      reason = `TLS handshake failed (${e.code ?? e.message}); check --client-ca-keys, --client-cert and --client-key (--client-insecure skips verifying the server)`;
+    } else reason = `${e.code ?? e.message ?? String(error)}; is the Consul agent running? set --node to its HTTP address (host:port)`;
     return new BackendError(name, `${what} at ${address} failed: ${reason}`, { cause: error });
   }
 

@@ -99,6 +99,29 @@ describe('rendering', () => {
     expect(readFileSync(path.join(dir, 'out/app.conf'), 'utf8')).toBe(`host={{evil}} <&> "q"\nport='1'\n`);
   });
 
+  it('Handlebars built-ins and helpers in nested positions all work', async () => {
+    const dir = makeConfdir({
+      'conf.d/b.toml': '[template]\nsrc = "b.tmpl"\ndest = "out/b"\nkeys = ["/app"]\n',
+      'templates/b.tmpl': [
+        '{{#with (json (getv "/app/cfg"))}}port={{port}}{{/with}}',
+        '{{#unless (exists "/app/nope")}}no-nope{{/unless}}',
+        '{{#if (contains (toUpper (getv "/app/name")) "WEB")}}web{{else}}other{{/if}}',
+        '{{lookup (split "a,b,c" ",") 1}}',
+        '{{#each (reverse (getvs "/app/list/*"))}}[{{@index}}:{{this}}]{{/each}}',
+        '{{join (split (base "/x/y-z") "-") "+"}}{{log "only logged"}}',
+        '',
+      ].join('\n'),
+    });
+    const r = await runCli(['--onetime', '--confdir', dir], {
+      env: baseEnv({ APP_CFG: '{"port": 8080}', APP_NAME: 'webapp', APP_LIST_A: '1', APP_LIST_B: '2' }),
+    });
+    expect(r.stderr).not.toContain('ERROR');
+    expect(r.code).toBe(0);
+    expect(readFileSync(path.join(dir, 'out/b'), 'utf8')).toBe('port=8080\nno-nope\nweb\nb\n[0:2][1:1]\ny+z\n');
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('keyplate template log: only logged');
+  });
+
   it('a helper error fails that resource (exit 1) naming the template, and the others are still written', async () => {
     const dir = makeConfdir({
       ...basic,

@@ -13,7 +13,7 @@ const helpers: HelperTable = { ...kvHelpers, ...textHelpers, ...mathHelpers, ...
 /** Every helper name, for `keyplate check` to reject misspelt helpers before anything renders. */
 export const helperNames: readonly string[] = Object.freeze(Object.keys(helpers).sort());
 
-/** Register every helper on a Handlebars environment (`Handlebars.create()` or `handlebars/runtime`). */
-export function registerHelpers(env: HelperEnvironment): void {
-  for (const [name, spec] of Object.entries(helpers)) env.registerHelper(name, toHandlebarsHelper(name, spec));
+/** Register every helper (or those `include` accepts) on a Handlebars environment (`Handlebars.create()` or `handlebars/runtime`). */
+export function registerHelpers(env: HelperEnvironment, include: (name: string) => boolean = () => true): void {
+  for (const [name, spec] of Object.entries(helpers)) if (include(name)) env.registerHelper(name, toHandlebarsHelper(name, spec));
 }

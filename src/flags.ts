@@ -32,7 +32,7 @@ export const flagSpecs: readonly FlagSpec[] = [
   { name: 'keep-stage-file', type: 'boolean', group: 'Mode', help: 'keep the staged file when it is not renamed into place' },
 
   { name: 'backend', type: 'choice', group: 'Backend', arg: 'NAME', choices: backendNames, defaultText: 'env', help: 'where values come from: env, etcd (alias etcdv3), consul' },
-  { name: 'node', type: 'list', group: 'Backend', arg: 'URL', tomlAliases: ['nodes'], help: 'backend address; repeat for a cluster (env var: comma-separated)' },
+  { name: 'node', type: 'list', group: 'Backend', arg: 'URL', tomlAliases: ['nodes'], defaultText: 'etcd 127.0.0.1:2379, consul 127.0.0.1:8500', help: 'backend address; repeat for a cluster (env var: comma-separated)' },
   { name: 'env-file', type: 'list', group: 'Backend', arg: 'FILE', tomlAliases: ['env_files'], help: 'env backend: dotenv file adding variables the environment lacks (repeatable)' },
   { name: 'username', type: 'string', group: 'Backend', arg: 'USER', help: 'etcd user' },
   { name: 'password', type: 'string', group: 'Backend', arg: 'PASS', help: 'etcd password (prefer KEYPLATE_PASSWORD to a flag)' },
@@ -90,7 +90,7 @@ export function helpText(version: string): string {
     const extra = [f.name === 'help' || f.name === 'version' ? '' : `$${envName(f)}`, f.defaultText ? `default ${f.defaultText}` : '']
       .filter(Boolean)
       .join(', ');
-    lines.push(`${left.padEnd(34)}${f.help}${extra ? ` [${extra}]` : ''}`);
+    lines.push(`${left.length >= 34 ? `${left}  ` : left.padEnd(34)}${f.help}${extra ? ` [${extra}]` : ''}`);
   }
   lines.push(
     '',

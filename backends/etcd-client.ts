@@ -202,7 +202,9 @@ export function explain(error: unknown, options: BackendOptions, lib: Etcd3Modul
   if (message.includes('user name is empty') || (lib && error instanceof lib.GRPCUnauthenticatedError)) {
     return `etcd requires authentication (${message}); set username and password`;
   }
-  if (lib && error instanceof lib.GRPCDeadlineExceededError) {
+  // The deadline can run out on our side (no answer) or on the member's (etcd answers "context deadline exceeded"
+  // or "request timed out" when it has no leader to serve a linearizable read): the same advice either way.
+  if ((lib && error instanceof lib.GRPCDeadlineExceededError) || /context deadline exceeded|request timed out|no leader/i.test(message)) {
     return `no answer within ${callTimeout}ms; check that a quorum of members is up and has a leader`;
   }
   if (error instanceof MemberPaused) return `${message}; waiting before trying it again`;

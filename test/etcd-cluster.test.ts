@@ -18,6 +18,22 @@ function mirror(events: readonly WatchEvent[]): Record<string, string> {
   return Object.fromEntries([...state].sort());
 }
 
+/** The members with a follower first (etcd's maintenance status names the leader). */
+async function followerFirst(cluster: EtcdServer): Promise<EtcdServer['members']> {
+  const statuses = await Promise.all(
+      cluster.members.map(async (m) => {
+        const probe = new Etcd3({ hosts: [m.endpoint] });
+        try {
+          const status = await probe.maintenance.status();
+          return { member: m, isLeader: status.leader === status.header.member_id };
+        } finally {
+          probe.close();
+        }
+      }),
+    );
+  return [...statuses.filter((s) => !s.isLeader), ...statuses.filter((s) => s.isLeader)].map((s) => s.member);
+}
+
 describe('etcd backend: three-member cluster', () => {
   let cluster: EtcdServer;
   beforeAll(async () => {
@@ -28,9 +44,10 @@ describe('etcd backend: three-member cluster', () => {
   });
 
   it('keeps reading and watching, without reporting an outage, when the member listed first stops', async () => {
-    const [first, second, third] = cluster.members;
+    // Stop a follower: stopping the leader forces an election, a real (short) outage the backend rightly reports.
+    const [first, second, third] = await followerFirst(cluster);
     const writer = new Etcd3({ hosts: [second.endpoint, third.endpoint] });
-    const backend = createEtcdBackend({ nodes: cluster.endpoints, envFiles: [], retryMin: 50, retryMax: 400 });
+    const backend = createEtcdBackend({ nodes: [first, second, third].map((m) => m.endpoint), envFiles: [], retryMin: 50, retryMax: 400 });
     const events: WatchEvent[] = [];
     const controller = new AbortController();
     // etcd3 picks a random member per call; with random() = 0 it picks the one listed first, so that is where

@@ -1,25 +1,19 @@
 // The key/value snapshot templates read, and the record of what one render touched.
 import { isUnder, normalizeKey } from '../backends/types.js';
 
+/**
+ * A key/value pair as templates see it; confd's Go templates say .Key/.Value, so those work too. All four are
+ * own data properties: Handlebars denies access to prototype getters, and plain fields cost nothing per pair.
+ */
 export interface KVPair {
-  key: string;
-  value: string;
-  /** confd's Go templates say .Key/.Value; these make such templates port with fewer edits. */
+  readonly key: string;
+  readonly value: string;
   readonly Key: string;
   readonly Value: string;
 }
 
 export function kvPair(key: string, value: string): KVPair {
-  return {
-    key,
-    value,
-    get Key() {
-      return this.key;
-    },
-    get Value() {
-      return this.value;
-    },
-  };
+  return { key, value, Key: key, Value: value };
 }
 
 /** Absolute keys → values. A mirror in watch mode, a one-shot snapshot otherwise. */

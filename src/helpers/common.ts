@@ -35,20 +35,9 @@ export function toHandlebarsHelper(name: string, spec: HelperSpec): (...args: un
   const [min, max] = spec.arity;
   return function keyplateHelper(...all: unknown[]): unknown {
     const options = (all.pop() ?? {}) as HelperOptions;
-    const scope = options.data?.keyplate;
-    const call: HelperCall = {
-      name,
-      scope,
-      requireScope() {
-        if (scope) return scope;
-        return call.fail('no render scope: call the template with { data: { keyplate: scope } }');
-      },
-      fail(message, cause) {
-        throw new RenderError(`${scope?.templateName ?? 'template'}: ${name}: ${message}`, { cause });
-      },
-    };
-    if (options.hash && Object.keys(options.hash).length > 0) {
-      call.fail(`named arguments are not supported (got ${Object.keys(options.hash).join(', ')})`);
+    const call = new Call(name, options.data?.keyplate);
+    if (options.hash) {
+      for (const key in options.hash) call.fail(`named arguments are not supported (got ${Object.keys(options.hash).join(', ')})`);
     }
     if (all.length < min || all.length > max) {
       const wanted = min === max ? `${min}` : max === Infinity ? `at least ${min}` : `${min} to ${max}`;
@@ -56,6 +45,21 @@ export function toHandlebarsHelper(name: string, spec: HelperSpec): (...args: un
     }
     return spec.fn(call, all);
   };
+}
+
+/** One helper invocation; a class, so a call allocates one small object and no closures (helpers run per render). */
+class Call implements HelperCall {
+  constructor(
+    readonly name: string,
+    readonly scope: RenderScope | undefined,
+  ) {}
+  requireScope(): RenderScope {
+    if (this.scope) return this.scope;
+    return this.fail('no render scope: call the template with { data: { keyplate: scope } }');
+  }
+  fail(message: string, cause?: unknown): never {
+    throw new RenderError(`${this.scope?.templateName ?? 'template'}: ${this.name}: ${message}`, { cause });
+  }
 }
 
 /** A string argument; numbers and booleans are accepted as their text, anything else is an error. */

@@ -1,5 +1,6 @@
 // The Handlebars helpers keyplate templates can call: confd's template functions, same names and meaning.
 import { toHandlebarsHelper, type HelperEnvironment, type HelperTable } from './common.js';
+import { goHelpers } from './go.js';
 import { kvHelpers } from './kv.js';
 import { mathHelpers } from './math.js';
 import { netHelpers } from './net.js';
@@ -8,7 +9,7 @@ import { textHelpers } from './text.js';
 export { resolvePendingLookups, type SrvRecord } from './net.js';
 export type { HelperEnvironment } from './common.js';
 
-const helpers: HelperTable = { ...kvHelpers, ...textHelpers, ...mathHelpers, ...netHelpers };
+const helpers: HelperTable = { ...kvHelpers, ...textHelpers, ...mathHelpers, ...netHelpers, ...goHelpers };
 
 /** Every helper name, for `keyplate check` to reject misspelt helpers before anything renders. */
 export const helperNames: readonly string[] = Object.freeze(Object.keys(helpers).sort());

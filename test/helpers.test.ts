@@ -314,6 +314,8 @@ describe('helpers outside the fixture table', () => {
       'contains', 'replace', 'trimSuffix', 'json', 'jsonArray', 'map', 'getenv', 'datetime', 'fileExists',
       'base64Encode', 'base64Decode', 'parseBool', 'reverse', 'sortByLength', 'sortKVByLength', 'seq', 'atoi',
       'add', 'sub', 'mul', 'div', 'mod', 'lookupIP', 'lookupIPV4', 'lookupIPV6', 'lookupSRV',
+      // Go template built-ins, for templates ported from confd
+      'eq', 'ne', 'lt', 'le', 'gt', 'ge', 'and', 'or', 'not', 'len', 'printf',
     ];
     expect([...helperNames].sort()).toEqual(spec.sort());
     for (const name of helperNames) expect(env.helpers[name], name).toBeTypeOf('function');

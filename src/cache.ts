@@ -1,7 +1,7 @@
 // keyplate's on-disk cache of derived data (precompiled templates, parsed resource files), keyed by content.
 // A hit must never change behaviour: every entry stores the exact input it was made from and is used only
 // when that input matches in full, so a hash clash or a stale entry costs one recomputation, nothing else.
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 /** $KEYPLATE_CACHE_DIR, else $XDG_CACHE_HOME/keyplate, else ~/.cache/keyplate; "off" (or no home) disables it. */
@@ -28,9 +28,30 @@ export function contentKey(text: string): string {
 
 const separator = '\n//--keyplate-input--\n';
 
+const trusted = new Map<string, boolean>();
+
+/**
+ * Cached templates are JavaScript that keyplate runs, so a cache directory that someone else could write to
+ * would let them run code as keyplate: use it only when it belongs to this user and no one else may write it.
+ * A directory that does not exist yet is fine (it is created 0700).
+ */
+function isTrusted(cacheDir: string): boolean {
+  let ok = trusted.get(cacheDir);
+  if (ok === undefined) {
+    try {
+      const st = statSync(cacheDir);
+      ok = st.isDirectory() && st.uid === (process.getuid?.() ?? st.uid) && (st.mode & 0o022) === 0;
+    } catch {
+      ok = true;
+    }
+    trusted.set(cacheDir, ok);
+  }
+  return ok;
+}
+
 /** The cached output for `input`, or undefined. */
 export function readCached(cacheDir: string | undefined, name: string, input: string): string | undefined {
-  if (!cacheDir) return undefined;
+  if (!cacheDir || !isTrusted(cacheDir)) return undefined;
   try {
     const text = readFileSync(path.join(cacheDir, name), 'utf8');
     const at = text.indexOf(separator);
@@ -41,7 +62,7 @@ export function readCached(cacheDir: string | undefined, name: string, input: st
 }
 
 export function writeCached(cacheDir: string | undefined, name: string, input: string, output: string): void {
-  if (!cacheDir) return;
+  if (!cacheDir || !isTrusted(cacheDir)) return;
   try {
     mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
     const tmp = path.join(cacheDir, `.${name}.${process.pid}.tmp`);

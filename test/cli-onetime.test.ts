@@ -382,3 +382,24 @@ describe('the cache of compiled templates and parsed resources', () => {
     expect(bad.stderr).toMatch(/unknown field `bogus`/);
   });
 });
+
+describe('a cache directory others can write to', () => {
+  it('is not used: cached templates are code, so a world-writable cache could inject it', async () => {
+    const { chmodSync, readdirSync: ls, rmSync, writeFileSync: write } = await import('node:fs');
+    const cache = tempDir();
+    chmodSync(cache, 0o777);
+    const dir = makeConfdir(basic);
+    const env = baseEnv({ DATABASE_HOST: 'h', DATABASE_PORT: '1', KEYPLATE_CACHE_DIR: cache });
+    expect((await runCli(['--onetime', '--confdir', dir], { env })).code).toBe(0);
+    expect(ls(cache)).toEqual([]);
+    // Even a well-formed entry planted under the exact name is never read.
+    const { contentKey } = await import('../src/cache.js');
+    const Handlebars = (await import('handlebars')).default;
+    const source = readFileSync(path.join(dir, 'templates/app.tmpl'), 'utf8');
+    const planted = Handlebars.precompile('PWNED\n', { noEscape: true });
+    write(path.join(cache, `template-${contentKey(`${Handlebars.VERSION}\0noEscape\0${source}`)}.js`), `${planted}\n//--keyplate-input--\n${source}`);
+    rmSync(path.join(dir, 'out/app.conf'));
+    expect((await runCli(['--onetime', '--confdir', dir], { env })).code).toBe(0);
+    expect(readFileSync(path.join(dir, 'out/app.conf'), 'utf8')).toBe('host=h\nport=1\n');
+  });
+});

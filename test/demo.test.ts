@@ -97,6 +97,15 @@ function instructions(dockerfile: string): string[] {
     .filter((l) => l !== '' && !l.startsWith('#'));
 }
 
+/** The instructions of one named stage (`FROM … AS name`) up to the next FROM. */
+function stage(dockerfile: string, name: string): string {
+  const lines = instructions(dockerfile);
+  const start = lines.findIndex((l) => new RegExp(`^FROM \\S+ AS ${name}$`).test(l));
+  if (start === -1) throw new Error(`no stage ${name} in the Dockerfile`);
+  const end = lines.findIndex((l, i) => i > start && l.startsWith('FROM '));
+  return lines.slice(start, end === -1 ? undefined : end).join('\n');
+}
+
 function execForm(dockerfile: string, instruction: 'ENTRYPOINT' | 'HEALTHCHECK'): string[] {
   const line = instructions(dockerfile).filter((l) => l.startsWith(`${instruction} `)).at(-1);
   const json = line && /\[.*\]$/.exec(line)?.[0];
@@ -142,11 +151,10 @@ describe('docker-compose.yml', () => {
     expect(services.demo.ports).toContain(`127.0.0.1:${port}:${port}`);
   });
 
-  it('builds the demo and seeder from demo/Dockerfile with the repository as context', () => {
+  it('builds the demo and seeder from the demo stage of the Dockerfile, with the repository as context', () => {
     for (const name of ['demo', 'seed']) {
-      expect(services[name].build).toEqual({ context: '.', dockerfile: 'demo/Dockerfile' });
+      expect(services[name].build).toEqual({ context: '.', target: 'demo' });
     }
-    expect(existsSync(path.join(root, 'demo/Dockerfile'))).toBe(true);
     expect(services.seed.entrypoint).toEqual(['node', '/opt/keyplate-demo/seed.mjs']);
     expect(services.seed.environment).toEqual({ ETCD_ENDPOINT: 'http://etcd:2379', CONSUL_HTTP_ADDR: 'http://consul:8500' });
   });
@@ -175,30 +183,35 @@ describe('docker-compose.yml', () => {
 
 describe('Dockerfiles', () => {
   const rootFile = read('Dockerfile');
-  const demoFile = read('demo/Dockerfile');
+  const keyplateStage = stage(rootFile, 'keyplate');
+  const demoStage = stage(rootFile, 'demo');
 
   it('builds keyplate in a build stage and ships production dependencies only', () => {
-    for (const file of [rootFile, demoFile]) {
-      const lines = instructions(file);
-      expect(lines.filter((l) => l.startsWith('FROM ')).length).toBeGreaterThanOrEqual(3);
-      expect(lines).toContain('RUN npm run build && mkdir -p native/reaper/build/Release');
-      expect(lines.some((l) => /^RUN npm ci --omit=dev\b/.test(l))).toBe(true);
-      expect(lines.some((l) => /^ENV NODE_ENV=production\s+KEYPLATE_METRICS_ADDR=0\.0\.0\.0:9100$/.test(l))).toBe(true);
-      expect(execForm(file, 'HEALTHCHECK').join(' ')).toContain('KEYPLATE_METRICS_ADDR');
-      expect(execForm(file, 'HEALTHCHECK').join(' ')).toContain('/healthz');
-    }
+    const lines = instructions(rootFile);
+    expect(lines.filter((l) => l.startsWith('FROM ')).length).toBeGreaterThanOrEqual(5);
+    expect(lines).toContain('RUN npm run build && mkdir -p native/reaper/build/Release');
+    expect(lines.some((l) => /^RUN npm ci --omit=dev\b/.test(l))).toBe(true);
+    expect(keyplateStage).toMatch(/^ENV NODE_ENV=production\s+KEYPLATE_METRICS_ADDR=0\.0\.0\.0:9100$/m);
+    expect(execForm(keyplateStage, 'HEALTHCHECK').join(' ')).toContain('KEYPLATE_METRICS_ADDR');
+    expect(execForm(keyplateStage, 'HEALTHCHECK').join(' ')).toContain('/healthz');
+  });
+
+  it('builds the demo on the keyplate stage (inheriting its health check), and keyplate alone by default', () => {
+    expect(demoStage.split('\n')[0]).toBe('FROM keyplate AS demo');
+    expect(demoStage).not.toMatch(/^HEALTHCHECK/m);
+    expect(instructions(rootFile).filter((l) => l.startsWith('FROM ')).at(-1)).toBe('FROM keyplate');
   });
 
   it('runs keyplate as the entrypoint', () => {
-    expect(execForm(rootFile, 'ENTRYPOINT')).toEqual(['keyplate']);
-    expect(execForm(demoFile, 'ENTRYPOINT')).toEqual([
+    expect(execForm(keyplateStage, 'ENTRYPOINT')).toEqual(['keyplate']);
+    expect(execForm(demoStage, 'ENTRYPOINT')).toEqual([
       'keyplate', '--backend', 'etcd', '--node', 'http://etcd:2379', '--confdir', '/demo', '--', 'nginx', '-g', 'daemon off;',
     ]);
   });
 
   it('copies only files that exist and that .dockerignore lets through', () => {
     const ignored = read('.dockerignore').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
-    const sources = instructions(demoFile)
+    const sources = instructions(rootFile)
       .filter((l) => l.startsWith('COPY ') && !l.includes('--from='))
       .flatMap((l) => l.split(/\s+/).slice(1, -1))
       .filter((s) => s !== '.');

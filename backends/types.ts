@@ -34,18 +34,27 @@ export interface Backend {
   close(): Promise<void>;
 }
 
-export interface BackendOptions {
+/** How to reach a backend: what the user sets with flags, KEYPLATE_* or keyplate.toml (src/config.ts extends it). */
+export interface BackendConnection {
   nodes: string[];
   /** env backend: dotenv files whose variables fill in what the real environment lacks. */
   envFiles: string[];
   username?: string;
   password?: string;
   token?: string;
+  /** Undefined: http, or https for etcd when client TLS files are given. */
   scheme?: 'http' | 'https';
   clientCaKeys?: string;
   clientCert?: string;
   clientKey?: string;
   clientInsecure?: boolean;
+}
+
+export const connectionKeys = [
+  'nodes', 'envFiles', 'username', 'password', 'token', 'scheme', 'clientCaKeys', 'clientCert', 'clientKey', 'clientInsecure',
+] as const satisfies readonly (keyof BackendConnection)[];
+
+export interface BackendOptions extends BackendConnection {
   /** Retry delays for reconnecting watches. */
   retryMin?: number;
   retryMax?: number;

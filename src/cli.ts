@@ -1,7 +1,7 @@
 // The command line: settings → confdir → backend → onetime run or watch loop → exit code.
 import { createBackend } from '../backends/index.js';
 import { environmentWithFiles, processEnvironment } from '../backends/env.js';
-import { BackendError, type Backend } from '../backends/types.js';
+import { BackendError, connectionKeys, type Backend, type BackendConnection, type BackendOptions } from '../backends/types.js';
 import { loadConfig, type Config } from './config.js';
 import { ExitCode, KeyplateError, UsageError } from './errors.js';
 import { helpText } from './flags.js';
@@ -57,21 +57,9 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   }
 }
 
-function backendOptions(config: Config, env: NodeJS.ProcessEnv) {
-  return {
-    nodes: config.nodes,
-    envFiles: config.envFiles,
-    username: config.username,
-    password: config.password,
-    token: config.token,
-    scheme: config.scheme,
-    clientCaKeys: config.clientCaKeys,
-    clientCert: config.clientCert,
-    clientKey: config.clientKey,
-    clientInsecure: config.clientInsecure,
-    retryTimeout: config.backendRetryTimeout,
-    environment: env,
-  };
+function backendOptions(config: Config, env: NodeJS.ProcessEnv): BackendOptions {
+  const connection = Object.fromEntries(connectionKeys.map((key) => [key, config[key]])) as unknown as BackendConnection;
+  return { ...connection, retryTimeout: config.backendRetryTimeout, environment: env };
 }
 
 const elapsed = (since: bigint): string => `${(Number(process.hrtime.bigint() - since) / 1e6).toFixed(1)}ms`;

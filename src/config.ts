@@ -1,5 +1,6 @@
 // Layered settings: defaults → keyplate.toml → KEYPLATE_* environment → flags; strict about unknown keys.
 import { readFileSync } from 'node:fs';
+import type { BackendConnection } from '../backends/types.js';
 import path from 'node:path';
 import { parseDuration } from './duration.js';
 import { UsageError, describe } from './errors.js';
@@ -9,7 +10,7 @@ import { parseTomlCached, tomlErrorLocation } from './toml.js';
 
 export type BackendName = 'env' | 'etcd' | 'consul';
 
-export interface Config {
+export interface Config extends BackendConnection {
   subcommand?: 'check';
   confdir: string;
   configFile: string;
@@ -22,16 +23,6 @@ export interface Config {
   syncOnly: boolean;
   keepStageFile: boolean;
   backend: BackendName;
-  nodes: string[];
-  envFiles: string[];
-  username?: string;
-  password?: string;
-  token?: string;
-  /** Undefined: http, or https for etcd when client TLS files are given. */
-  scheme?: 'http' | 'https';
-  clientCaKeys?: string;
-  clientCert?: string;
-  clientKey?: string;
   clientInsecure: boolean;
   backendRetryTimeout?: number;
   waitTimeout?: number;

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEtcdBackend } from '../backends/etcd.js';
 import { BackendError, type BackendOptions, type WatchEvent } from '../backends/types.js';
 import { backendConformance, waitFor } from './conformance.js';
+import { mirrorOf } from './lifecycle.js';
 import { freePorts, startEtcd, type EtcdServer } from './servers/etcd.js';
 
 function options(nodes: string[], more: Partial<BackendOptions> = {}): BackendOptions {
@@ -12,18 +13,6 @@ function options(nodes: string[], more: Partial<BackendOptions> = {}): BackendOp
 }
 
 /** What a consumer of the events would hold. */
-function mirror(events: readonly WatchEvent[]): Record<string, string> {
-  const state = new Map<string, string>();
-  for (const e of events) {
-    if (e.kind === 'reset') {
-      state.clear();
-      for (const [k, v] of e.values) state.set(k, v);
-    } else if (e.kind === 'put') state.set(e.key, e.value);
-    else if (e.kind === 'delete') state.delete(e.key);
-  }
-  return Object.fromEntries([...state].sort());
-}
-
 async function storeUnder(client: Etcd3, prefix: string): Promise<Record<string, string>> {
   const all = await client.getAll().prefix(`${prefix}/`).strings();
   return Object.fromEntries(Object.entries(all).sort());
@@ -156,9 +145,9 @@ describe('etcd backend', () => {
       await waitFor(() => events.filter((e) => e.kind === 'reset').length === 2, 20_000, 'reset after compaction');
       const resync = events.filter((e) => e.kind === 'reset')[1];
       expect(resync.kind === 'reset' && resync.values.size).toBe(801); // 800 bulk keys and the trigger
-      expect(mirror(events)).toEqual(await storeUnder(client, '/cp'));
+      expect(mirrorOf(events)).toEqual(await storeUnder(client, '/cp'));
       await client.put('/cp/after').value('still watching');
-      await waitFor(() => mirror(events)['/cp/after'] === 'still watching', 10_000, 'a put after the resync');
+      await waitFor(() => mirrorOf(events)['/cp/after'] === 'still watching', 10_000, 'a put after the resync');
       expect(events.some((e) => e.kind === 'status')).toBe(false);
     } finally {
       controller.abort();
@@ -185,7 +174,7 @@ describe('etcd backend: etcd killed and restarted under a running watch', () => 
     const done = backend.watch!(['/o'], { signal: controller.signal, onEvent: (e) => events.push(e) });
     try {
       await client.put('/o/first').value('1');
-      await waitFor(() => mirror(events)['/o/first'] === '1', 10_000, 'first put');
+      await waitFor(() => mirrorOf(events)['/o/first'] === '1', 10_000, 'first put');
       await client.put('/o/just-before-kill').value('2');
       await client.delete().key('/o/first');
       await server.members[0].kill();
@@ -198,9 +187,9 @@ describe('etcd backend: etcd killed and restarted under a running watch', () => 
       client.close();
       client = new Etcd3({ hosts: server.endpoints });
       await client.put('/o/after-restart').value('3');
-      await waitFor(() => mirror(events)['/o/after-restart'] === '3', 15_000, 'put after restart');
-      expect(mirror(events)).toEqual(await storeUnder(client, '/o'));
-      expect(mirror(events)).toEqual({ '/o/after-restart': '3', '/o/just-before-kill': '2' });
+      await waitFor(() => mirrorOf(events)['/o/after-restart'] === '3', 15_000, 'put after restart');
+      expect(mirrorOf(events)).toEqual(await storeUnder(client, '/o'));
+      expect(mirrorOf(events)).toEqual({ '/o/after-restart': '3', '/o/just-before-kill': '2' });
       const statuses = events.filter((e) => e.kind === 'status').map((e) => e.kind === 'status' && e.up);
       expect(statuses).toEqual([false, true]);
       // The recovery is followed by a fresh snapshot.

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Etcd3 } from 'etcd3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startConsul, type ConsulAgent } from './servers/consul.js';
-import { startEtcd, startEtcdCluster, type EtcdServer } from './servers/etcd.js';
+import { useEtcd, useEtcdCluster } from './lifecycle.js';
 import { baseEnv, cleanupTemps, makeConfdir, runCli, startCli, waitFor } from './util.js';
 
 afterEach(cleanupTemps);
@@ -18,20 +18,6 @@ const twoResources = {
   'conf.d/db.toml': '[template]\nsrc = "db.tmpl"\ndest = "out/db.conf"\nprefix = "/app"\nkeys = ["/db"]\nreload_cmd = "echo db >> reloads.log"\n',
   'templates/db.tmpl': 'host={{getv "/db/host"}}\n',
 };
-
-/** A single etcd member and a client for the tests of one describe block. */
-function useEtcd(): { readonly etcd: EtcdServer; client: Etcd3 } {
-  const ctx = {} as { etcd: EtcdServer; client: Etcd3 };
-  beforeAll(async () => {
-    ctx.etcd = await startEtcd();
-    ctx.client = new Etcd3({ hosts: ctx.etcd.endpoints });
-  });
-  afterAll(async () => {
-    ctx.client?.close();
-    await ctx.etcd?.stop();
-  });
-  return ctx;
-}
 
 describe('etcd: watch mode', () => {
   const ctx = useEtcd();
@@ -169,26 +155,20 @@ describe('etcd: --interval polls instead of watching', () => {
 });
 
 describe('etcd: a three-member cluster', () => {
-  let cluster: EtcdServer;
-  beforeAll(async () => {
-    cluster = await startEtcdCluster(3);
-  });
-  afterAll(async () => {
-    await cluster?.stop();
-  });
+  const ctx3 = useEtcdCluster(3);
 
   it('keeps following changes when the member keyplate talks to is stopped', async () => {
-    const client = new Etcd3({ hosts: cluster.endpoints.slice(1) });
+    const client = new Etcd3({ hosts: ctx3.cluster.endpoints.slice(1) });
     await client.put('/c/v').value('1');
     const dir = makeConfdir({
       'conf.d/c.toml': '[template]\nsrc = "c.tmpl"\ndest = "out/c"\nkeys = ["/c"]\n',
       'templates/c.tmpl': '{{getv "/c/v"}}\n',
     });
-    const args = ['--backend', 'etcd', '--confdir', dir, ...cluster.endpoints.flatMap((e) => ['--node', e])];
+    const args = ['--backend', 'etcd', '--confdir', dir, ...ctx3.cluster.endpoints.flatMap((e) => ['--node', e])];
     const kp = startCli(args, { env: baseEnv() });
     try {
       await waitFor(() => read(path.join(dir, 'out/c')) === '1\n', 10_000, 'first render');
-      await cluster.members[0].kill();
+      await ctx3.cluster.members[0].kill();
       await client.put('/c/v').value('2');
       await waitFor(() => read(path.join(dir, 'out/c')) === '2\n', 20_000, 'change after member stopped');
     } finally {

@@ -1,22 +1,11 @@
 // The etcd backend against a real three-member cluster: losing the member listed first, then losing quorum.
 import { Etcd3 } from 'etcd3';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createEtcdBackend } from '../backends/etcd.js';
 import { BackendError, type WatchEvent } from '../backends/types.js';
 import { waitFor } from './conformance.js';
-import { startEtcdCluster, type EtcdServer } from './servers/etcd.js';
-
-function mirror(events: readonly WatchEvent[]): Record<string, string> {
-  const state = new Map<string, string>();
-  for (const e of events) {
-    if (e.kind === 'reset') {
-      state.clear();
-      for (const [k, v] of e.values) state.set(k, v);
-    } else if (e.kind === 'put') state.set(e.key, e.value);
-    else if (e.kind === 'delete') state.delete(e.key);
-  }
-  return Object.fromEntries([...state].sort());
-}
+import { mirrorOf, useEtcdCluster } from './lifecycle.js';
+import type { EtcdServer } from './servers/etcd.js';
 
 /** The members with a follower first (etcd's maintenance status names the leader). */
 async function followerFirst(cluster: EtcdServer): Promise<EtcdServer['members']> {
@@ -35,17 +24,11 @@ async function followerFirst(cluster: EtcdServer): Promise<EtcdServer['members']
 }
 
 describe('etcd backend: three-member cluster', () => {
-  let cluster: EtcdServer;
-  beforeAll(async () => {
-    cluster = await startEtcdCluster(3);
-  });
-  afterAll(async () => {
-    await cluster?.stop();
-  });
+  const ctx = useEtcdCluster(3);
 
   it('keeps reading and watching, without reporting an outage, when the member listed first stops', async () => {
     // Stop a follower: stopping the leader forces an election, a real (short) outage the backend rightly reports.
-    const [first, second, third] = await followerFirst(cluster);
+    const [first, second, third] = await followerFirst(ctx.cluster);
     const writer = new Etcd3({ hosts: [second.endpoint, third.endpoint] });
     const backend = createEtcdBackend({ nodes: [first, second, third].map((m) => m.endpoint), envFiles: [], retryMin: 50, retryMax: 400 });
     const events: WatchEvent[] = [];
@@ -64,8 +47,8 @@ describe('etcd backend: three-member cluster', () => {
       for (let i = 0; i < 10; i++) expect(Object.fromEntries(await backend.getValues(['/c']))).toEqual({ '/c/a': '1' });
       await writer.put('/c/b').value('2');
       await writer.delete().key('/c/a');
-      await waitFor(() => mirror(events)['/c/b'] === '2' && !('/c/a' in mirror(events)), 10_000, 'changes after the stop');
-      expect(mirror(events)).toEqual({ '/c/b': '2' });
+      await waitFor(() => mirrorOf(events)['/c/b'] === '2' && !('/c/a' in mirrorOf(events)), 10_000, 'changes after the stop');
+      expect(mirrorOf(events)).toEqual({ '/c/b': '2' });
       expect(events.filter((e) => e.kind === 'status')).toEqual([]);
       expect(events.filter((e) => e.kind === 'reset')).toHaveLength(1);
     } finally {
@@ -79,7 +62,7 @@ describe('etcd backend: three-member cluster', () => {
   });
 
   it('without a leader: reads fail, the watch reports down and emits no data until quorum is back', async () => {
-    const [first, second, third] = cluster.members;
+    const [first, second, third] = ctx.cluster.members;
     // Only `third`, which stays up: its idle watch stream ends only because it asked etcd to require a leader.
     const backend = createEtcdBackend({ nodes: [third.endpoint], envFiles: [], retryMin: 50, retryMax: 400 });
     const events: WatchEvent[] = [];
@@ -101,7 +84,7 @@ describe('etcd backend: three-member cluster', () => {
       const writer = new Etcd3({ hosts: [first.endpoint, third.endpoint] });
       try {
         await writer.put('/c/quorum').value('back');
-        await waitFor(() => mirror(events)['/c/quorum'] === 'back', 20_000, 'put after quorum is back');
+        await waitFor(() => mirrorOf(events)['/c/quorum'] === 'back', 20_000, 'put after quorum is back');
       } finally {
         writer.close();
       }

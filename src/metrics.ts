@@ -29,18 +29,10 @@ export async function createAgentMetrics(events: AgentEvents): Promise<AgentMetr
   const checkFailures = perResource('check_failures_total', 'Staged files rejected by check_cmd.');
   const reloadFailures = perResource('reload_failures_total', 'reload_cmd or reload_signal failures.');
   const reloads = perResource('reloads_total', 'Successful reloads after a write.');
-  const missingKeys = new Gauge({
-    name: 'keyplate_missing_keys',
-    help: 'Keys the last render of the resource waited for (0 when it had everything).',
-    labelNames: ['resource'],
-    registers: [register],
-  });
-  const lastSuccess = new Gauge({
-    name: 'keyplate_last_render_success_timestamp_seconds',
-    help: 'Unix time of the last render of the resource with every key present.',
-    labelNames: ['resource'],
-    registers: [register],
-  });
+  const gauge = <L extends string>(name: string, help: string, label: L) =>
+    new Gauge({ name: `keyplate_${name}`, help, labelNames: [label], registers: [register] });
+  const missingKeys = gauge('missing_keys', 'Keys the last render of the resource waited for (0 when it had everything).', 'resource');
+  const lastSuccess = gauge('last_render_success_timestamp_seconds', 'Unix time of the last render of the resource with every key present.', 'resource');
   const renderDuration = new Histogram({
     name: 'keyplate_render_duration_seconds',
     help: 'Time to render one template.',
@@ -48,12 +40,7 @@ export async function createAgentMetrics(events: AgentEvents): Promise<AgentMetr
     buckets: renderBuckets,
     registers: [register],
   });
-  const backendUp = new Gauge({
-    name: 'keyplate_backend_up',
-    help: '1 while the backend answers, 0 while it is unreachable.',
-    labelNames: ['backend'],
-    registers: [register],
-  });
+  const backendUp = gauge('backend_up', '1 while the backend answers, 0 while it is unreachable.', 'backend');
   const watchEvents = new Counter({
     name: 'keyplate_watch_events_total',
     help: 'Changes reported by the backend watch or poll, by kind.',

@@ -4,7 +4,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { baseEnv, cleanupTemps, cliPath, makeConfdir, root, runCli, startCli, tempDir, waitFor } from './util.js';
+import { baseEnv, cleanupTemps, cliPath, makeConfdir, root, runCli, startCli, tempDir, waitFor, whileRunning } from './util.js';
 
 afterEach(cleanupTemps);
 
@@ -92,8 +92,7 @@ describe('watch mode with a command', () => {
     const dir = confdir('reload_signal = "SIGUSR1"\n');
     const state = tempDir();
     writeFileSync(path.join(dir, 'dev.env'), 'APP_OTHER=x\n'); // /app/port missing at first
-    const kp = startCli(['--confdir', dir, '--env-file', path.join(dir, 'dev.env'), '--', fixture('trap-signals.sh'), state], { env: baseEnv() });
-    try {
+    const { code } = await whileRunning(['--confdir', dir, '--env-file', path.join(dir, 'dev.env'), '--', fixture('trap-signals.sh'), state], { env: baseEnv() }, async (kp) => {
       await waitFor(() => kp.out.stderr.includes('waiting for /app/port'), 10_000, 'waiting');
       expect(existsSync(path.join(state, 'ready'))).toBe(false);
       writeFileSync(path.join(dir, 'dev.env'), 'APP_PORT=1\n');
@@ -104,10 +103,7 @@ describe('watch mode with a command', () => {
       // SIGHUP goes to the command when keyplate runs one.
       kp.child.kill('SIGHUP');
       await waitFor(() => read(path.join(state, 'trapped')) === 'usr1\nhup\n', 10_000, 'forwarded SIGHUP');
-    } finally {
-      kp.child.kill('SIGTERM');
-    }
-    const { code } = await kp.exited;
+    });
     expect(read(path.join(state, 'trapped'))).toBe('usr1\nhup\nterm\n');
     expect(code).toBe(0);
   });
@@ -115,8 +111,7 @@ describe('watch mode with a command', () => {
   it('restart = true stops and starts the command on change', async () => {
     const dir = confdir('restart = true\n');
     const pids = path.join(tempDir(), 'pids');
-    const kp = startCli(['--confdir', dir, '--env-file', path.join(dir, 'dev.env'), '--kill-timeout', '2s', '--', 'sh', '-c', `echo $$ >> ${pids}; exec sleep 1000`], { env: baseEnv() });
-    try {
+    const { code } = await whileRunning(['--confdir', dir, '--env-file', path.join(dir, 'dev.env'), '--kill-timeout', '2s', '--', 'sh', '-c', `echo $$ >> ${pids}; exec sleep 1000`], { env: baseEnv() }, async (kp) => {
       await waitFor(() => read(pids).split('\n').filter(Boolean).length === 1, 10_000, 'first start');
       writeFileSync(path.join(dir, 'dev.env'), 'APP_PORT=5\n');
       await waitFor(() => read(pids).split('\n').filter(Boolean).length === 2, 10_000, 'restart');
@@ -124,10 +119,8 @@ describe('watch mode with a command', () => {
       expect(first).not.toBe(second);
       expect(alive(first)).toBe(false);
       expect(alive(second)).toBe(true);
-    } finally {
-      kp.child.kill('SIGTERM');
-    }
-    expect((await kp.exited).code).toBe(143); // sleep died of the forwarded SIGTERM
+    });
+    expect(code).toBe(143); // sleep died of the forwarded SIGTERM
   });
 
   it('a command that ignores SIGTERM is SIGKILLed after --kill-timeout; grandchildren are stopped too', async () => {

@@ -2,7 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { baseEnv, cleanupTemps, makeConfdir, startCli, waitFor } from './util.js';
+import { baseEnv, cleanupTemps, makeConfdir, startCli, waitFor, whileRunning } from './util.js';
 
 afterEach(cleanupTemps);
 
@@ -15,8 +15,7 @@ describe('keyplate --metrics-addr', () => {
     });
     const secret = 'value-that-must-not-leak-42';
     writeFileSync(path.join(dir, 'dev.env'), `APP_HOST=${secret}\n`);
-    const kp = startCli(['--watch', '--confdir', dir, '--env-file', path.join(dir, 'dev.env'), '--metrics-addr', '127.0.0.1:0'], { env: baseEnv() });
-    try {
+    const { code, out } = await whileRunning(['--watch', '--confdir', dir, '--env-file', path.join(dir, 'dev.env'), '--metrics-addr', '127.0.0.1:0'], { env: baseEnv() }, async (kp) => {
       await waitFor(() => /operations server listening on (http:\/\/\S+)/.test(kp.out.stderr), 10_000, 'server line');
       const url = /operations server listening on (http:\/\/\S+)/.exec(kp.out.stderr)![1].replace(/\/$/, '');
       await waitFor(() => kp.out.stderr.includes('waiting for /app/port'), 10_000, 'waiting');
@@ -37,10 +36,8 @@ describe('keyplate --metrics-addr', () => {
       const page = await (await fetch(`${url}/`)).text();
       expect(page).toContain('app.toml');
       expect(page + metrics).not.toContain(secret);
-    } finally {
-      kp.child.kill('SIGTERM');
-    }
-    expect((await kp.exited).code).toBe(0);
-    expect(kp.out.stderr).not.toContain(secret);
+    });
+    expect(code).toBe(0);
+    expect(out.stderr).not.toContain(secret);
   });
 });

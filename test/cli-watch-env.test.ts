@@ -2,7 +2,7 @@
 import { readFileSync, writeFileSync, rmSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { baseEnv, cleanupTemps, makeConfdir, startCli, waitFor } from './util.js';
+import { baseEnv, cleanupTemps, makeConfdir, startCli, waitFor, whileRunning } from './util.js';
 
 afterEach(cleanupTemps);
 
@@ -16,8 +16,7 @@ describe('env backend, --watch', () => {
       'dev.env': 'APP_PORT=1\n',
     });
     const out = path.join(dir, 'out/app.conf');
-    const kp = startCli(['--watch', '--confdir', dir, '--env-file', path.join(dir, 'dev.env'), '--wait-min', '10ms'], { env: baseEnv() });
-    try {
+    const { code } = await whileRunning(['--watch', '--confdir', dir, '--env-file', path.join(dir, 'dev.env'), '--wait-min', '10ms'], { env: baseEnv() }, async (kp) => {
       await waitFor(() => read(out) === 'port=1\n', 10_000, 'first render');
       expect(kp.out.stderr).toMatch(/cannot see changes to the process environment/);
 
@@ -36,10 +35,7 @@ describe('env backend, --watch', () => {
 
       writeFileSync(path.join(dir, 'conf.d/second.toml'), '[template]\nsrc = "app.tmpl"\ndest = "out/second.conf"\nkeys = ["/app"]\n');
       await waitFor(() => read(path.join(dir, 'out/second.conf')) === 'fixed=2\n', 10_000, 'new resource');
-    } finally {
-      kp.child.kill('SIGTERM');
-    }
-    const { code } = await kp.exited;
+    });
     expect(code).toBe(0);
   });
 
@@ -50,16 +46,13 @@ describe('env backend, --watch', () => {
       'dev.env': 'APP_HOST=h\n',
     });
     const out = path.join(dir, 'out/app.conf');
-    const kp = startCli(['--watch', '--confdir', dir, '--env-file', path.join(dir, 'dev.env')], { env: baseEnv() });
-    try {
+    const { code } = await whileRunning(['--watch', '--confdir', dir, '--env-file', path.join(dir, 'dev.env')], { env: baseEnv(), stopSignal: 'SIGINT' }, async (kp) => {
       await waitFor(() => kp.out.stderr.includes('app.toml: waiting for /app/port'), 10_000, 'waiting line');
       expect(existsSync(out)).toBe(false);
       writeFileSync(path.join(dir, 'dev.env'), 'APP_HOST=h\nAPP_PORT=9\n');
       await waitFor(() => read(out) === 'h:9\n', 10_000, 'render after key appears');
-    } finally {
-      kp.child.kill('SIGINT');
-    }
-    expect((await kp.exited).code).toBe(0);
+    });
+    expect(code).toBe(0);
   });
 
   it('removing a resource file stops rendering it; the file it wrote stays', async () => {
@@ -69,18 +62,15 @@ describe('env backend, --watch', () => {
       'templates/a.tmpl': '{{getv "/a/v"}}\n',
       'dev.env': 'A_V=1\n',
     });
-    const kp = startCli(['--watch', '--confdir', dir, '--env-file', path.join(dir, 'dev.env')], { env: baseEnv() });
-    try {
+    const { code } = await whileRunning(['--watch', '--confdir', dir, '--env-file', path.join(dir, 'dev.env')], { env: baseEnv() }, async (kp) => {
       await waitFor(() => read(path.join(dir, 'out/b')) === '1\n', 10_000, 'b rendered');
       rmSync(path.join(dir, 'conf.d/b.toml'));
       await waitFor(() => kp.out.stderr.includes('confdir reloaded (files changed): 1 resources'), 10_000, 'reload');
       writeFileSync(path.join(dir, 'dev.env'), 'A_V=2\n');
       await waitFor(() => read(path.join(dir, 'out/a')) === '2\n', 10_000, 'a re-rendered');
       expect(read(path.join(dir, 'out/b'))).toBe('1\n');
-    } finally {
-      kp.child.kill('SIGTERM');
-    }
-    expect((await kp.exited).code).toBe(0);
+    });
+    expect(code).toBe(0);
   });
 });
 
@@ -91,16 +81,13 @@ describe('a failing reload_cmd in watch mode', () => {
       'templates/app.tmpl': '{{getv "/app/port"}}\n',
       'dev.env': 'APP_PORT=1\n',
     });
-    const kp = startCli(['--watch', '--confdir', dir, '--env-file', path.join(dir, 'dev.env')], { env: baseEnv(), cwd: dir });
-    try {
+    const { code } = await whileRunning(['--watch', '--confdir', dir, '--env-file', path.join(dir, 'dev.env')], { env: baseEnv(), cwd: dir }, async (kp) => {
       await waitFor(() => /reload_cmd exited with code 1; will retry on the next change/.test(kp.out.stderr), 10_000, 'failure reported');
       writeFileSync(path.join(dir, 'reload-ok'), '');
       writeFileSync(path.join(dir, 'dev.env'), 'APP_PORT=2\n');
       await waitFor(() => read(path.join(dir, 'reloads.log')) === 'reloaded\n', 10_000, 'retried reload');
-    } finally {
-      kp.child.kill('SIGTERM');
-    }
-    expect((await kp.exited).code).toBe(0);
+    });
+    expect(code).toBe(0);
   });
 });
 
@@ -111,15 +98,12 @@ describe('SIGHUP without a command', () => {
       'templates/app.tmpl': '{{getv "/app/port"}}\n',
       'dev.env': 'APP_PORT=1\n',
     });
-    const kp = startCli(['--watch', '--confdir', dir, '--env-file', path.join(dir, 'dev.env')], { env: baseEnv() });
-    try {
+    const { code } = await whileRunning(['--watch', '--confdir', dir, '--env-file', path.join(dir, 'dev.env')], { env: baseEnv() }, async (kp) => {
       await waitFor(() => read(path.join(dir, 'out/app.conf')) === '1\n', 10_000, 'first render');
       kp.child.kill('SIGHUP');
       await waitFor(() => kp.out.stderr.includes('confdir reloaded (signal): 1 resources'), 10_000, 'reload on SIGHUP');
-    } finally {
-      kp.child.kill('SIGTERM');
-    }
-    expect((await kp.exited).code).toBe(0);
+    });
+    expect(code).toBe(0);
   });
 });
 
@@ -131,8 +115,7 @@ describe('a resource that fails in watch mode', () => {
       'dev.env': 'APP_D=5\n',
     });
     const out = path.join(dir, 'out/app.conf');
-    const kp = startCli(['--watch', '--confdir', dir, '--env-file', path.join(dir, 'dev.env')], { env: baseEnv() });
-    try {
+    const { code } = await whileRunning(['--watch', '--confdir', dir, '--env-file', path.join(dir, 'dev.env')], { env: baseEnv() }, async (kp) => {
       await waitFor(() => read(out) === 'ratio=2\n', 10_000, 'first render');
       writeFileSync(path.join(dir, 'dev.env'), 'APP_D=0\n');
       await waitFor(() => /app\.tmpl: div: division by zero/.test(kp.out.stderr), 10_000, 'error reported');
@@ -140,9 +123,7 @@ describe('a resource that fails in watch mode', () => {
       writeFileSync(path.join(dir, 'dev.env'), 'APP_D=1\n');
       await waitFor(() => read(out) === 'ratio=10\n', 10_000, 'recovered');
       expect(kp.out.stderr.match(/division by zero/g)).toHaveLength(1);
-    } finally {
-      kp.child.kill('SIGTERM');
-    }
-    expect((await kp.exited).code).toBe(0);
+    });
+    expect(code).toBe(0);
   });
 });

@@ -5,7 +5,7 @@ import { Etcd3 } from 'etcd3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startConsul, type ConsulAgent } from './servers/consul.js';
 import { useEtcd, useEtcdCluster } from './lifecycle.js';
-import { baseEnv, cleanupTemps, makeConfdir, runCli, startCli, waitFor } from './util.js';
+import { baseEnv, cleanupTemps, makeConfdir, runCli, startCli, waitFor, whileRunning } from './util.js';
 
 afterEach(cleanupTemps);
 
@@ -27,10 +27,9 @@ describe('etcd: watch mode', () => {
     await ctx.client.put('/app/web/upstream/a').value('10.0.0.1');
     await ctx.client.put('/app/db/host').value('db1');
     const dir = makeConfdir(twoResources);
-    const kp = startCli(['--backend', 'etcd', '--node', ctx.etcd.endpoints[0], '--confdir', dir, '--wait-min', '20ms'], { cwd: dir, env: baseEnv() });
     const web = path.join(dir, 'out/web.conf');
     const db = path.join(dir, 'out/db.conf');
-    try {
+    const { code } = await whileRunning(['--backend', 'etcd', '--node', ctx.etcd.endpoints[0], '--confdir', dir, '--wait-min', '20ms'], { cwd: dir, env: baseEnv() }, async (kp) => {
       await waitFor(() => read(web) === 'upstreams:\n  a 10.0.0.1\nport=80\n' && read(db) === 'host=db1\n', 10_000, 'first render');
       const dbStat = statSync(db);
       await ctx.client.put('/app/web/upstream/b').value('10.0.0.2');
@@ -46,10 +45,8 @@ describe('etcd: watch mode', () => {
       const reloads = (): string[] => read(path.join(dir, 'reloads.log')).split('\n').filter(Boolean);
       await waitFor(() => reloads().filter((r) => r === 'web').length === 5, 5_000, 'five web reloads');
       expect(reloads().filter((r) => r === 'db')).toHaveLength(1);
-    } finally {
-      kp.child.kill('SIGTERM');
-    }
-    expect((await kp.exited).code).toBe(0);
+    });
+    expect(code).toBe(0);
   });
 
   it('--onetime waits for a key that arrives later, saying which, then writes and exits 0', async () => {
@@ -85,8 +82,7 @@ describe('etcd: watch mode', () => {
       'conf.d/s.toml': '[template]\nsrc = "s.tmpl"\ndest = "out/s"\nkeys = ["/storm"]\nreload_cmd = "echo r >> reloads.log"\n',
       'templates/s.tmpl': '{{getv "/storm/v"}}\n',
     });
-    const kp = startCli(['--backend', 'etcd', '--node', ctx.etcd.endpoints[0], '--confdir', dir, '--wait-min', '50ms', '--wait-max', '500ms'], { cwd: dir, env: baseEnv() });
-    try {
+    await whileRunning(['--backend', 'etcd', '--node', ctx.etcd.endpoints[0], '--confdir', dir, '--wait-min', '50ms', '--wait-max', '500ms'], { cwd: dir, env: baseEnv() }, async (kp) => {
       await waitFor(() => read(path.join(dir, 'out/s')) === '0\n', 10_000, 'first render');
       for (let i = 1; i <= 2000; i += 50) {
         await Promise.all(Array.from({ length: 50 }, (_, j) => ctx.client.put('/storm/v').value(String(i + j))));
@@ -95,10 +91,7 @@ describe('etcd: watch mode', () => {
       await waitFor(() => read(path.join(dir, 'out/s')) === 'final\n', 10_000, 'last value');
       const reloads = read(path.join(dir, 'reloads.log')).split('\n').filter(Boolean).length;
       expect(reloads).toBeLessThan(30);
-    } finally {
-      kp.child.kill('SIGTERM');
-    }
-    await kp.exited;
+    });
   });
 
   it('etcd killed and restarted: files stay as they were, one line per state change, changes around the outage arrive', async () => {
@@ -106,8 +99,7 @@ describe('etcd: watch mode', () => {
     await ctx.client.put('/app/db/host').value('before');
     const dir = makeConfdir(twoResources);
     const db = path.join(dir, 'out/db.conf');
-    const kp = startCli(['--backend', 'etcd', '--node', ctx.etcd.endpoints[0], '--confdir', dir], { cwd: dir, env: baseEnv() });
-    try {
+    await whileRunning(['--backend', 'etcd', '--node', ctx.etcd.endpoints[0], '--confdir', dir], { cwd: dir, env: baseEnv() }, async (kp) => {
       await waitFor(() => read(db) === 'host=before\n', 10_000, 'first render');
       await ctx.client.put('/app/db/host').value('just-before-kill');
       await ctx.etcd.members[0].kill();
@@ -121,10 +113,7 @@ describe('etcd: watch mode', () => {
       await waitFor(() => /backend etcd is back/.test(kp.out.stderr), 20_000, 'back line');
       expect(lines(kp.out.stderr, /backend etcd lost/)).toBe(1);
       expect(lines(kp.out.stderr, /backend etcd is back/)).toBe(1);
-    } finally {
-      kp.child.kill('SIGTERM');
-    }
-    await kp.exited;
+    });
     ctx.client.close();
     ctx.client = new Etcd3({ hosts: ctx.etcd.endpoints });
   });
@@ -137,9 +126,8 @@ describe('etcd: --interval polls instead of watching', () => {
     await ctx.client.put('/app/db/host').value('db1');
     await ctx.client.put('/app/web/upstream/a').value('w1');
     const dir = makeConfdir(twoResources);
-    const kp = startCli(['--backend', 'etcd', '--node', ctx.etcd.endpoints[0], '--confdir', dir, '--interval', '0.2'], { cwd: dir, env: baseEnv() });
     const db = path.join(dir, 'out/db.conf');
-    try {
+    const { code } = await whileRunning(['--backend', 'etcd', '--node', ctx.etcd.endpoints[0], '--confdir', dir, '--interval', '0.2'], { cwd: dir, env: baseEnv() }, async (kp) => {
       await waitFor(() => read(db) === 'host=db1\n' && read(path.join(dir, 'out/web.conf')).includes('a w1'), 10_000, 'first render');
       const webStat = statSync(path.join(dir, 'out/web.conf'));
       await ctx.client.put('/app/db/host').value('db2');
@@ -147,10 +135,8 @@ describe('etcd: --interval polls instead of watching', () => {
       await new Promise((r) => setTimeout(r, 500)); // a few more polls with nothing new
       expect(statSync(path.join(dir, 'out/web.conf')).mtimeMs).toBe(webStat.mtimeMs);
       expect(read(path.join(dir, 'reloads.log')).split('\n').filter(Boolean).sort()).toEqual(['db', 'db', 'web']);
-    } finally {
-      kp.child.kill('SIGTERM');
-    }
-    expect((await kp.exited).code).toBe(0);
+    });
+    expect(code).toBe(0);
   });
 });
 
@@ -193,8 +179,7 @@ describe('Consul: watch mode', () => {
     const dir = makeConfdir(twoResources);
     const web = path.join(dir, 'out/web.conf');
     const db = path.join(dir, 'out/db.conf');
-    const kp = startCli(['--backend', 'consul', '--node', consul.address, '--confdir', dir], { cwd: dir, env: baseEnv() });
-    try {
+    const { code } = await whileRunning(['--backend', 'consul', '--node', consul.address, '--confdir', dir], { cwd: dir, env: baseEnv() }, async (kp) => {
       await waitFor(() => read(web).includes('a 10.0.0.1'), 10_000, 'first render');
       await waitFor(() => kp.out.stderr.includes('db.toml: waiting for /app/db/host'), 10_000, 'waiting line');
       await consul.put('/app/db/host', 'db1');
@@ -211,10 +196,8 @@ describe('Consul: watch mode', () => {
       await consul.put('/app/db/host', 'db2');
       await waitFor(() => read(db) === 'host=db2\n', 30_000, 'change after restart');
       expect(lines(kp.out.stderr, /backend consul lost/)).toBe(1);
-    } finally {
-      kp.child.kill('SIGTERM');
-    }
-    expect((await kp.exited).code).toBe(0);
+    });
+    expect(code).toBe(0);
   });
 });
 

@@ -97,3 +97,23 @@ export const confdEnv = {
   UPSTREAM_APP2: '10.0.1.11:8080',
   HOSTNAME: 'localhost',
 };
+
+export type RunningCli = ReturnType<typeof startCli>;
+
+/**
+ * Start keyplate, run `body` while it runs, then stop it with `stopSignal` (also when `body` throws) and
+ * resolve with how it exited and what it printed.
+ */
+export async function whileRunning(
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; stopSignal?: NodeJS.Signals },
+  body: (kp: RunningCli) => Promise<void>,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; out: RunningCli['out'] }> {
+  const kp = startCli(args, options);
+  try {
+    await body(kp);
+  } finally {
+    kp.child.kill(options.stopSignal ?? 'SIGTERM');
+  }
+  return { ...(await kp.exited), out: kp.out };
+}

@@ -86,12 +86,17 @@ export function isUnder(key: string, prefix: string): boolean {
   return key === prefix || (key.startsWith(prefix) && key.charCodeAt(prefix.length) === 47 /* / */);
 }
 
-/** The smallest set of prefixes covering all given ones (`/app` covers `/app/db`). */
+/** The smallest set of prefixes covering all given ones (`/app` covers `/app/db`), sorted. */
 export function coveringPrefixes(prefixes: Iterable<string>): string[] {
-  const sorted = [...new Set([...prefixes].map(normalizeKey))].sort();
+  const all = new Set<string>();
+  for (const p of prefixes) all.add(normalizeKey(p));
+  if (all.has('/')) return ['/'];
+  // A prefix is dropped when one of its ancestors is in the set: a walk up its own path, not a scan of the others.
   const out: string[] = [];
-  for (const p of sorted) {
-    if (!out.some((q) => isUnder(p, q))) out.push(p);
+  for (const p of all) {
+    let covered = false;
+    for (let i = p.lastIndexOf('/'); i > 0 && !covered; i = p.lastIndexOf('/', i - 1)) covered = all.has(p.slice(0, i));
+    if (!covered) out.push(p);
   }
-  return out;
+  return out.sort();
 }

@@ -1,5 +1,5 @@
 // The safe write: compare → stage (0600, fsync) → check_cmd → chmod/chown → rename → fsync dir.
-import { chmodSync, chownSync, closeSync, fstatSync, fsyncSync, openSync, readSync, renameSync, rmSync, statSync, writeFileSync, constants as fsc } from 'node:fs';
+import { chmodSync, chownSync, closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, constants as fsc } from 'node:fs';
 import path from 'node:path';
 import { describeFailure, expandSrc, runShell } from './commands.js';
 import { WriteError } from './errors.js';
@@ -23,37 +23,44 @@ export interface WriteOutcome {
 }
 
 interface Current {
-  content: Buffer;
+  /** The file decoded as UTF-8 (see sameContent for files that are not). */
+  text: string;
   mode: number;
   uid: number;
   gid: number;
 }
 
-/** One open: fstat and read through the same descriptor (small files, so synchronously; no thread-pool round trips). */
+function cannotRead(dest: string, error: unknown): WriteError {
+  return new WriteError(`${dest}: cannot read the current file (${(error as Error).message})`, { cause: error });
+}
+
+/**
+ * A stat and a read, two calls into Node's C++ side (readFileSync with 'utf8' is one native call on Node 20+);
+ * config files are small, so synchronously, with no thread-pool round trips.
+ */
 function readCurrent(dest: string): Current | undefined {
-  let fd: number;
+  let stat;
+  let text: string;
   try {
-    fd = openSync(dest, 'r');
+    stat = statSync(dest, { throwIfNoEntry: false });
+    if (stat === undefined) return undefined;
+    text = readFileSync(dest, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new WriteError(`${dest}: cannot read the current file (${(error as Error).message})`, { cause: error });
+    throw cannotRead(dest, error);
   }
+  return { text, mode: stat.mode & 0o7777, uid: stat.uid, gid: stat.gid };
+}
+
+/** Same bytes on disk as `output` would write. Text equality decides, except where the file was not valid UTF-8. */
+function sameContent(dest: string, current: Current, output: string): boolean {
+  if (current.text !== output) return false;
+  // Invalid UTF-8 decodes to U+FFFD, which could equal a literal U+FFFD in the output: compare bytes then.
+  if (!output.includes('\uFFFD')) return true;
   try {
-    const stat = fstatSync(fd);
-    // One read of the size fstat gave (readFileSync(fd) would fstat again); a file still growing reads on.
-    let content = Buffer.allocUnsafe(stat.size);
-    let length = 0;
-    for (;;) {
-      if (length === content.length) content = Buffer.concat([content, Buffer.allocUnsafe(Math.max(4096, length))]);
-      const n = readSync(fd, content, length, content.length - length, null);
-      if (n === 0) break;
-      length += n;
-    }
-    return { content: content.subarray(0, length), mode: stat.mode & 0o7777, uid: stat.uid, gid: stat.gid };
+    return readFileSync(dest).equals(Buffer.from(output, 'utf8'));
   } catch (error) {
-    throw new WriteError(`${dest}: cannot read the current file (${(error as Error).message})`, { cause: error });
-  } finally {
-    closeSync(fd);
+    throw cannotRead(dest, error);
   }
 }
 
@@ -75,7 +82,6 @@ function stageSuffix(): string {
 export async function writeResource(resource: Resource, output: string, options: WriteOptions): Promise<WriteOutcome> {
   const { dest } = resource;
   const dir = path.dirname(dest);
-  const content = Buffer.from(output, 'utf8');
   const current = readCurrent(dest);
   if (!current) {
     let isDir = false;
@@ -93,7 +99,7 @@ export async function writeResource(resource: Resource, output: string, options:
   const changes: Change[] = [];
   if (!current) changes.push('created');
   else {
-    if (!current.content.equals(content)) changes.push('content');
+    if (!sameContent(dest, current, output)) changes.push('content');
     if (current.mode !== mode) changes.push('mode');
     if (current.uid !== uid || current.gid !== gid) changes.push('owner');
   }
@@ -101,12 +107,13 @@ export async function writeResource(resource: Resource, output: string, options:
 
   if (options.noop) {
     const { createTwoFilesPatch } = await import('diff');
-    const patch = createTwoFilesPatch(dest, dest, current?.content.toString('utf8') ?? '', output, current ? 'current' : '(new file)', 'rendered');
+    const patch = createTwoFilesPatch(dest, dest, current?.text ?? '', output, current ? 'current' : '(new file)', 'rendered');
     const meta = changes.filter((c) => c === 'mode' || c === 'owner').map((c) => (c === 'mode' ? `mode ${(current!.mode).toString(8)} → ${mode.toString(8)}` : `owner ${current!.uid}:${current!.gid} → ${uid}:${gid}`));
     options.printDiff?.(`# ${resource.name}${meta.length ? ' (' + meta.join(', ') + ')' : ''}\n${patch}`);
     return { changes, written: false };
   }
 
+  const content = Buffer.from(output, 'utf8');
   // Same directory, so the final rename is atomic; private until it gets its final mode.
   const stage = path.join(dir, `.${path.basename(dest)}.keyplate-${stageSuffix()}`);
   let renamed = false;

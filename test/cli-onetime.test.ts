@@ -212,6 +212,22 @@ describe('safe writes', () => {
     expect(readFileSync(path.join(dir, 'reloads.log'), 'utf8')).toBe('ran\n');
   });
 
+  it('compares bytes, not decoded text: invalid UTF-8 on disk is replaced by a rendered U+FFFD', async () => {
+    const dir = makeConfdir({
+      'conf.d/app.toml': '[template]\nsrc = "app.tmpl"\ndest = "out/app.conf"\nkeys = ["/database"]\n',
+      'templates/app.tmpl': 'x={{getv "/database/host"}}\n',
+    });
+    const dest = path.join(dir, 'out/app.conf');
+    // 0xff decodes to U+FFFD, the very text the template renders; the bytes still differ.
+    writeFileSync(dest, Buffer.from([0x78, 0x3d, 0xff, 0x0a]));
+    const r = await runCli(['--onetime', '--confdir', dir], { env: baseEnv({ DATABASE_HOST: '\uFFFD' }) });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('(content)');
+    expect(readFileSync(dest)).toEqual(Buffer.from('x=\uFFFD\n', 'utf8'));
+    const again = await runCli(['--onetime', '--confdir', dir, '--log-level', 'debug'], { env: baseEnv({ DATABASE_HOST: '\uFFFD' }) });
+    expect(again.stderr).toContain('app.toml: unchanged');
+  });
+
   it('a failing check_cmd keeps the old file, removes the stage file, exits 1 and shows the output', async () => {
     const dir = makeConfdir({
       ...basic,

@@ -1,4 +1,5 @@
 // The env backend: key /database/host ↔ variable DATABASE_HOST; --env-file adds what the environment lacks.
+import { isAscii } from 'node:buffer';
 import { readFileSync } from 'node:fs';
 import { parseEnv } from 'node:util';
 import { BackendError, normalizeKey, type Backend, type BackendOptions } from './types.js';
@@ -21,13 +22,19 @@ export function variableToKey(name: string): string {
 export function processEnvironment(): NodeJS.ProcessEnv {
   if (process.platform === 'linux') {
     try {
+      const bytes = readFileSync('/proc/self/environ');
+      // Node decodes variables as UTF-8; a plain-ASCII environment (the usual case) is a byte-for-byte copy.
+      const text = bytes.toString(isAscii(bytes) ? 'latin1' : 'utf8');
       const env: NodeJS.ProcessEnv = {};
-      for (const entry of readFileSync('/proc/self/environ', 'latin1').split('\0')) {
-        const eq = entry.indexOf('=');
-        if (eq > 0) env[entry.slice(0, eq)] = entry.slice(eq + 1);
+      // NAME=value entries separated by NUL, scanned in place rather than split into an array first.
+      for (let i = 0; i < text.length; ) {
+        let end = text.indexOf('\0', i);
+        if (end === -1) end = text.length;
+        const eq = text.indexOf('=', i);
+        if (eq > i && eq < end) env[text.slice(i, eq)] = text.slice(eq + 1, end);
+        i = end + 1;
       }
-      // latin1 keeps bytes; re-decode as UTF-8 only where a value is not plain ASCII.
-      for (const [k, v] of Object.entries(env)) if (v && /[^\x00-\x7f]/.test(v)) env[k] = Buffer.from(v, 'latin1').toString('utf8');
+      // Variables set after exec (Node's own --env-file does) are not in /proc: then count differs, use process.env.
       if (Object.keys(env).length === Object.keys(process.env).length) return env;
     } catch {
       // fall through

@@ -76,8 +76,16 @@ export class BackendError extends Error {
 export function normalizeKey(key: string): string {
   // Fast path: already absolute, no empty, `.` or trailing segments.
   if (key === '/' || (key.charCodeAt(0) === 47 && !/\/\/|\/\.(\/|$)|\/$/.test(key))) return key;
-  const parts = key.split('/').filter((p) => p !== '' && p !== '.');
-  return '/' + parts.join('/');
+  let out = '';
+  for (const part of key.split('/')) if (part !== '' && part !== '.') out += '/' + part;
+  return out === '' ? '/' : out;
+}
+
+/** `key` under `prefix`, normalised: joinKey('/app', '/db/') is '/app/db'. The common shapes skip the split. */
+export function joinKey(prefix: string, key: string): string {
+  if (key === '' || key === '/') return normalizeKey(prefix);
+  if (prefix === '' || prefix === '/') return normalizeKey(key);
+  return normalizeKey(key.charCodeAt(0) === 47 ? prefix + key : `${prefix}/${key}`);
 }
 
 /** True when `key` is `prefix` or lies under it at a `/` boundary. */

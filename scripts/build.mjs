@@ -13,7 +13,9 @@ const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url),
 rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
 
 const vendor = { handlebars: 'handlebars', chokidar: 'chokidar', diff: 'diff' };
-const common = { bundle: true, format: 'cjs', platform: 'node', target: 'node20', minifySyntax: true, minifyWhitespace: true, charset: 'ascii', legalComments: 'none', logLevel: 'warning' };
+// Fully minified: every start reads, and V8 deserializes, the whole bundle; short names make it ~30% smaller and
+// `keyplate --onetime` ~3 ms faster (bench/startup.ts). Error messages never depend on function names.
+const common = { bundle: true, format: 'cjs', platform: 'node', target: 'node20', minifySyntax: true, minifyWhitespace: true, minifyIdentifiers: true, charset: 'ascii', legalComments: 'none', logLevel: 'warning' };
 
 await Promise.all(
   Object.entries(vendor).map(([name, entry]) =>
@@ -45,8 +47,10 @@ await build({
       },
     },
   ],
-  banner: { js: "const __kpImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
-  define: { KEYPLATE_VERSION: JSON.stringify(pkg.version), 'import.meta.url': '__kpImportMetaUrl' },
+  // import.meta.url, computed on first use: node:url's pathToFileURL costs the start path ~0.5 ms, and only the
+  // lazily loaded etcd client and reaper need it.
+  banner: { js: "const __kpImportMeta = { get url() { return require('node:url').pathToFileURL(__filename).href; } };" },
+  define: { KEYPLATE_VERSION: JSON.stringify(pkg.version), 'import.meta.url': '__kpImportMeta.url' },
 });
 
 // The entry point: loads the bundle through V8's code cache (see scripts/launcher.cjs).

@@ -30,6 +30,18 @@ export function validatePattern(pattern: string): void {
   }
 }
 
+/**
+ * The directory every match of `pattern` lies under: its literal start, cut at the last `/` before the first
+ * glob character (`/list/*` → `/list`, `/a/b?/c` → `/a`, `/*` → `/`; a literal is its own directory). Every
+ * matching key begins with that literal start, so a scan can begin there instead of at the root.
+ */
+export function patternDir(pattern: string): string {
+  const meta = pattern.search(/[*?[\\]/);
+  if (meta === -1) return pattern; // a literal matches only itself
+  const slash = pattern.lastIndexOf('/', meta);
+  return slash <= 0 ? '/' : pattern.slice(0, slash);
+}
+
 /** True when `pattern` contains no glob syntax, so it can only match itself. */
 export function isLiteralPattern(pattern: string): boolean {
   return !/[*?[\\]/.test(pattern);

@@ -1,7 +1,7 @@
 // Template resources: conf.d/**/*.toml → validated Resource objects (confd-compatible, strict about typos).
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { normalizeKey } from '../backends/types.js';
+import { joinKey } from '../backends/types.js';
 import { parseDuration } from './duration.js';
 import { ConfigError, describe } from './errors.js';
 import { lookupGroup, lookupUser } from './owners.js';
@@ -186,8 +186,8 @@ export function resourceFromDoc(file: string, doc: Record<string, unknown>, { co
     throw new ConfigError(`${file}: keys must be a list of strings such as ["/database"], got ${describe(rawKeys)}`);
   }
   // confd (fork) semantics: global prefix + resource prefix, then each key under that.
-  const prefix = normalizeKey(`${globalPrefix}/${str('prefix') ?? ''}`);
-  const keys = rawKeys.map((k) => normalizeKey(`${prefix}/${k}`));
+  const prefix = joinKey(globalPrefix, str('prefix') ?? '');
+  const keys = rawKeys.map((k) => joinKey(prefix, k));
 
   let mode: number | undefined;
   if (t.mode !== undefined) {

@@ -1,5 +1,5 @@
 // The key/value snapshot templates read, and the record of what one render touched.
-import { isUnder, normalizeKey } from '../backends/types.js';
+import { isUnder, joinKey } from '../backends/types.js';
 
 /**
  * A key/value pair as templates see it; confd's Go templates say .Key/.Value, so those work too. All four are
@@ -140,7 +140,7 @@ export class RenderScope {
 
   /** A template key (relative to the prefix) as an absolute store key. */
   absolute(key: string): string {
-    return normalizeKey(this.prefix + '/' + key);
+    return joinKey(this.prefix, key);
   }
 
   /** An absolute store key as the template sees it (prefix stripped), as confd does. */

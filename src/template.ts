@@ -142,9 +142,14 @@ async function renderWith(fn: TemplateFn, name: string, scope: RenderScope): Pro
   }
   return {
     output,
-    usedKeys: [...scope.usedKeys],
-    usedPatterns: [...scope.usedPatterns],
-    usedDirs: [...scope.usedDirs],
-    missingKeys: [...scope.missingKeys].sort(),
+    usedKeys: listOf(scope.usedKeys),
+    usedPatterns: listOf(scope.usedPatterns),
+    usedDirs: listOf(scope.usedDirs),
+    missingKeys: listOf(scope.missingKeys).sort(),
   };
+}
+
+/** Most of these sets are empty on most renders: skip the iterator for those. */
+function listOf(set: ReadonlySet<string>): string[] {
+  return set.size === 0 ? [] : [...set];
 }

@@ -180,6 +180,21 @@ describe('rendering', () => {
   });
 });
 
+describe('the process environment', () => {
+  it('values keep UTF-8, `=` and emptiness, through both getv and getenv', async () => {
+    const dir = makeConfdir({
+      'conf.d/app.toml': '[template]\nsrc = "app.tmpl"\ndest = "out/app.conf"\nkeys = ["/app"]\n',
+      'templates/app.tmpl': 'name={{getv "/app/name"}}\nurl={{getv "/app/url"}}\nempty=[{{getv "/app/empty"}}]\nenv={{getenv "APP_NAME"}}\n',
+    });
+    const env = baseEnv({ APP_NAME: 'Zürich 日本 ✓', APP_URL: 'postgres://u:p@h/db?sslmode=require&x==y', APP_EMPTY: '' });
+    const r = await runCli(['--onetime', '--confdir', dir], { env });
+    expect(r.stderr).not.toContain('ERROR');
+    expect(readFileSync(path.join(dir, 'out/app.conf'), 'utf8')).toBe(
+      'name=Zürich 日本 ✓\nurl=postgres://u:p@h/db?sslmode=require&x==y\nempty=[]\nenv=Zürich 日本 ✓\n',
+    );
+  });
+});
+
 describe('safe writes', () => {
   const env = baseEnv({ DATABASE_HOST: 'h', DATABASE_PORT: '1' });
 

@@ -1,6 +1,6 @@
 // Go's path.Match test table, plus the key patterns confd templates actually use.
 import { describe, expect, it } from 'vitest';
-import { BadPatternError, pathMatch, validatePattern } from '../src/glob.js';
+import { BadPatternError, pathMatch, patternDir, validatePattern } from '../src/glob.js';
 
 const BAD = 'bad' as const;
 
@@ -95,5 +95,33 @@ describe('pathMatch (Go path.Match)', () => {
 
   it('reports a malformed pattern even when the name fails to match before the bad part', () => {
     expect(() => pathMatch('/nomatch/[', '/upstream/app1')).toThrow('syntax error in pattern `/nomatch/[`');
+  });
+});
+
+describe('patternDir', () => {
+  it.each([
+    ['/list/*', '/list'],
+    ['/a/b?/c', '/a'],
+    ['/a/b/c*', '/a/b'],
+    ['/*', '/'],
+    ['/x*/y', '/'],
+    ['/a/[bc]/d', '/a'],
+    ['/a/\\*', '/a'],
+    ['/a/b', '/a/b'],
+  ])('%j scans under %j, and every key that matches lies there', (pattern, dir) => {
+    expect(patternDir(pattern)).toBe(dir);
+  });
+
+  it('agrees with pathMatch on a sample of keys', () => {
+    const keys = ['/a', '/a/b', '/a/b/c', '/a/bc/d', '/a/bd/d', '/list/x', '/list/y/z', '/x1/y', '/xy/y', '/a/*'];
+    let matches = 0;
+    for (const pattern of ['/list/*', '/a/b?/d', '/a/*', '/x*/y', '/a/[b-c]*/d', '/a/\\*', '/a/b']) {
+      const dir = patternDir(pattern);
+      for (const key of keys.filter((k) => pathMatch(pattern, k))) {
+        matches++;
+        expect(key === dir || dir === '/' || key.startsWith(`${dir}/`)).toBe(true);
+      }
+    }
+    expect(matches).toBe(11);
   });
 });

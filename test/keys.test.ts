@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { coveringPrefixes, isUnder, normalizeKey } from '../backends/types.js';
+import { coveringPrefixes, isUnder, joinKey, normalizeKey } from '../backends/types.js';
 
 describe('key paths', () => {
   it.each([
@@ -11,6 +11,22 @@ describe('key paths', () => {
     ['/app/./db', '/app/db'],
   ])('normalizeKey(%j) is %j', (input, expected) => {
     expect(normalizeKey(input)).toBe(expected);
+  });
+
+  it.each([
+    ['/', '/db/host', '/db/host'],
+    ['/', 'db/host', '/db/host'],
+    ['', '/db', '/db'],
+    ['/app', '/db/host', '/app/db/host'],
+    ['/app', 'db/host/', '/app/db/host'],
+    ['/app', '/', '/app'],
+    ['/app', '', '/app'],
+    ['/app/', '//db//x', '/app/db/x'],
+    ['//app', './db', '/app/db'],
+  ])('joinKey(%j, %j) is %j', (prefix, key, expected) => {
+    expect(joinKey(prefix, key)).toBe(expected);
+    // The same as normalising the plain concatenation, which is what confd does.
+    expect(joinKey(prefix, key)).toBe(normalizeKey(`${prefix}/${key}`));
   });
 
   it('isUnder matches at / boundaries only', () => {

@@ -3,7 +3,7 @@
 // Template keys are relative to the prefix; returned pair keys are prefix-stripped, as confd does.
 // Every read is recorded in the scope (used keys, patterns, dirs) and a missing key never throws:
 // it is collected so one render reports every missing key at once.
-import { BadPatternError, pathMatch, validatePattern } from '../glob.js';
+import { BadPatternError, pathMatch, patternDir, validatePattern } from '../glob.js';
 import { kvPair, type KVPair } from '../store.js';
 import { compareStrings, keyArg, str, type HelperCall, type HelperTable } from './common.js';
 import { goBase } from './path.js';
@@ -37,6 +37,9 @@ function exists(call: HelperCall, args: readonly unknown[]): boolean {
   return scope.store.has(key);
 }
 
+/** Patterns already checked: templates name a handful, and render many times. */
+const validPatterns = new Set<string>();
+
 /** Pairs whose prefix-stripped key matches `pattern` (Go path.Match), sorted by key. */
 function matching(call: HelperCall, patternArg: unknown): KVPair[] {
   const scope = call.requireScope();
@@ -45,15 +48,21 @@ function matching(call: HelperCall, patternArg: unknown): KVPair[] {
   // confd matches the pattern as written against `/`-rooted relative keys; we normalise it the
   // same way as keys (`upstream/*` = `/upstream/*`), so it agrees with what getv accepts.
   const pattern = scope.relative(absolute);
-  try {
-    validatePattern(pattern);
-  } catch (error) {
-    if (error instanceof BadPatternError) call.fail(`malformed pattern \`${raw}\` (path.Match syntax: * ? [a-z] [^a] \\x)`);
-    throw error;
+  if (!validPatterns.has(pattern)) {
+    try {
+      validatePattern(pattern);
+    } catch (error) {
+      if (error instanceof BadPatternError) call.fail(`malformed pattern \`${raw}\` (path.Match syntax: * ? [a-z] [^a] \\x)`);
+      throw error;
+    }
+    // Patterns built from values could grow without bound in a long watch: start over past a limit.
+    if (validPatterns.size >= 1024) validPatterns.clear();
+    validPatterns.add(pattern);
   }
   scope.usedPatterns.add(absolute);
   const pairs: KVPair[] = [];
-  for (const [key, value] of scope.store.under(scope.prefix)) {
+  // Only keys under the pattern's literal directory can match: scan there, not the whole prefix.
+  for (const [key, value] of scope.store.under(scope.absolute(patternDir(pattern)))) {
     const relative = scope.relative(key);
     if (pathMatch(pattern, relative)) pairs.push(kvPair(relative, value));
   }

@@ -22,8 +22,9 @@ if (typeof mod.enableCompileCache === 'function' && !process.env.NODE_COMPILE_CA
 } else {
   const vm = require('node:vm');
   const cacheFile = path.join(cacheDir, `keyplate-main.${process.version}.${process.arch}.cache`);
-  // The bundle is ASCII (esbuild escapes the rest), and latin1 decoding is a plain copy: faster than utf8.
-  const source = fs.readFileSync(bundle, 'latin1');
+  // UTF-8: esbuild's ascii charset escapes strings but leaves regular expressions as written (`µs` in the
+  // duration parser). On Node 20 a 'utf8' read is one native call, twice as fast as 'latin1' here.
+  const source = fs.readFileSync(bundle, 'utf8');
   let cachedData;
   try {
     cachedData = fs.readFileSync(cacheFile);

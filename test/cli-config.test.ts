@@ -105,6 +105,18 @@ describe('help and version', () => {
     expect(r.stdout).toMatch(/Exit codes: 0 ok; 1 .*2 usage.*\n.*3 gave up waiting/);
   });
 
+  it('the built CLI accepts Go duration units, µs included', async () => {
+    const dir = makeConfdir({
+      'conf.d/a.toml': '[template]\nsrc = "a.tmpl"\ndest = "out/a"\nkeys = ["/x"]\n',
+      'templates/a.tmpl': '{{getv "/x"}}\n',
+    });
+    for (const timeout of ['1500000µs', '1500000us', '1.5s', '1m30s']) {
+      const r = await runCli(['--onetime', '--confdir', dir, '--wait-timeout', timeout, '--log-level', 'warn'], { env: baseEnv({ X: '1' }) });
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+    }
+  });
+
   it('--version prints the package version', async () => {
     const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
     const r = await runCli(['--version']);

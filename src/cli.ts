@@ -7,6 +7,7 @@ import { ExitCode, KeyplateError, UsageError } from './errors.js';
 import { helpText } from './flags.js';
 import { loadConfdir, type LoadedResource } from './load.js';
 import { createLogger, type Logger } from './log.js';
+import { writeOut } from './output.js';
 import { reloadChanged } from './reload.js';
 import { redactValues } from './redact.js';
 import { exitCodeOf, mapLimit, missingReport, processResource, readStore, resourceConcurrency, type RunContext } from './run.js';
@@ -19,7 +20,7 @@ export interface Io {
   stderr: (text: string) => void;
 }
 
-const defaultIo: Io = { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) };
+const defaultIo: Io = { stdout: (t) => writeOut(1, t), stderr: (t) => writeOut(2, t) };
 
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = processEnvironment(), io: Io = defaultIo): Promise<number> {
   let config: Config;

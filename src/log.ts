@@ -1,4 +1,5 @@
 // Structured logging to stderr only: text or one JSON object per line. Callers pass keys, never values.
+import { writeOut } from './output.js';
 
 export type Level = 'debug' | 'info' | 'warn' | 'error';
 const rank: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
@@ -23,7 +24,7 @@ export interface LoggerOptions {
   write?: (line: string) => void;
 }
 
-export function createLogger({ level, format, write = (line) => process.stderr.write(line) }: LoggerOptions): Logger {
+export function createLogger({ level, format, write = (line) => writeOut(2, line) }: LoggerOptions): Logger {
   const min = rank[level];
   const emit = (lvl: Level, message: string, fields?: LogFields): void => {
     if (rank[lvl] < min) return;

@@ -1,12 +1,13 @@
 // Entry point of the bundle: run the CLI and exit with its code.
 import { main } from './cli.js';
+import { writeOut } from './output.js';
 
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },
   (error: unknown) => {
-    process.stderr.write(`keyplate: ${(error as Error).stack ?? error}\n`);
+    writeOut(2, `keyplate: ${(error as Error).stack ?? error}\n`);
     process.exitCode = 1;
   },
 );

@@ -19,6 +19,7 @@ import { createRequire } from 'node:module';
 import { constants } from 'node:os';
 import { setInterval } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { writeOut } from './output.js';
 
 export interface ProcStat {
   pid: number;
@@ -132,7 +133,7 @@ function signalName(number: number): NodeJS.Signals | null {
 /** Starts reaping orphans when keyplate is PID 1 (or `force`); returns an idempotent dispose. */
 export function startReaper(options: ReaperOptions = {}): () => void {
   if (process.platform !== 'linux' || (process.pid !== 1 && !options.force)) return () => {};
-  const warn = options.warn ?? ((message: string) => process.stderr.write(`keyplate: ${message}\n`));
+  const warn = options.warn ?? ((message: string) => writeOut(2, `keyplate: ${message}\n`));
 
   let addon: ReaperAddon;
   const addonPath = options.addonPath ?? defaultAddonPath;

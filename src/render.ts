@@ -14,9 +14,14 @@ export function viewFor(store: KeyStore, keys: readonly string[]): KeyView {
   return new KeyView(store, keys);
 }
 
-export async function renderResource({ resource, template }: LoadedResource, store: KeyStore, environment: NodeJS.ProcessEnv): Promise<ResourceRender> {
+/** Synchronous unless the template makes DNS lookups (see CompiledTemplate.render). */
+export function renderResource({ resource, template }: LoadedResource, store: KeyStore, environment: NodeJS.ProcessEnv): ResourceRender | Promise<ResourceRender> {
   const scope = new RenderScope(viewFor(store, resource.keys), resource.prefix, resource.srcName, environment);
-  const result = await template.render(scope);
-  const undeclaredKeys = result.missingKeys.filter((k) => !resource.keys.some((p) => isUnder(k, p)));
+  const result = template.render(scope);
+  return result instanceof Promise ? result.then((r) => withUndeclared(r, resource.keys)) : withUndeclared(result, resource.keys);
+}
+
+function withUndeclared(result: RenderResult, keys: readonly string[]): ResourceRender {
+  const undeclaredKeys = result.missingKeys.length === 0 ? [] : result.missingKeys.filter((k) => !keys.some((p) => isUnder(k, p)));
   return { ...result, undeclaredKeys };
 }

@@ -61,7 +61,8 @@ export async function processResource(ctx: RunContext, loaded: LoadedResource, s
   // process.hrtime, not performance.now(): the `performance` global loads perf_hooks on first use.
   const started = process.hrtime.bigint();
   try {
-    render = await renderResource(loaded, store, ctx.environment);
+    const rendering = renderResource(loaded, store, ctx.environment);
+    render = rendering instanceof Promise ? await rendering : rendering;
     const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
     ctx.events?.emit('render', { resource: resource.name, durationMs, missingKeys: render.missingKeys.length });
     log.debug(`rendered in ${durationMs.toFixed(1)}ms`, { resource: resource.name, durationMs, keys: render.missingKeys });
@@ -81,7 +82,8 @@ export async function processResource(ctx: RunContext, loaded: LoadedResource, s
   }
   if (render.missingKeys.length > 0) return { loaded, render, missingKeys: render.missingKeys, written: false };
   try {
-    const outcome = await writeResource(resource, render.output, ctx.write);
+    const writing = writeResource(resource, render.output, ctx.write);
+    const outcome = writing instanceof Promise ? await writing : writing;
     if (outcome.changes.length === 0) log.debug('unchanged', { resource: resource.name, dest: resource.dest });
     else if (ctx.write.noop) log.info(`would update ${resource.dest} (${outcome.changes.join(', ')})`, { resource: resource.name });
     else log.info(`updated ${resource.dest} (${outcome.changes.join(', ')})`, { resource: resource.name, dest: resource.dest, changes: outcome.changes });

@@ -4,6 +4,7 @@ import path from 'node:path';
 import Runtime from 'handlebars/runtime';
 import { contentKey, readCached, writeCached } from './cache.js';
 import { ConfigError, RenderError } from './errors.js';
+import { writeOut } from './output.js';
 import { registerHelpers, resolvePendingLookups } from './helpers/index.js';
 import type { RenderScope } from './store.js';
 import { validateHelpers } from './template-check.js';
@@ -22,7 +23,8 @@ export interface CompiledTemplate {
   /** Path relative to the templates directory, as resources name it. */
   readonly name: string;
   readonly file: string;
-  render(scope: RenderScope): Promise<RenderResult>;
+  /** Synchronous unless the template looks something up in DNS (a promise then). */
+  render(scope: RenderScope): RenderResult | Promise<RenderResult>;
 }
 
 export interface CompileOptions {
@@ -48,7 +50,7 @@ function runtimeFor(spec: string): typeof Runtime {
   registerHelpers(env, (name) => named.has(name));
   // {{log}} goes to stderr like every other log line (Handlebars would print to stdout through console).
   (env as unknown as { log: (level: unknown, ...message: unknown[]) => void }).log = (_level, ...message) => {
-    process.stderr.write(`keyplate template log: ${message.map(String).join(' ')}\n`);
+    writeOut(2, `keyplate template log: ${message.map(String).join(' ')}\n`);
   };
   return env;
 }
@@ -125,21 +127,37 @@ export async function compileTemplate(name: string, file: string, options: Compi
   };
 }
 
-async function renderWith(fn: TemplateFn, name: string, scope: RenderScope): Promise<RenderResult> {
+/**
+ * One synchronous pass answers almost every template; lookups (DNS) are asynchronous, so a template that
+ * makes one is rendered again once the answers are in, with no promise on the common path.
+ */
+function renderWith(fn: TemplateFn, name: string, scope: RenderScope): RenderResult | Promise<RenderResult> {
+  const output = renderOnce(fn, name, scope);
+  return scope.pendingLookups.size === 0 ? resultOf(output, scope) : renderWithLookups(fn, name, scope);
+}
+
+async function renderWithLookups(fn: TemplateFn, name: string, scope: RenderScope): Promise<RenderResult> {
   let output = '';
-  // Lookups (DNS) are async: render, resolve what the render asked for, render again with the answers.
-  for (let pass = 0; pass < 3; pass++) {
-    try {
-      output = fn({}, { data: { keyplate: scope } });
-    } catch (error) {
-      if (error instanceof RenderError) throw error;
-      const e = error as Error & { lineNumber?: number };
-      const where = typeof e.lineNumber === 'number' ? `:${e.lineNumber}` : '';
-      throw new RenderError(`${name}${where}: ${e.message}`, { cause: error });
-    }
-    if (scope.pendingLookups.size === 0) break;
+  // At most three renders in all, as lookups may depend on earlier answers.
+  for (let pass = 0; pass < 2 && scope.pendingLookups.size > 0; pass++) {
     await resolvePendingLookups(scope);
+    output = renderOnce(fn, name, scope);
   }
+  return resultOf(output, scope);
+}
+
+function renderOnce(fn: TemplateFn, name: string, scope: RenderScope): string {
+  try {
+    return fn({}, { data: { keyplate: scope } });
+  } catch (error) {
+    if (error instanceof RenderError) throw error;
+    const e = error as Error & { lineNumber?: number };
+    const where = typeof e.lineNumber === 'number' ? `:${e.lineNumber}` : '';
+    throw new RenderError(`${name}${where}: ${e.message}`, { cause: error });
+  }
+}
+
+function resultOf(output: string, scope: RenderScope): RenderResult {
   return {
     output,
     usedKeys: listOf(scope.usedKeys),

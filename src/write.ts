@@ -79,7 +79,20 @@ function stageSuffix(): string {
   return `${process.pid.toString(36)}${Date.now().toString(36)}${(stageCount++).toString(36)}`;
 }
 
-export async function writeResource(resource: Resource, output: string, options: WriteOptions): Promise<WriteOutcome> {
+/** What the destination should become: the changes found, and the final mode and owner. */
+interface Plan {
+  current: Current | undefined;
+  changes: Change[];
+  mode: number;
+  uid: number;
+  gid: number;
+}
+
+/**
+ * Compare, then (when something differs) print the diff or replace the file. The comparison is synchronous,
+ * so an unchanged file, the common case at every start, costs no promise.
+ */
+export function writeResource(resource: Resource, output: string, options: WriteOptions): WriteOutcome | Promise<WriteOutcome> {
   const { dest } = resource;
   const dir = path.dirname(dest);
   const current = readCurrent(dest);
@@ -104,15 +117,22 @@ export async function writeResource(resource: Resource, output: string, options:
     if (current.uid !== uid || current.gid !== gid) changes.push('owner');
   }
   if (changes.length === 0) return { changes, written: false };
+  const plan: Plan = { current, changes, mode, uid, gid };
+  return options.noop ? showDiff(resource, output, plan, options) : replaceFile(resource, output, plan, options);
+}
 
-  if (options.noop) {
-    const { createTwoFilesPatch } = await import('diff');
-    const patch = createTwoFilesPatch(dest, dest, current?.text ?? '', output, current ? 'current' : '(new file)', 'rendered');
-    const meta = changes.filter((c) => c === 'mode' || c === 'owner').map((c) => (c === 'mode' ? `mode ${(current!.mode).toString(8)} → ${mode.toString(8)}` : `owner ${current!.uid}:${current!.gid} → ${uid}:${gid}`));
-    options.printDiff?.(`# ${resource.name}${meta.length ? ' (' + meta.join(', ') + ')' : ''}\n${patch}`);
-    return { changes, written: false };
-  }
+async function showDiff(resource: Resource, output: string, { current, changes, mode, uid, gid }: Plan, options: WriteOptions): Promise<WriteOutcome> {
+  const { dest } = resource;
+  const { createTwoFilesPatch } = await import('diff');
+  const patch = createTwoFilesPatch(dest, dest, current?.text ?? '', output, current ? 'current' : '(new file)', 'rendered');
+  const meta = changes.filter((c) => c === 'mode' || c === 'owner').map((c) => (c === 'mode' ? `mode ${(current!.mode).toString(8)} → ${mode.toString(8)}` : `owner ${current!.uid}:${current!.gid} → ${uid}:${gid}`));
+  options.printDiff?.(`# ${resource.name}${meta.length ? ' (' + meta.join(', ') + ')' : ''}\n${patch}`);
+  return { changes, written: false };
+}
 
+async function replaceFile(resource: Resource, output: string, { changes, mode, uid, gid }: Plan, options: WriteOptions): Promise<WriteOutcome> {
+  const { dest } = resource;
+  const dir = path.dirname(dest);
   const content = Buffer.from(output, 'utf8');
   // Same directory, so the final rename is atomic; private until it gets its final mode.
   const stage = path.join(dir, `.${path.basename(dest)}.keyplate-${stageSuffix()}`);

@@ -1,8 +1,9 @@
 // The CLI as a process: confd's integration cases, exit codes, and every kind of bad input.
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { baseEnv, cleanupTemps, confdEnv, copyFixture, makeConfdir, runCli, tempDir } from './util.js';
+import { baseEnv, cleanupTemps, cliPath, confdEnv, copyFixture, makeConfdir, runCli, tempDir } from './util.js';
 
 afterEach(cleanupTemps);
 
@@ -177,6 +178,27 @@ describe('rendering', () => {
     const node20 = Number(process.versions.node.split('.')[0]) < 22;
     expect(r.stderr).toMatch(node20 ? /\/nope\/dev\.env: (cannot read the env file|not found)/ : /\/nope\/dev\.env: cannot read the env file/);
     expect(r.code).not.toBe(0);
+  });
+});
+
+describe('output', () => {
+  it('a full non-blocking stderr loses no log line and keeps their order', () => {
+    // 2,000 template log lines (~200 KB) into a pipe made non-blocking, read only after a pause: the pipe
+    // fills, writes meet EAGAIN, and keyplate must hand the rest to Node's stream instead of dropping it.
+    const dir = makeConfdir({
+      'conf.d/app.toml': '[template]\nsrc = "app.tmpl"\ndest = "out/app.conf"\n',
+      'templates/app.tmpl': `{{#each (seq 1 2000)}}{{log (printf "line %d ${'x'.repeat(80)}" this)}}{{/each}}done\n`,
+    });
+    const nonblocking = 'import fcntl, os, sys; fcntl.fcntl(2, fcntl.F_SETFL, fcntl.fcntl(2, fcntl.F_GETFL) | os.O_NONBLOCK); os.execv(sys.argv[1], sys.argv[1:])';
+    // The reader starts after a pause, so the pipe is full while keyplate writes.
+    const script = `python3 -c "$0" "$@" 2>&1 >/dev/null | (sleep 0.5; cat); exit \${PIPESTATUS[0]}`;
+    const r = spawnSync('bash', ['-c', script, nonblocking, process.execPath, cliPath, '--onetime', '--confdir', dir], { env: baseEnv(), encoding: 'utf8' });
+    const [code, stderr] = [r.status, r.stdout];
+    expect(code).toBe(0);
+    const lines = stderr.split('\n').filter((l) => l.startsWith('keyplate template log: line '));
+    expect(lines).toHaveLength(2000);
+    expect(lines.map((l) => Number(/line (\d+)/.exec(l)![1]))).toEqual(Array.from({ length: 2000 }, (_, i) => i + 1));
+    expect(readFileSync(path.join(dir, 'out/app.conf'), 'utf8')).toBe('done\n');
   });
 });
 

@@ -7,7 +7,9 @@
 // path never needs (the Handlebars compiler, chokidar, jsdiff) goes to dist/vendor/*.cjs, required on demand.
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
@@ -61,4 +63,26 @@ chmodSync('dist/keyplate.cjs', 0o755);
 if (existsSync('native/reaper/build.mjs')) {
   const r = spawnSync(process.execPath, ['native/reaper/build.mjs'], { stdio: 'inherit' });
   if (r.status !== 0) console.warn('keyplate build: the reaper addon was not built; keyplate still works, but as PID 1 use docker run --init');
+}
+
+// Seed V8's code cache (dist/.v8-cache, used on Node 20) with a typical start: the launcher saves the cache
+// at the end of the first run, with every function that run compiled, and keeps it while it stays valid. Left
+// to chance, the first run might be `keyplate --version`, and every later render would compile lazily
+// (measured: 5 ms slower at 100 resources). The seed renders templates-example twice into scratch copies:
+// once to fill a scratch template cache, once more, with the cache dropped, for the run that is kept.
+const seed = mkdtempSync(path.join(os.tmpdir(), 'keyplate-build-'));
+try {
+  const render = (n) => {
+    const confdir = path.join(seed, `confdir${n}`);
+    cpSync('templates-example', confdir, { recursive: true, filter: (src) => !src.includes(`${path.sep}out${path.sep}`) });
+    mkdirSync(path.join(confdir, 'out'), { recursive: true });
+    const env = { PATH: process.env.PATH, KEYPLATE_CACHE_DIR: path.join(seed, 'templates') };
+    const r = spawnSync(process.execPath, ['dist/keyplate.cjs', '--onetime', '--confdir', confdir, '--log-level', 'error'], { env, stdio: 'inherit' });
+    if (r.status !== 0) throw new Error(`keyplate build: rendering templates-example failed (exit ${r.status})`);
+  };
+  render(1);
+  rmSync('dist/.v8-cache', { recursive: true, force: true });
+  render(2);
+} finally {
+  rmSync(seed, { recursive: true, force: true });
 }

@@ -1,16 +1,16 @@
 // The command keyplate runs: supervised as a Child, or replacing keyplate through execOrRun.
 import { spawn } from 'node:child_process';
-import { execFile } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Child, ChildError, exitCodeOf, forwardableSignals, type ChildOptions } from '../src/child.js';
 import { canExecve, resolveCommand } from '../src/exec.js';
 import { readProcStat } from '../src/reaper.js';
-import { bundleProcessModules, fixtures, root } from './fixtures/bundle.js';
+import { bundleProcessModules, fixtures } from './fixtures/bundle.js';
+import { currentNode } from './util.js';
 
 const fixture = (name: string): string => join(fixtures, name);
 const isAlive = (pid: number): boolean => {
@@ -259,27 +259,11 @@ describe('execOrRun on this machine’s Node, supervising the command', () => {
   });
 });
 
-// A Node with process.execve, installed from npm into .servers/node (git-ignored) once.
-const NODE_WITH_EXECVE = '24.21.0';
-async function installNodeWithExecve(): Promise<string> {
-  const prefix = join(root, '.servers', 'node');
-  const bin = join(prefix, 'node_modules', `node-${process.platform}-${process.arch}`, 'bin', 'node');
-  const version = async (): Promise<string | undefined> =>
-    existsSync(bin) ? (await promisify(execFile)(bin, ['--version'])).stdout.trim() : undefined;
-  if ((await version()) !== `v${NODE_WITH_EXECVE}`) {
-    await promisify(execFile)('npm', [
-      'install', '--prefix', prefix, '--no-save', '--no-package-lock', '--no-audit', '--no-fund',
-      `node-${process.platform}-${process.arch}@${NODE_WITH_EXECVE}`,
-    ]);
-  }
-  expect(await version()).toBe(`v${NODE_WITH_EXECVE}`);
-  return bin;
-}
-
 describe('execOrRun where the runtime has process.execve (Node 24)', () => {
   let node24: string;
   beforeAll(async () => {
-    node24 = await installNodeWithExecve();
+    node24 = currentNode();
+    expect(execFileSync(node24, ['-p', 'typeof process.execve'], { encoding: 'utf8' }).trim()).toBe('function');
   }, 300_000);
 
   it('replaces keyplate: same pid, blocking stdio, default signal dispositions, its own exit code', async () => {

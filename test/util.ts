@@ -1,5 +1,5 @@
 // Shared test helpers: temp confdirs on the real filesystem, and the built CLI run as a process.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,6 +7,14 @@ import { fileURLToPath } from 'node:url';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const cliPath = path.join(root, 'dist', 'keyplate.cjs');
+
+/**
+ * A current Node (24, with process.execve and module.enableCompileCache), from the npm registry into
+ * .servers/node by scripts/install-node-current.sh (which `npm test` runs first; quick when installed).
+ */
+export function currentNode(): string {
+  return execFileSync('bash', [path.join(root, 'scripts', 'install-node-current.sh')], { encoding: 'utf8' }).trim();
+}
 
 const temps: string[] = [];
 

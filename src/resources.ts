@@ -132,6 +132,12 @@ function joinUnder(dir: string, rel: string): string {
   return isClean(rel) && !rel.startsWith('/') ? `${dir}/${rel}` : path.join(dir, rel);
 }
 
+/** path.resolve(confdir, dest), without its cost for the usual shapes (an absolute clean path, or a clean relative one). */
+function resolveDest(confdir: string, dest: string): string {
+  if (dest.startsWith('/')) return isClean(dest) ? dest : path.resolve(dest);
+  return confdir.startsWith('/') && isClean(confdir) && isClean(dest) ? `${confdir === '/' ? '' : confdir}/${dest}` : path.resolve(confdir, dest);
+}
+
 export function parseResourceToml(file: string, text: string): Record<string, unknown> {
   try {
     return parseToml(text);
@@ -240,7 +246,7 @@ export function resourceFromDoc(file: string, doc: Record<string, unknown>, { co
     file,
     srcName,
     src,
-    dest: destRaw.startsWith('/') && isClean(destRaw) ? destRaw : path.resolve(confdir, destRaw),
+    dest: resolveDest(confdir, destRaw),
     keys,
     prefix,
     mode,

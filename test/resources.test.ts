@@ -46,6 +46,16 @@ describe('resource fields', () => {
     expect(r.name).toBe('x.toml');
   });
 
+  it.each(['out/a', './out/a', 'out//a', 'out/./a', 'out/../b', '../b', '/etc/x', '/etc//x/', '/etc/../x', 'out/a/', '.'])(
+    'dest %j is the same path as path.resolve(confdir, dest)',
+    (dest) => {
+      for (const dir of [confdir, `${confdir}/`, `${confdir}/conf.d/..`, path.relative(process.cwd(), confdir)]) {
+        const r = parseResource(path.join(confdir, 'conf.d', 'x.toml'), `[template]\nsrc = "a.tmpl"\ndest = "${dest}"\n`, { confdir: dir, prefix: '/' });
+        expect(r.dest).toBe(path.resolve(dir, dest));
+      }
+    },
+  );
+
   it('uid/gid win over owner/group names; names resolve from /etc/passwd and /etc/group', () => {
     expect(parse('owner = "root"\ngroup = "root"')).toMatchObject({ uid: 0, gid: 0 });
     expect(parse('owner = "root"\nuid = 123\ngid = 456')).toMatchObject({ uid: 123, gid: 456 });

@@ -20,18 +20,23 @@ export function percentile(xs: number[], p: number): number {
 
 const gnuTime = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
 
-/** Wall time (ms) and peak RSS (MiB, when GNU time is there) of one run. */
-export function timeRun(cmd: string[], env: NodeJS.ProcessEnv): { ms: number; rssMiB?: number; code: number | null } {
-  const argv = gnuTime ? [gnuTime, '-f', '%M', ...cmd] : cmd;
+/**
+ * Wall time (ms), and with GNU time the peak RSS (MiB) and minor page faults of one run. The faults count
+ * barely moves between runs, so it shows a change in memory touched that wall time on a noisy machine hides
+ * (a fresh page costs ~12 µs on these VMs).
+ */
+export function timeRun(cmd: string[], env: NodeJS.ProcessEnv): { ms: number; rssMiB?: number; minorFaults?: number; code: number | null } {
+  const argv = gnuTime ? [gnuTime, '-f', '%M %R', ...cmd] : cmd;
   const t = performance.now();
   const r = spawnSync(argv[0], argv.slice(1), { env, encoding: 'utf8' });
   const ms = performance.now() - t;
   let rssMiB: number | undefined;
+  let minorFaults: number | undefined;
   if (gnuTime) {
-    const last = r.stderr.trim().split('\n').pop() ?? '';
-    if (/^\d+$/.test(last)) rssMiB = Number(last) / 1024;
+    const last = /^(\d+) (\d+)$/.exec(r.stderr.trim().split('\n').pop() ?? '');
+    if (last) [rssMiB, minorFaults] = [Number(last[1]) / 1024, Number(last[2])];
   }
-  return { ms, rssMiB, code: r.status };
+  return { ms, rssMiB, minorFaults, code: r.status };
 }
 
 export function tempDir(): string {

@@ -34,21 +34,25 @@ export function benchStartup(): void {
     for (const c of cases) timeRun(c.cmd, c.env); // warm the page cache and keyplate's template cache
     const times = cases.map(() => [] as number[]);
     const rss = cases.map(() => [] as number[]);
+    const faults = cases.map(() => [] as number[]);
     for (let r = 0; r < rounds; r++) {
       cases.forEach((c, i) => {
         const run = timeRun(c.cmd, c.env);
         if (run.code !== 0) throw new Error(`${c.name} exited ${run.code}`);
         times[i].push(run.ms);
         if (run.rssMiB !== undefined) rss[i].push(run.rssMiB);
+        if (run.minorFaults !== undefined) faults[i].push(run.minorFaults);
       });
     }
     const base = median(times[0]);
     console.log(`\n${label}`);
-    console.log('| case | median ms | ratio to node -e 0 | peak RSS MiB |');
-    console.log('|---|---|---|---|');
+    console.log('| case | median ms | ratio to node -e 0 | peak RSS MiB | minor page faults |');
+    console.log('|---|---|---|---|---|');
     cases.forEach((c, i) => {
       const m = median(times[i]);
-      console.log(`| ${c.name} | ${m.toFixed(1)} | ${(m / base).toFixed(2)}x | ${rss[i].length ? Math.max(...rss[i]).toFixed(1) : 'n/a'} |`);
+      const rssText = rss[i].length ? Math.max(...rss[i]).toFixed(1) : 'n/a';
+      const faultText = faults[i].length ? `${median(faults[i])}${i > 0 ? ` (+${median(faults[i]) - median(faults[0])})` : ''}` : 'n/a';
+      console.log(`| ${c.name} | ${m.toFixed(1)} | ${(m / base).toFixed(2)}x | ${rssText} | ${faultText} |`);
     });
   }
   console.log('\ntargets: example <= 1.2x, 100 resources <= 1.4x (this machine\'s Node)');

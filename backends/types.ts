@@ -20,6 +20,7 @@ export interface Backend {
    * Every key at or under each prefix (absolute keys such as `/app/db/host`), read at one moment of the store.
    * Prefixes match at `/` boundaries: `/app` gives `/app` and `/app/x`, never `/apple`.
    * Throws a BackendError when the store cannot be read; never turns "could not read" into "empty".
+   * The map is new on every call and the caller's to keep (the one-shot store takes it over, no copy).
    */
   getValues(prefixes: readonly string[]): Promise<Map<string, string>>;
   /**

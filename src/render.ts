@@ -22,6 +22,7 @@ export function renderResource({ resource, template }: LoadedResource, store: Ke
 }
 
 function withUndeclared(result: RenderResult, keys: readonly string[]): ResourceRender {
-  const undeclaredKeys = result.missingKeys.length === 0 ? [] : result.missingKeys.filter((k) => !keys.some((p) => isUnder(k, p)));
-  return { ...result, undeclaredKeys };
+  const render = result as ResourceRender;
+  render.undeclaredKeys = result.missingKeys.length === 0 ? [] : result.missingKeys.filter((k) => !keys.some((p) => isUnder(k, p)));
+  return render;
 }

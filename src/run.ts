@@ -100,7 +100,7 @@ export async function processResource(ctx: RunContext, loaded: LoadedResource, s
 
 export async function readStore(backend: Backend, loaded: readonly LoadedResource[]): Promise<KeyStore> {
   const prefixes = prefixesOf(loaded);
-  return new KeyStore(prefixes.length === 0 ? [] : await backend.getValues(prefixes));
+  return prefixes.length === 0 ? new KeyStore() : KeyStore.adopt(await backend.getValues(prefixes));
 }
 
 /** `app.toml: missing /database/port (set DATABASE_PORT)`, one line per key. */

@@ -18,12 +18,19 @@ export function kvPair(key: string, value: string): KVPair {
 
 /** Absolute keys → values. A mirror in watch mode, a one-shot snapshot otherwise. */
 export class KeyStore {
-  readonly #data: Map<string, string>;
+  #data: Map<string, string>;
   /** Keys in sorted order, rebuilt lazily after keys come or go, so `under` is a range scan, not a full one. */
   #sorted: string[] | undefined;
 
   constructor(entries?: Iterable<readonly [string, string]>) {
     this.#data = new Map(entries as Iterable<[string, string]>);
+  }
+
+  /** A store that takes over `map` (a backend's fresh result) instead of copying it. */
+  static adopt(map: Map<string, string>): KeyStore {
+    const store = new KeyStore();
+    store.#data = map;
+    return store;
   }
 
   get size(): number {
@@ -84,7 +91,8 @@ export class KeyView implements KeyReader {
   ) {}
 
   #visible(key: string): boolean {
-    for (const p of this.allowed) if (isUnder(key, p)) return true;
+    const allowed = this.allowed;
+    for (let i = 0; i < allowed.length; i++) if (isUnder(key, allowed[i])) return true;
     return false;
   }
   get(key: string): string | undefined {
@@ -95,11 +103,19 @@ export class KeyView implements KeyReader {
   }
   *under(prefix: string): Generator<[string, string]> {
     // Scan only the allowed prefixes that overlap `prefix`, so a view never walks the whole mirror.
-    const seen = new Set<string>();
+    const from: string[] = [];
     for (const p of this.allowed) {
-      const from = isUnder(p, prefix) ? p : isUnder(prefix, p) ? prefix : undefined;
-      if (from === undefined) continue;
-      for (const entry of this.store.under(from)) {
+      if (isUnder(p, prefix)) from.push(p);
+      else if (isUnder(prefix, p)) from.push(prefix);
+    }
+    if (from.length === 1) {
+      yield* this.store.under(from[0]);
+      return;
+    }
+    // Overlapping allowed prefixes would yield a key twice.
+    const seen = new Set<string>();
+    for (const start of from) {
+      for (const entry of this.store.under(start)) {
         if (seen.has(entry[0])) continue;
         seen.add(entry[0]);
         yield entry;
@@ -115,18 +131,49 @@ export class KeyView implements KeyReader {
 export class RenderScope {
   /** Exact absolute keys read (getv, get, exists). */
   readonly usedKeys = new Set<string>();
+  // The rest are usually empty: created on first use, since a start renders every resource once.
+  #usedPatterns: Set<string> | undefined;
+  #usedDirs: Set<string> | undefined;
+  #missingKeys: Set<string> | undefined;
+  #lookups: Map<string, unknown> | undefined;
+  #pendingLookups: Set<string> | undefined;
+
   /** Absolute glob patterns read (gets, getvs) — path.Match syntax. */
-  readonly usedPatterns = new Set<string>();
+  get usedPatterns(): Set<string> {
+    return (this.#usedPatterns ??= new Set());
+  }
   /** Absolute directories listed (ls, lsdir): any change under them matters. */
-  readonly usedDirs = new Set<string>();
+  get usedDirs(): Set<string> {
+    return (this.#usedDirs ??= new Set());
+  }
   /** Absolute keys read that had no value and no default. */
-  readonly missingKeys = new Set<string>();
+  get missingKeys(): Set<string> {
+    return (this.#missingKeys ??= new Set());
+  }
   /**
    * DNS lookups are asynchronous but Handlebars is not: a lookup helper returns the cached answer
    * or records `kind:args` here; the renderer resolves these and renders again.
    */
-  readonly lookups = new Map<string, unknown>();
-  readonly pendingLookups = new Set<string>();
+  get lookups(): Map<string, unknown> {
+    return (this.#lookups ??= new Map());
+  }
+  get pendingLookups(): Set<string> {
+    return (this.#pendingLookups ??= new Set());
+  }
+  hasPendingLookups(): boolean {
+    return this.#pendingLookups !== undefined && this.#pendingLookups.size > 0;
+  }
+
+  /** The render's output with what it recorded, as lists (missing keys sorted), without creating the empty sets. */
+  result(output: string): { output: string; usedKeys: string[]; usedPatterns: string[]; usedDirs: string[]; missingKeys: string[] } {
+    return {
+      output,
+      usedKeys: listOf(this.usedKeys),
+      usedPatterns: listOf(this.#usedPatterns),
+      usedDirs: listOf(this.#usedDirs),
+      missingKeys: listOf(this.#missingKeys).sort(),
+    };
+  }
 
   constructor(
     readonly store: KeyReader,
@@ -149,4 +196,8 @@ export class RenderScope {
     const rest = key.slice(this.prefix.length);
     return rest === '' ? '/' : rest;
   }
+}
+
+function listOf(set: ReadonlySet<string> | undefined): string[] {
+  return set === undefined || set.size === 0 ? [] : [...set];
 }

@@ -202,6 +202,26 @@ describe('output', () => {
   });
 });
 
+describe('one template, many resources', () => {
+  it('each render sees its own prefix and keys, its own missing keys, and the built-in helpers still work', async () => {
+    const files: Record<string, string> = {
+      'templates/svc.tmpl': '{{#if (exists "/port")}}port={{getv "/port"}}{{else}}no port{{/if}}\n{{#each (gets "/tags/*")}}{{base key}}={{value}};{{/each}}\n{{getv "/name"}}\n',
+    };
+    for (const svc of ['a', 'b', 'c']) {
+      files[`conf.d/${svc}.toml`] = `[template]\nsrc = "svc.tmpl"\ndest = "out/${svc}.conf"\nprefix = "/svc/${svc}"\nkeys = ["/"]\n`;
+    }
+    const dir = makeConfdir(files);
+    const env = baseEnv({ SVC_A_PORT: '1', SVC_A_NAME: 'alpha', SVC_A_TAGS_X: 'x1', SVC_B_NAME: 'beta', SVC_B_TAGS_Y: 'y2', SVC_B_TAGS_Z: 'z3' });
+    const r = await runCli(['--onetime', '--confdir', dir], { env });
+    expect(r.code).toBe(1);
+    expect(readFileSync(path.join(dir, 'out/a.conf'), 'utf8')).toBe('port=1\nx=x1;\nalpha\n');
+    expect(readFileSync(path.join(dir, 'out/b.conf'), 'utf8')).toBe('no port\ny=y2;z=z3;\nbeta\n');
+    expect(existsSync(path.join(dir, 'out/c.conf'))).toBe(false);
+    expect(r.stderr).toContain('c.toml: missing /svc/c/name (set SVC_C_NAME)');
+    expect(r.stderr).not.toMatch(/[ab]\.toml: missing/);
+  });
+});
+
 describe('the process environment', () => {
   it('values keep UTF-8, `=` and emptiness, through both getv and getenv', async () => {
     const dir = makeConfdir({

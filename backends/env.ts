@@ -64,21 +64,36 @@ export function createEnvBackend(options: BackendOptions): Backend {
   let environment: NodeJS.ProcessEnv | undefined;
   const env = (): NodeJS.ProcessEnv => (environment ??= environmentWithFiles(options.envFiles, options.environment ?? process.env));
   let closed: Promise<void> | undefined;
+  let sortedNames: string[] | undefined;
   return {
     name: 'env',
     async getValues(prefixes) {
-      const values = new Map<string, string>();
-      // One pass over the environment (process.env is slow to enumerate), then match each prefix.
       const vars = env();
-      const roots = new Set(prefixes.map(keyToVariable));
-      const all = roots.has('');
-      for (const name in vars) {
+      const values = new Map<string, string>();
+      const take = (name: string): void => {
         const value = vars[name];
-        if (value === undefined) continue;
-        // Match at `_` boundaries: /key takes KEY and KEY_X, never KEYSTONE. Each `_`-prefix of the name is a candidate root.
-        let match = all || roots.has(name);
-        for (let i = name.indexOf('_'); !match && i !== -1; i = name.indexOf('_', i + 1)) match = roots.has(name.slice(0, i));
-        if (match) values.set(variableToKey(name), value);
+        if (value !== undefined) values.set(variableToKey(name), value);
+      };
+      const roots = new Set(prefixes.map(keyToVariable));
+      if (roots.has('')) {
+        for (const name in vars) take(name);
+        return values;
+      }
+      // /key takes KEY and KEY_…, never KEYSTONE: in the sorted names, the ones starting with KEY are one range,
+      // found by binary search, so the work follows the matches, not the size of the environment (a Kubernetes
+      // pod carries a few variables per service in its namespace).
+      const names = (sortedNames ??= Object.keys(vars).sort());
+      for (const root of roots) {
+        let lo = 0;
+        let hi = names.length;
+        while (lo < hi) {
+          const mid = (lo + hi) >>> 1;
+          if (names[mid] < root) lo = mid + 1;
+          else hi = mid;
+        }
+        for (let i = lo; i < names.length && names[i].startsWith(root); i++) {
+          if (names[i].length === root.length || names[i].charCodeAt(root.length) === 95 /* _ */) take(names[i]);
+        }
       }
       return values;
     },

@@ -55,6 +55,18 @@ describe('env backend mapping', () => {
     expect(Object.fromEntries(await backend.getValues(['/app']))).toEqual({ '/app/x': 'real', '/app/y': 'from-a', '/app/z': 'quoted # not a comment' });
   });
 
+  it('prefixes match at `_` boundaries among thousands of variables, overlapping prefixes once, repeat reads alike', async () => {
+    const environment: NodeJS.ProcessEnv = { KEY: 'k', KEY_A: 'a', KEY_A_B: 'ab', KEYSTONE: 'no', KEY0: 'no', KEZ: 'no', KE: 'no', DB_HOST: 'h' };
+    for (let i = 0; i < 3000; i++) environment[`SVC${i}_SERVICE_HOST`] = `10.0.${i >> 8}.${i & 255}`;
+    const backend = createEnvBackend({ nodes: [], envFiles: [], environment });
+    const want = { '/key': 'k', '/key/a': 'a', '/key/a/b': 'ab', '/db/host': 'h', '/svc42/service/host': '10.0.0.42' };
+    for (let read = 0; read < 2; read++) {
+      expect(Object.fromEntries(await backend.getValues(['/key', '/key/a', '/db', '/svc42']))).toEqual(want);
+    }
+    expect((await backend.getValues(['/'])).size).toBe(Object.keys(environment).length);
+    expect((await backend.getValues(['/nothing'])).size).toBe(0);
+  });
+
   it('an unreadable env file is a BackendError naming it', async () => {
     const backend = createEnvBackend({ nodes: [], envFiles: ['/nope/x.env'], environment: {} });
     await expect(backend.getValues(['/app'])).rejects.toThrow(BackendError);

@@ -73,9 +73,19 @@ export function listResourceFiles(confdir: string): string[] {
 export function loadResources({ confdir, prefix, cacheDir }: LoadResourcesOptions): Resource[] {
   const files = listResourceFiles(confdir);
   const texts = files.map((file) => readFileSync(file, 'utf8'));
+  const templateExists = new Map<string, boolean>();
+  // The validated resources of an earlier start with these exact files, confdir, prefix and working directory
+  // (relative paths resolve against it); what lies outside those inputs, the templates existing, is checked again.
+  const input = `${process.cwd()}\0${confdir}\0${prefix}\0\0${files.map((f, i) => `${f}\0${texts[i]}`).join('\0\0')}`;
+  const entry = `validated-${contentKey(`${process.cwd()}\0${confdir}\0${prefix}`)}.json`;
+  const cached = readCached(cacheDir, entry, input);
+  if (cached !== undefined) {
+    const resources = JSON.parse(cached) as Resource[];
+    if (resources.every((r) => isTemplateFile(r.src, templateExists))) return resources;
+  }
+
   const resources: Resource[] = [];
   const problems: string[] = [];
-  const templateExists = new Map<string, boolean>();
   const docs = parseAll(files, texts, cacheDir, problems);
   files.forEach((file, i) => {
     if (!docs[i]) return;
@@ -93,7 +103,23 @@ export function loadResources({ confdir, prefix, cacheDir }: LoadResourcesOption
     else byDest.set(r.dest, r);
   }
   if (problems.length > 0) throw new ConfigError(problems.join('\n'));
+  // Owner and group names resolve through /etc/passwd and /etc/group, which can change: not cached.
+  const byName = docs.some((d) => {
+    const t = d?.template as Record<string, unknown> | undefined;
+    return t?.owner !== undefined || t?.group !== undefined;
+  });
+  if (!byName) writeCached(cacheDir, entry, input, JSON.stringify(resources));
   return resources;
+}
+
+/** The template file exists (memoized: many resources often share one template). */
+function isTemplateFile(src: string, memo: Map<string, boolean>): boolean {
+  let exists = memo.get(src);
+  if (exists === undefined) {
+    exists = existsSync(src) && statSync(src).isFile();
+    memo.set(src, exists);
+  }
+  return exists;
 }
 
 /**
@@ -180,12 +206,7 @@ export function resourceFromDoc(file: string, doc: Record<string, unknown>, { co
   if (!destRaw) throw new ConfigError(`${file}: missing required field \`dest\` (the file to write)`);
   const base = confdir === '/' ? '' : confdir;
   const src = joinUnder(`${base}/templates`, srcName);
-  let exists = templateExists?.get(src);
-  if (exists === undefined) {
-    exists = existsSync(src) && statSync(src).isFile();
-    templateExists?.set(src, exists);
-  }
-  if (!exists) throw new ConfigError(`${file}: src template ${src} does not exist`);
+  if (!isTemplateFile(src, templateExists ?? new Map())) throw new ConfigError(`${file}: src template ${src} does not exist`);
 
   const rawKeys = t.keys ?? [];
   if (!Array.isArray(rawKeys) || !rawKeys.every((k) => typeof k === 'string')) {

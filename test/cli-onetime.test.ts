@@ -448,11 +448,35 @@ describe('the cache of compiled templates and parsed resources', () => {
     expect((await runCli(['--onetime', '--confdir', dir], { env })).code).toBe(0);
     expect(readFileSync(path.join(dir, 'out/other.conf'), 'utf8')).toBe('h=h\n');
 
+    expect(readdirSync(cache).some((f) => f.startsWith('validated-'))).toBe(true);
+
+    // Validated resources are reused only while what they checked still holds: a template that is gone is an error.
+    const { renameSync } = await import('node:fs');
+    renameSync(path.join(dir, 'templates/app.tmpl'), path.join(dir, 'templates/app.tmpl.off'));
+    const gone = await runCli(['--onetime', '--confdir', dir], { env });
+    expect(gone.code).toBe(2);
+    expect(gone.stderr).toMatch(/src template .*app\.tmpl does not exist/);
+    renameSync(path.join(dir, 'templates/app.tmpl.off'), path.join(dir, 'templates/app.tmpl'));
+
+    // The same files under another global prefix are validated again (keys and prefix come from it).
+    const prefixed = await runCli(['--onetime', '--confdir', dir, '--prefix', '/other', '--log-level', 'error'], { env });
+    expect(prefixed.code).toBe(1);
+    expect(prefixed.stderr).toContain('missing /other/database/host (set OTHER_DATABASE_HOST)');
+
     // An error is never cached away.
     writeFileSync(path.join(dir, 'conf.d/app.toml'), '[template]\nsrc = "app.tmpl"\ndest = "out/other.conf"\nbogus = 1\n');
     const bad = await runCli(['--onetime', '--confdir', dir], { env });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/unknown field `bogus`/);
+  });
+
+  it('resources naming an owner or group are validated on every start (the names can change owner)', async () => {
+    const cache = tempDir();
+    const dir = makeConfdir({ ...basic, 'conf.d/app.toml': '[template]\nsrc = "app.tmpl"\ndest = "out/app.conf"\nkeys = ["/database"]\ngroup = "root"\n' });
+    const env = baseEnv({ DATABASE_HOST: 'h', DATABASE_PORT: '1', KEYPLATE_CACHE_DIR: cache });
+    expect((await runCli(['--onetime', '--confdir', dir], { env })).code).toBe(0);
+    expect(readdirSync(cache).some((f) => f.startsWith('resources-'))).toBe(true);
+    expect(readdirSync(cache).some((f) => f.startsWith('validated-'))).toBe(false);
   });
 });
 

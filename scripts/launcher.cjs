@@ -5,19 +5,21 @@
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
-const mod = require('node:module');
 
 const bundle = path.join(__dirname, 'keyplate-main.cjs');
 const cacheDir = path.join(__dirname, '.v8-cache');
+// module.enableCompileCache exists from Node 22.1. Told by the version: loading node:module to look costs 0.5 ms.
+const [major, minor] = process.versions.node.split('.').map(Number);
 
-if (typeof mod.enableCompileCache === 'function' && !process.env.NODE_COMPILE_CACHE) {
-  try {
-    mod.enableCompileCache(cacheDir);
-  } catch {
-    // A read-only install: run without the cache.
+if (major > 22 || (major === 22 && minor >= 1)) {
+  const mod = require('node:module');
+  if (!process.env.NODE_COMPILE_CACHE) {
+    try {
+      mod.enableCompileCache(cacheDir);
+    } catch {
+      // A read-only install: run without the cache.
+    }
   }
-  require(bundle);
-} else if (typeof mod.enableCompileCache === 'function') {
   require(bundle);
 } else {
   const vm = require('node:vm');

@@ -34,8 +34,10 @@ export function processEnvironment(): NodeJS.ProcessEnv {
         if (eq > i && eq < end) env[text.slice(i, eq)] = text.slice(eq + 1, end);
         i = end + 1;
       }
-      // Variables set after exec (Node's own --env-file does) are not in /proc: then count differs, use process.env.
-      if (Object.keys(env).length === Object.keys(process.env).length) return env;
+      // Variables set after exec are not in /proc: Node's own --env-file sets some (Node 20 even takes keyplate's
+      // --env-file), and so could a preloaded script. Only then compare with process.env (listing it costs ~0.3 ms).
+      const pristine = process.execArgv.length === 0 && env.NODE_OPTIONS === undefined && !process.argv.some((a) => a.startsWith('--env-file'));
+      if (pristine || Object.keys(env).length === Object.keys(process.env).length) return env;
     } catch {
       // fall through
     }

@@ -59,13 +59,16 @@ export async function processResource(ctx: RunContext, loaded: LoadedResource, s
   const log = ctx.log;
   let render: ResourceRender;
   // process.hrtime, not performance.now(): the `performance` global loads perf_hooks on first use.
-  const started = process.hrtime.bigint();
+  const started = ctx.events || log.enabled('debug') ? process.hrtime.bigint() : 0n;
   try {
     const rendering = renderResource(loaded, store, ctx.environment);
     render = rendering instanceof Promise ? await rendering : rendering;
-    const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
-    ctx.events?.emit('render', { resource: resource.name, durationMs, missingKeys: render.missingKeys.length });
-    log.debug(`rendered in ${durationMs.toFixed(1)}ms`, { resource: resource.name, durationMs, keys: render.missingKeys });
+    // Timed only for someone who reads it: metrics, or --log-level debug (a start renders every resource).
+    if (ctx.events || log.enabled('debug')) {
+      const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
+      ctx.events?.emit('render', { resource: resource.name, durationMs, missingKeys: render.missingKeys.length });
+      log.debug(`rendered in ${durationMs.toFixed(1)}ms`, { resource: resource.name, durationMs, keys: render.missingKeys });
+    }
   } catch (error) {
     ctx.events?.emit('renderFailed', { resource: resource.name });
     const e = error instanceof KeyplateError ? error : new RenderError(`${resource.srcName}: ${(error as Error).message}`, { cause: error });

@@ -222,6 +222,20 @@ describe('one template, many resources', () => {
   });
 });
 
+describe('the process environment, as Node set it up', () => {
+  it("variables Node's own --env-file added after exec are seen too (they are not in /proc/self/environ)", () => {
+    const dir = makeConfdir({
+      'conf.d/app.toml': '[template]\nsrc = "app.tmpl"\ndest = "out/app.conf"\nkeys = ["/app"]\n',
+      'templates/app.tmpl': '{{getv "/app/name"}} {{getenv "FROM_NODE"}}\n',
+    });
+    writeFileSync(path.join(dir, 'node.env'), 'APP_NAME=by-node\nFROM_NODE=yes\n');
+    const r = spawnSync(process.execPath, [`--env-file=${path.join(dir, 'node.env')}`, cliPath, '--onetime', '--confdir', dir], { env: baseEnv(), encoding: 'utf8' });
+    expect(r.stderr).not.toContain('ERROR');
+    expect(r.status).toBe(0);
+    expect(readFileSync(path.join(dir, 'out/app.conf'), 'utf8')).toBe('by-node yes\n');
+  });
+});
+
 describe('the process environment', () => {
   it('values keep UTF-8, `=` and emptiness, through both getv and getenv', async () => {
     const dir = makeConfdir({

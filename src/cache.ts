@@ -2,7 +2,7 @@
 // A hit must never change behaviour: every entry stores the exact input it was made from and is used only
 // when that input matches in full, so a hash clash or a stale entry costs one recomputation, nothing else.
 import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
+import { join } from 'node:path';
 
 /** $KEYPLATE_CACHE_DIR, else $XDG_CACHE_HOME/keyplate, else ~/.cache/keyplate; "off" (or no home) disables it. */
 export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string | undefined {
@@ -11,7 +11,7 @@ export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string | 
   // HOME, not os.homedir(): node:os costs the start path ~4 ms to load.
   const home = env.HOME;
   if (!env.XDG_CACHE_HOME && !home) return undefined;
-  return path.join(env.XDG_CACHE_HOME || path.join(home!, '.cache'), 'keyplate');
+  return join(env.XDG_CACHE_HOME || join(home!, '.cache'), 'keyplate');
 }
 
 /**
@@ -67,7 +67,7 @@ function isTrusted(cacheDir: string): boolean {
 export function readCached(cacheDir: string | undefined, name: string, input: string): string | undefined {
   if (!cacheDir || !isTrusted(cacheDir)) return undefined;
   try {
-    const text = readFileSync(path.join(cacheDir, name), 'utf8');
+    const text = readFileSync(join(cacheDir, name), 'utf8');
     const at = text.indexOf(separator);
     return at !== -1 && text.slice(at + separator.length) === input ? text.slice(0, at) : undefined;
   } catch {
@@ -79,9 +79,9 @@ export function writeCached(cacheDir: string | undefined, name: string, input: s
   if (!cacheDir || !isTrusted(cacheDir)) return;
   try {
     mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
-    const tmp = path.join(cacheDir, `.${name}.${process.pid}.tmp`);
+    const tmp = join(cacheDir, `.${name}.${process.pid}.tmp`);
     writeFileSync(tmp, output + separator + input, { mode: 0o600 });
-    renameSync(tmp, path.join(cacheDir, name));
+    renameSync(tmp, join(cacheDir, name));
   } catch {
     // A read-only home or cache is fine: the next start computes again.
   }

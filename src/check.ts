@@ -1,6 +1,6 @@
 // `keyplate check`: validate a confdir (done by loading it) and report what each resource would read, without writing.
 import { promises as fs, constants as fsc } from 'node:fs';
-import path from 'node:path';
+import { dirname } from 'node:path';
 import { ExitCode } from './errors.js';
 import type { LoadedResource } from './load.js';
 import { readStore, type RunContext } from './run.js';
@@ -10,7 +10,7 @@ import type { Io } from './cli.js';
 export async function checkConfdir(ctx: RunContext, loaded: readonly LoadedResource[], io: Io): Promise<number> {
   const problems: string[] = [];
   for (const { resource } of loaded) {
-    const dir = path.dirname(resource.dest);
+    const dir = dirname(resource.dest);
     try {
       await fs.access(dir, fsc.W_OK);
     } catch (error) {

@@ -1,7 +1,7 @@
 // Layered settings: defaults → keyplate.toml → KEYPLATE_* environment → flags; strict about unknown keys.
 import { readFileSync } from 'node:fs';
 import type { BackendConnection } from '../backends/types.js';
-import path from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { parseDuration } from './duration.js';
 import { UsageError, describe } from './errors.js';
 import { envName, flagsByName, flagSpecs, tomlKeys, type FlagSpec } from './flags.js';
@@ -156,8 +156,8 @@ function fromFile(file: string, required: boolean, env: NodeJS.ProcessEnv): Raw 
     let parsed = parseScalar(spec, value, `${file}: ${key}`);
     // Paths in keyplate.toml are relative to the file, not to wherever keyplate was started.
     if (pathSettings.has(spec.name)) {
-      const resolve = (p: string): string => path.resolve(path.dirname(file), p);
-      parsed = Array.isArray(parsed) ? parsed.map(resolve) : resolve(parsed as string);
+      const resolveHere = (p: string): string => resolve(dirname(file), p);
+      parsed = Array.isArray(parsed) ? parsed.map(resolveHere) : resolveHere(parsed as string);
     }
     raw.set(spec.name, parsed);
   }
@@ -182,9 +182,9 @@ export function loadConfig({ argv, env, cwd = process.cwd() }: LoadOptions): Con
   }
   const environment = fromEnvironment(env);
   const early = (name: string): unknown => flags.get(name) ?? environment.get(name);
-  const confdirEarly = path.resolve(cwd, (early('confdir') as string | undefined) ?? '/etc/keyplate');
+  const confdirEarly = resolve(cwd, (early('confdir') as string | undefined) ?? '/etc/keyplate');
   const namedFile = early('config-file') as string | undefined;
-  const configFile = path.resolve(cwd, namedFile ?? path.join(confdirEarly, 'keyplate.toml'));
+  const configFile = resolve(cwd, namedFile ?? join(confdirEarly, 'keyplate.toml'));
   const file = flags.get('help') || flags.get('version') ? new Map() : fromFile(configFile, namedFile !== undefined, env);
 
   const pick = <T>(name: string, fallback: T): T => (flags.get(name) ?? environment.get(name) ?? file.get(name) ?? fallback) as T;
@@ -202,7 +202,7 @@ export function loadConfig({ argv, env, cwd = process.cwd() }: LoadOptions): Con
     throw new UsageError('--onetime and --watch contradict each other; pick one');
   }
 
-  const confdir = path.resolve(cwd, pick('confdir', '/etc/keyplate'));
+  const confdir = resolve(cwd, pick('confdir', '/etc/keyplate'));
   const reloadSignalRaw = pick<string | undefined>('reload-signal', undefined)?.toUpperCase();
   const normalizedSignal = reloadSignalRaw === undefined ? undefined : reloadSignalRaw.startsWith('SIG') ? reloadSignalRaw : 'SIG' + reloadSignalRaw;
   if (normalizedSignal !== undefined && !['SIGHUP', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGCONT'].includes(normalizedSignal)) {
@@ -222,7 +222,7 @@ export function loadConfig({ argv, env, cwd = process.cwd() }: LoadOptions): Con
     keepStageFile: pick('keep-stage-file', false),
     backend,
     nodes: pick('node', []),
-    envFiles: pick<string[]>('env-file', []).map((f) => path.resolve(cwd, f)),
+    envFiles: pick<string[]>('env-file', []).map((f) => resolve(cwd, f)),
     username: pick('username', undefined),
     password: pick('password', undefined),
     token: pick('token', undefined),

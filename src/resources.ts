@@ -1,6 +1,6 @@
 // Template resources: conf.d/**/*.toml → validated Resource objects (confd-compatible, strict about typos).
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import path from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { joinKey } from '../backends/types.js';
 import { parseDuration } from './duration.js';
 import { ConfigError, describe } from './errors.js';
@@ -52,7 +52,7 @@ export interface LoadResourcesOptions {
 
 /** Every *.toml under conf.d, sorted, so errors and renders come in a stable order. */
 export function listResourceFiles(confdir: string): string[] {
-  const dir = path.join(confdir, 'conf.d');
+  const dir = join(confdir, 'conf.d');
   if (!existsSync(dir)) {
     throw new ConfigError(`${dir}: no conf.d directory; create it with one TOML file per template resource, or point --confdir at your confdir`);
   }
@@ -155,13 +155,13 @@ function isClean(p: string): boolean {
 
 /** path.join for the common case without the cost (path.join in a cold process is ~30 µs a call). */
 function joinUnder(dir: string, rel: string): string {
-  return isClean(rel) && !rel.startsWith('/') ? `${dir}/${rel}` : path.join(dir, rel);
+  return isClean(rel) && !rel.startsWith('/') ? `${dir}/${rel}` : join(dir, rel);
 }
 
-/** path.resolve(confdir, dest), without its cost for the usual shapes (an absolute clean path, or a clean relative one). */
+/** resolve(confdir, dest), without its cost for the usual shapes (an absolute clean path, or a clean relative one). */
 function resolveDest(confdir: string, dest: string): string {
-  if (dest.startsWith('/')) return isClean(dest) ? dest : path.resolve(dest);
-  return confdir.startsWith('/') && isClean(confdir) && isClean(dest) ? `${confdir === '/' ? '' : confdir}/${dest}` : path.resolve(confdir, dest);
+  if (dest.startsWith('/')) return isClean(dest) ? dest : resolve(dest);
+  return confdir.startsWith('/') && isClean(confdir) && isClean(dest) ? `${confdir === '/' ? '' : confdir}/${dest}` : resolve(confdir, dest);
 }
 
 export function parseResourceToml(file: string, text: string): Record<string, unknown> {
@@ -201,7 +201,7 @@ export function resourceFromDoc(file: string, doc: Record<string, unknown>, { co
   };
 
   const srcName = str('src');
-  if (!srcName) throw new ConfigError(`${file}: missing required field \`src\` (the template file under ${path.join(confdir, 'templates')})`);
+  if (!srcName) throw new ConfigError(`${file}: missing required field \`src\` (the template file under ${join(confdir, 'templates')})`);
   const destRaw = str('dest');
   if (!destRaw) throw new ConfigError(`${file}: missing required field \`dest\` (the file to write)`);
   const base = confdir === '/' ? '' : confdir;
@@ -263,7 +263,7 @@ export function resourceFromDoc(file: string, doc: Record<string, unknown>, { co
   }
 
   return {
-    name: file.startsWith(`${base}/conf.d/`) ? file.slice(base.length + 8) : path.relative(path.join(confdir, 'conf.d'), file),
+    name: file.startsWith(`${base}/conf.d/`) ? file.slice(base.length + 8) : relative(join(confdir, 'conf.d'), file),
     file,
     srcName,
     src,

@@ -1,6 +1,5 @@
 // Templates: compile once per run (precompiled specs cached by content hash), render against a RenderScope.
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import Runtime from 'handlebars/runtime';
 import { contentKey, readCached, writeCached } from './cache.js';
 import { ConfigError, RenderError } from './errors.js';

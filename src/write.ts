@@ -1,6 +1,6 @@
 // The safe write: compare → stage (0600, fsync) → check_cmd → chmod/chown → rename → fsync dir.
 import { chmodSync, chownSync, closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, constants as fsc } from 'node:fs';
-import path from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { describeFailure, expandSrc, runShell } from './commands.js';
 import { WriteError } from './errors.js';
 import type { Resource } from './resources.js';
@@ -94,7 +94,7 @@ interface Plan {
  */
 export function writeResource(resource: Resource, output: string, options: WriteOptions): WriteOutcome | Promise<WriteOutcome> {
   const { dest } = resource;
-  const dir = path.dirname(dest);
+  const dir = dirname(dest);
   const current = readCurrent(dest);
   if (!current) {
     let isDir = false;
@@ -132,10 +132,10 @@ async function showDiff(resource: Resource, output: string, { current, changes, 
 
 async function replaceFile(resource: Resource, output: string, { changes, mode, uid, gid }: Plan, options: WriteOptions): Promise<WriteOutcome> {
   const { dest } = resource;
-  const dir = path.dirname(dest);
+  const dir = dirname(dest);
   const content = Buffer.from(output, 'utf8');
   // Same directory, so the final rename is atomic; private until it gets its final mode.
-  const stage = path.join(dir, `.${path.basename(dest)}.keyplate-${stageSuffix()}`);
+  const stage = join(dir, `.${basename(dest)}.keyplate-${stageSuffix()}`);
   let renamed = false;
   // Synchronous file calls: config files are small, and ten thread-pool round trips per write cost more
   // change latency (measured ~4 ms here) than the sub-millisecond block they save the event loop.

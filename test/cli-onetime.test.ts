@@ -85,6 +85,26 @@ describe('bad input: exit 2, a message naming the file, nothing written', () => 
     expect(r.stderr).toMatch(/b\.toml: src template/);
   });
 
+  it('conf.d is walked like confd: *.toml files and symlinks at any depth, a directory named *.toml too; nothing else', async () => {
+    const { mkdirSync, symlinkSync } = await import('node:fs');
+    const toml = (name: string): string => `[template]\nsrc = "app.tmpl"\ndest = "out/${name}.conf"\nkeys = ["/database"]\n`;
+    const dir = makeConfdir({
+      'templates/app.tmpl': 'x\n',
+      'conf.d/a.toml': toml('a'),
+      'conf.d/sub/deeper/b.toml': toml('b'),
+      'conf.d/odd.toml/c.toml': toml('c'),
+      'conf.d/notes.txt': 'not a resource',
+      'conf.d/a.toml.bak': 'not = "a resource"',
+      'elsewhere/d.toml': toml('d'),
+    });
+    symlinkSync(path.join(dir, 'elsewhere/d.toml'), path.join(dir, 'conf.d/d.toml'));
+    mkdirSync(path.join(dir, 'conf.d/empty'));
+    const r = await runCli(['--onetime', '--confdir', dir], { env: baseEnv({ DATABASE_HOST: 'h' }) });
+    expect(r.stderr).not.toContain('ERROR');
+    expect(r.code).toBe(0);
+    expect(readdirSync(path.join(dir, 'out')).sort()).toEqual(['a.conf', 'b.conf', 'c.conf', 'd.conf']);
+  });
+
   it('a confdir without conf.d says what to do', async () => {
     const r = await runCli(['--onetime', '--confdir', '/nonexistent-kp']);
     expect(r.code).toBe(2);

@@ -1,5 +1,5 @@
 // The key/value snapshot templates read, and the record of what one render touched.
-import { isUnder, joinKey } from '../backends/types.js';
+import { firstAtOrAfter, isUnder, joinKey } from '../backends/types.js';
 
 /**
  * A key/value pair as templates see it; confd's Go templates say .Key/.Value, so those work too. All four are
@@ -59,14 +59,7 @@ export class KeyStore {
   *under(prefix: string): Generator<[string, string]> {
     const keys = (this.#sorted ??= [...this.#data.keys()].sort());
     const start = prefix === '/' ? '/' : prefix;
-    let lo = 0;
-    let hi = keys.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (keys[mid] < start) lo = mid + 1;
-      else hi = mid;
-    }
-    for (let i = lo; i < keys.length && keys[i].startsWith(start); i++) {
+    for (let i = firstAtOrAfter(keys, start); i < keys.length && keys[i].startsWith(start); i++) {
       const key = keys[i];
       if (isUnder(key, prefix)) yield [key, this.#data.get(key)!];
     }

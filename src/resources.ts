@@ -50,6 +50,9 @@ export interface LoadResourcesOptions {
   cacheDir?: string;
 }
 
+/** fs options as constants: given as a string, Node copies a fresh options object on every call. */
+const utf8 = { encoding: 'utf8' } as const;
+
 /** Every *.toml under conf.d, sorted, so errors and renders come in a stable order. */
 export function listResourceFiles(confdir: string): string[] {
   const dir = join(confdir, 'conf.d');
@@ -72,7 +75,7 @@ export function listResourceFiles(confdir: string): string[] {
 /** Load and validate every resource; all problems are reported together, and nothing is written when any exists. */
 export function loadResources({ confdir, prefix, cacheDir }: LoadResourcesOptions): Resource[] {
   const files = listResourceFiles(confdir);
-  const texts = files.map((file) => readFileSync(file, 'utf8'));
+  const texts = files.map((file) => readFileSync(file, utf8));
   const templateExists = new Map<string, boolean>();
   // The validated resources of an earlier start with these exact files, confdir, prefix and working directory
   // (relative paths resolve against it); what lies outside those inputs, the templates existing, is checked again.

@@ -30,6 +30,10 @@ interface Current {
   gid: number;
 }
 
+/** fs options as constants: Node copies a string or fresh options object on every call (100 files per start). */
+const utf8 = { encoding: 'utf8' } as const;
+const noThrow = { throwIfNoEntry: false } as const;
+
 function cannotRead(dest: string, error: unknown): WriteError {
   return new WriteError(`${dest}: cannot read the current file (${(error as Error).message})`, { cause: error });
 }
@@ -42,9 +46,9 @@ function readCurrent(dest: string): Current | undefined {
   let stat;
   let text: string;
   try {
-    stat = statSync(dest, { throwIfNoEntry: false });
+    stat = statSync(dest, noThrow);
     if (stat === undefined) return undefined;
-    text = readFileSync(dest, 'utf8');
+    text = readFileSync(dest, utf8);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw cannotRead(dest, error);

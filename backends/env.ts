@@ -2,7 +2,7 @@
 import { isAscii } from 'node:buffer';
 import { readFileSync } from 'node:fs';
 import { parseEnv } from 'node:util';
-import { BackendError, firstAtOrAfter, normalizeKey, type Backend, type BackendOptions } from './types.js';
+import { BackendError, normalizeKey, type Backend, type BackendOptions } from './types.js';
 
 /** `/database/host` → `DATABASE_HOST` (confd's mapping). */
 export function keyToVariable(key: string): string {
@@ -86,7 +86,15 @@ export function createEnvBackend(options: BackendOptions): Backend {
       // pod carries a few variables per service in its namespace).
       const names = (sortedNames ??= Object.keys(vars).sort());
       for (const root of roots) {
-        for (let i = firstAtOrAfter(names, root); i < names.length && names[i].startsWith(root); i++) {
+        // Written out, not shared with KeyStore.under: see the note there.
+        let lo = 0;
+        let hi = names.length;
+        while (lo < hi) {
+          const mid = (lo + hi) >>> 1;
+          if (names[mid] < root) lo = mid + 1;
+          else hi = mid;
+        }
+        for (let i = lo; i < names.length && names[i].startsWith(root); i++) {
           if (names[i].length === root.length || names[i].charCodeAt(root.length) === 95 /* _ */) take(names[i]);
         }
       }

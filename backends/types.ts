@@ -89,21 +89,6 @@ export function joinKey(prefix: string, key: string): string {
   return normalizeKey(key.charCodeAt(0) === 47 ? prefix + key : `${prefix}/${key}`);
 }
 
-/**
- * Where the strings starting with `prefix` begin in `sorted` (ascending, as Array.prototype.sort orders them):
- * the first index whose string is not below `prefix`. They run on while `startsWith(prefix)` holds.
- */
-export function firstAtOrAfter(sorted: readonly string[], prefix: string): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (sorted[mid] < prefix) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
 /** True when `key` is `prefix` or lies under it at a `/` boundary. */
 export function isUnder(key: string, prefix: string): boolean {
   if (prefix === '/') return key.startsWith('/');

@@ -1,5 +1,5 @@
 // The key/value snapshot templates read, and the record of what one render touched.
-import { firstAtOrAfter, isUnder, joinKey } from '../backends/types.js';
+import { isUnder, joinKey } from '../backends/types.js';
 
 /**
  * A key/value pair as templates see it; confd's Go templates say .Key/.Value, so those work too. All four are
@@ -59,7 +59,16 @@ export class KeyStore {
   *under(prefix: string): Generator<[string, string]> {
     const keys = (this.#sorted ??= [...this.#data.keys()].sort());
     const start = prefix === '/' ? '/' : prefix;
-    for (let i = firstAtOrAfter(keys, start); i < keys.length && keys[i].startsWith(start); i++) {
+    // Binary search written out here and in the env backend on purpose: as a shared tiny function, called some
+    // hundred times per start, V8 compiled it with TurboFan during the start (~3 ms and 4 MB, --trace-opt).
+    let lo = 0;
+    let hi = keys.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (keys[mid] < start) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let i = lo; i < keys.length && keys[i].startsWith(start); i++) {
       const key = keys[i];
       if (isUnder(key, prefix)) yield [key, this.#data.get(key)!];
     }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { coveringPrefixes, firstAtOrAfter, isUnder, joinKey, normalizeKey } from '../backends/types.js';
+import { coveringPrefixes, isUnder, joinKey, normalizeKey } from '../backends/types.js';
 
 describe('key paths', () => {
   it.each([
@@ -44,15 +44,6 @@ describe('key paths', () => {
     [[], []],
   ])('coveringPrefixes(%j) is %j', (input, expected) => {
     expect(coveringPrefixes(input)).toEqual(expected);
-  });
-
-  it('firstAtOrAfter finds where the strings with a prefix begin', () => {
-    const sorted = ['/a', '/app', '/app/db', '/app/x', '/apple', '/b'];
-    expect(firstAtOrAfter(sorted, '/app')).toBe(1);
-    expect(firstAtOrAfter(sorted, '/app/')).toBe(2);
-    expect(firstAtOrAfter(sorted, '/0')).toBe(0);
-    expect(firstAtOrAfter(sorted, '/c')).toBe(6);
-    expect(firstAtOrAfter([], '/a')).toBe(0);
   });
 
   it('coveringPrefixes scales to many disjoint prefixes', () => {

@@ -26,3 +26,8 @@ export function writeOut(fd: 1 | 2, text: string): void {
   }
   (fd === 1 ? process.stdout : process.stderr).write(rest);
 }
+
+/** True once a write went to Node's stream, which may still hold data: the process must then exit naturally. */
+export function streamsInUse(): boolean {
+  return streamed.size > 0;
+}

@@ -76,11 +76,40 @@ export function readCached(cacheDir: string | undefined, name: string, input: st
 }
 
 export function writeCached(cacheDir: string | undefined, name: string, input: string, output: string): void {
+  writeEntry(cacheDir, name, output + separator + input);
+}
+
+/**
+ * A binary companion of a text entry (V8's code cache for the script an entry holds), used only while it starts
+ * with `tag`: a value the text entry carries too, made new each time the text is written. A companion made for
+ * other text is never used, whatever its length (V8 itself checks only the length of the source).
+ */
+export function readCachedBinary(cacheDir: string | undefined, name: string, tag: string): Buffer | undefined {
+  if (!cacheDir || !isTrusted(cacheDir)) return undefined;
+  try {
+    const data = readFileSync(join(cacheDir, name));
+    const head = Buffer.from(`${tag}\n`);
+    return data.length > head.length && data.subarray(0, head.length).equals(head) ? data.subarray(head.length) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function writeCachedBinary(cacheDir: string | undefined, name: string, tag: string, data: Buffer): void {
+  writeEntry(cacheDir, name, Buffer.concat([Buffer.from(`${tag}\n`), data]));
+}
+
+/** A tag for a text entry's companions: unique enough that two writes never share one. */
+export function newTag(): string {
+  return `${process.pid.toString(36)}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+}
+
+function writeEntry(cacheDir: string | undefined, name: string, data: string | Buffer): void {
   if (!cacheDir || !isTrusted(cacheDir)) return;
   try {
     mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
     const tmp = join(cacheDir, `.${name}.${process.pid}.tmp`);
-    writeFileSync(tmp, output + separator + input, { mode: 0o600 });
+    writeFileSync(tmp, data, { mode: 0o600 });
     renameSync(tmp, join(cacheDir, name));
   } catch {
     // A read-only home or cache is fine: the next start computes again.

@@ -1,8 +1,7 @@
 // Confdir → resources with their compiled templates; everything is validated before anything is written.
 import type { Resource } from './resources.js';
 import { loadResources } from './resources.js';
-import { compileTemplate, defaultCacheDir, type CompiledTemplate } from './template.js';
-import { ConfigError } from './errors.js';
+import { compileTemplates, defaultCacheDir, type CompiledTemplate, type TemplateFile } from './template.js';
 
 export interface LoadedResource {
   resource: Resource;
@@ -18,20 +17,8 @@ export interface LoadConfdirOptions {
 export async function loadConfdir({ confdir, prefix, cacheDir }: LoadConfdirOptions): Promise<LoadedResource[]> {
   const cache = cacheDir === null ? undefined : (cacheDir ?? defaultCacheDir());
   const resources = loadResources({ confdir, prefix, cacheDir: cache });
-  const compiled = new Map<string, Promise<CompiledTemplate>>();
-  for (const r of resources) {
-    if (!compiled.has(r.src)) compiled.set(r.src, compileTemplate(r.srcName, r.src, { cacheDir: cache }));
-  }
-  const problems: string[] = [];
-  const templates = new Map<string, CompiledTemplate>();
-  for (const [src, promise] of compiled) {
-    try {
-      templates.set(src, await promise);
-    } catch (error) {
-      if (error instanceof ConfigError) problems.push(error.message);
-      else throw error;
-    }
-  }
-  if (problems.length > 0) throw new ConfigError(problems.join('\n'));
+  const files = new Map<string, TemplateFile>();
+  for (const r of resources) if (!files.has(r.src)) files.set(r.src, { name: r.srcName, file: r.src });
+  const templates = await compileTemplates([...files.values()], { cacheDir: cache });
   return resources.map((resource) => ({ resource, template: templates.get(resource.src)! }));
 }

@@ -1,6 +1,6 @@
 // The CLI as a process: confd's integration cases, exit codes, and every kind of bad input.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { baseEnv, cleanupTemps, cliPath, confdEnv, copyFixture, makeConfdir, runCli, tempDir } from './util.js';
@@ -86,7 +86,6 @@ describe('bad input: exit 2, a message naming the file, nothing written', () => 
   });
 
   it('conf.d is walked like confd: *.toml files and symlinks at any depth, a directory named *.toml too; nothing else', async () => {
-    const { mkdirSync, symlinkSync } = await import('node:fs');
     const toml = (name: string): string => `[template]\nsrc = "app.tmpl"\ndest = "out/${name}.conf"\nkeys = ["/database"]\n`;
     const dir = makeConfdir({
       'templates/app.tmpl': 'x\n',
@@ -485,7 +484,6 @@ describe('the cache of compiled templates and parsed resources', () => {
     expect(readdirSync(cache).some((f) => f.startsWith('validated-'))).toBe(true);
 
     // Validated resources are reused only while what they checked still holds: a template that is gone is an error.
-    const { renameSync } = await import('node:fs');
     renameSync(path.join(dir, 'templates/app.tmpl'), path.join(dir, 'templates/app.tmpl.off'));
     const gone = await runCli(['--onetime', '--confdir', dir], { env });
     expect(gone.code).toBe(2);
@@ -514,21 +512,80 @@ describe('the cache of compiled templates and parsed resources', () => {
   });
 });
 
+describe('the templates cache entry and its V8 code cache', () => {
+  const manyTemplates = (): string => {
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 12; i++) {
+      files[`conf.d/r${i}.toml`] = `[template]\nsrc = "t${i}.tmpl"\ndest = "out/r${i}.conf"\nkeys = ["/database"]\n`;
+      files[`templates/t${i}.tmpl`] = `t${i} {{getv "/database/host"}}{{#if (exists "/database/port")}}:{{getv "/database/port"}}{{/if}}\n`;
+    }
+    return makeConfdir(files);
+  };
+  const outputs = (dir: string): string[] => Array.from({ length: 12 }, (_, i) => readFileSync(path.join(dir, `out/r${i}.conf`), 'utf8'));
+  const expected = Array.from({ length: 12 }, (_, i) => `t${i} h:1\n`);
+
+  it('are written once, used by later starts, and give the same output as no cache at all', async () => {
+    const cache = tempDir();
+    const dir = manyTemplates();
+    const env = baseEnv({ DATABASE_HOST: 'h', DATABASE_PORT: '1', KEYPLATE_CACHE_DIR: cache });
+    expect((await runCli(['--onetime', '--confdir', dir], { env })).code).toBe(0);
+    const sidecar = readdirSync(cache).find((f) => f.startsWith('templates-') && f.endsWith('.js.v8'))!;
+    expect(sidecar).toBeDefined();
+    const written = statSync(path.join(cache, sidecar)).mtimeMs;
+    rmSync(path.join(dir, 'out'), { recursive: true });
+    mkdirSync(path.join(dir, 'out'));
+    expect((await runCli(['--onetime', '--confdir', dir], { env })).code).toBe(0);
+    expect(outputs(dir)).toEqual(expected);
+    // Accepted by V8 and so left alone.
+    expect(statSync(path.join(cache, sidecar)).mtimeMs).toBe(written);
+
+    const plain = manyTemplates();
+    expect((await runCli(['--onetime', '--confdir', plain], { env: baseEnv({ DATABASE_HOST: 'h', DATABASE_PORT: '1' }) })).code).toBe(0);
+    expect(outputs(plain)).toEqual(expected);
+  });
+
+  it('a code cache made for other text, or damaged, is never trusted; an edited template is seen', async () => {
+    const cache = tempDir();
+    const dir = manyTemplates();
+    const env = baseEnv({ DATABASE_HOST: 'h', DATABASE_PORT: '1', KEYPLATE_CACHE_DIR: cache });
+    expect((await runCli(['--onetime', '--confdir', dir], { env })).code).toBe(0);
+    const sidecar = path.join(cache, readdirSync(cache).find((f) => f.startsWith('templates-') && f.endsWith('.js.v8'))!);
+    const good = readFileSync(sidecar);
+    const eol = good.indexOf(0x0a);
+
+    // The right length and V8 header, another tag: ignored, then replaced.
+    writeFileSync(sidecar, Buffer.concat([Buffer.from('another-tag\n'), good.subarray(eol + 1)]));
+    expect((await runCli(['--onetime', '--confdir', dir], { env })).code).toBe(0);
+    expect(readFileSync(sidecar).subarray(0, eol)).toEqual(good.subarray(0, eol));
+
+    // The right tag, damaged data: V8 rejects it, keyplate compiles, then replaces it.
+    writeFileSync(sidecar, Buffer.concat([good.subarray(0, eol + 1), Buffer.alloc(good.length - eol - 1, 7)]));
+    rmSync(path.join(dir, 'out/r3.conf'));
+    expect((await runCli(['--onetime', '--confdir', dir], { env })).code).toBe(0);
+    expect(outputs(dir)).toEqual(expected);
+    expect(readFileSync(sidecar).equals(Buffer.concat([good.subarray(0, eol + 1), Buffer.alloc(good.length - eol - 1, 7)]))).toBe(false);
+
+    writeFileSync(path.join(dir, 'templates/t5.tmpl'), 'edited {{getv "/database/host"}}\n');
+    expect((await runCli(['--onetime', '--confdir', dir], { env })).code).toBe(0);
+    expect(readFileSync(path.join(dir, 'out/r5.conf'), 'utf8')).toBe('edited h\n');
+    expect(readFileSync(path.join(dir, 'out/r6.conf'), 'utf8')).toBe('t6 h:1\n');
+  });
+});
+
 describe('a cache directory others can write to', () => {
   it('is not used: cached templates are code, so a world-writable cache could inject it', async () => {
-    const { chmodSync, readdirSync: ls, rmSync, writeFileSync: write } = await import('node:fs');
     const cache = tempDir();
     chmodSync(cache, 0o777);
     const dir = makeConfdir(basic);
     const env = baseEnv({ DATABASE_HOST: 'h', DATABASE_PORT: '1', KEYPLATE_CACHE_DIR: cache });
     expect((await runCli(['--onetime', '--confdir', dir], { env })).code).toBe(0);
-    expect(ls(cache)).toEqual([]);
+    expect(readdirSync(cache)).toEqual([]);
     // Even a well-formed entry planted under the exact name is never read.
     const { contentKey } = await import('../src/cache.js');
     const Handlebars = (await import('handlebars')).default;
     const source = readFileSync(path.join(dir, 'templates/app.tmpl'), 'utf8');
     const planted = Handlebars.precompile('PWNED\n', { noEscape: true });
-    write(path.join(cache, `template-${contentKey(`${Handlebars.VERSION}\0noEscape\0${source}`)}.js`), `${planted}\n//--keyplate-input--\n${source}`);
+    writeFileSync(path.join(cache, `template-${contentKey(`${Handlebars.VERSION}\0noEscape\0${source}`)}.js`), `${planted}\n//--keyplate-input--\n${source}`);
     rmSync(path.join(dir, 'out/app.conf'));
     expect((await runCli(['--onetime', '--confdir', dir], { env })).code).toBe(0);
     expect(readFileSync(path.join(dir, 'out/app.conf'), 'utf8')).toBe('host=h\nport=1\n');

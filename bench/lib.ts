@@ -43,18 +43,23 @@ export function tempDir(): string {
   return mkdtempSync(path.join(os.tmpdir(), 'keyplate-bench-'));
 }
 
-/** A confdir with `count` resources, each reading `keysPer` keys under /app/r<i>. */
-export function generateConfdir(count: number, keysPer = 3): { dir: string; env: Record<string, string>; keys: Map<string, string> } {
+/**
+ * A confdir with `count` resources, each reading `keysPer` keys under /app/r<i>. They share one template, or
+ * with `templatePerResource` each has its own (the same text with its own title line).
+ */
+export function generateConfdir(count: number, keysPer = 3, templatePerResource = false): { dir: string; env: Record<string, string>; keys: Map<string, string> } {
   const dir = tempDir();
   mkdirSync(path.join(dir, 'conf.d'));
   mkdirSync(path.join(dir, 'templates'));
   mkdirSync(path.join(dir, 'out'));
   const tmpl = ['# generated', ...Array.from({ length: keysPer }, (_, k) => `k${k}={{getv "/k${k}"}}`), '{{#each (gets "/list/*")}}{{base key}}={{value}}\n{{/each}}'].join('\n') + '\n';
-  writeFileSync(path.join(dir, 'templates', 'r.tmpl'), tmpl);
+  if (!templatePerResource) writeFileSync(path.join(dir, 'templates', 'r.tmpl'), tmpl);
   const env: Record<string, string> = {};
   const keys = new Map<string, string>();
   for (let i = 0; i < count; i++) {
-    writeFileSync(path.join(dir, 'conf.d', `r${i}.toml`), `[template]\nsrc = "r.tmpl"\ndest = "out/r${i}.conf"\nprefix = "/app/r${i}"\nkeys = ["/"]\nmode = "0644"\n`);
+    const src = templatePerResource ? `r${i}.tmpl` : 'r.tmpl';
+    if (templatePerResource) writeFileSync(path.join(dir, 'templates', src), `# resource ${i}\n${tmpl}`);
+    writeFileSync(path.join(dir, 'conf.d', `r${i}.toml`), `[template]\nsrc = "${src}"\ndest = "out/r${i}.conf"\nprefix = "/app/r${i}"\nkeys = ["/"]\nmode = "0644"\n`);
     for (let k = 0; k < keysPer; k++) {
       env[`APP_R${i}_K${k}`] = `value-${i}-${k}`;
       keys.set(`/app/r${i}/k${k}`, `value-${i}-${k}`);

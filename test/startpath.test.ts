@@ -10,15 +10,18 @@ import { baseEnv, cleanupTemps, root, tempDir } from './util.js';
 afterEach(cleanupTemps);
 
 /** 100 resources like bench/startup.ts's, under a long directory name (longer strings make loops hotter). */
-function hundredResources(): { dir: string; env: Record<string, string> } {
+function hundredResources(templatePerResource: boolean): { dir: string; env: Record<string, string> } {
   const dir = path.join(tempDir(), 'a-confdir-with-a-rather-long-name-like-mkdtemp-makes');
   mkdirSync(path.join(dir, 'conf.d'), { recursive: true });
   mkdirSync(path.join(dir, 'templates'));
   mkdirSync(path.join(dir, 'out'));
-  writeFileSync(path.join(dir, 'templates', 'r.tmpl'), '# generated\nk0={{getv "/k0"}}\nk1={{getv "/k1"}}\nk2={{getv "/k2"}}\n{{#each (gets "/list/*")}}{{base key}}={{value}}\n{{/each}}\n');
+  const template = '# generated\nk0={{getv "/k0"}}\nk1={{getv "/k1"}}\nk2={{getv "/k2"}}\n{{#each (gets "/list/*")}}{{base key}}={{value}}\n{{/each}}\n';
+  if (!templatePerResource) writeFileSync(path.join(dir, 'templates', 'r.tmpl'), template);
   const env: Record<string, string> = {};
   for (let i = 0; i < 100; i++) {
-    writeFileSync(path.join(dir, 'conf.d', `r${i}.toml`), `[template]\nsrc = "r.tmpl"\ndest = "out/r${i}.conf"\nprefix = "/app/r${i}"\nkeys = ["/"]\nmode = "0644"\n`);
+    const src = templatePerResource ? `r${i}.tmpl` : 'r.tmpl';
+    if (templatePerResource) writeFileSync(path.join(dir, 'templates', src), `# resource ${i}\n${template}`);
+    writeFileSync(path.join(dir, 'conf.d', `r${i}.toml`), `[template]\nsrc = "${src}"\ndest = "out/r${i}.conf"\nprefix = "/app/r${i}"\nkeys = ["/"]\nmode = "0644"\n`);
     for (let k = 0; k < 3; k++) env[`APP_R${i}_K${k}`] = `value-${i}-${k}`;
   }
   // A Kubernetes pod's environment: a few variables for every service in the namespace.
@@ -27,11 +30,14 @@ function hundredResources(): { dir: string; env: Record<string, string> } {
 }
 
 describe('the start path', () => {
-  it('makes V8 optimize none of our functions, for 100 resources and 1,500 variables', () => {
+  it.each([
+    ['one shared template', false],
+    ['a template each', true],
+  ])('makes V8 optimize none of our functions, for 100 resources (%s) and 1,500 variables', (_, templatePerResource) => {
     // A copy of dist: V8 would not accept a code cache made under other flags, and would rewrite the real one.
     const dist = path.join(tempDir(), 'dist');
     cpSync(path.join(root, 'dist'), dist, { recursive: true });
-    const { dir, env } = hundredResources();
+    const { dir, env } = hundredResources(templatePerResource);
     const cache = tempDir();
     const run = () =>
       spawnSync(process.execPath, ['--trace-opt', path.join(dist, 'keyplate.cjs'), '--onetime', '--confdir', dir], {

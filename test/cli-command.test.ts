@@ -4,12 +4,11 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { baseEnv, cleanupTemps, cliPath, makeConfdir, root, runCli, startCli, tempDir, waitFor, whileRunning } from './util.js';
+import { appConfdir, appFlags, baseEnv, cleanupTemps, cliPath, readIfExists, root, runCli, startCli, tempDir, waitFor, whileRunning } from './util.js';
 
 afterEach(cleanupTemps);
 
 const fixture = (name: string): string => path.join(root, 'test', 'fixtures', name);
-const read = (file: string): string => (existsSync(file) ? readFileSync(file, 'utf8') : '');
 const alive = (pid: number): boolean => {
   try {
     process.kill(pid, 0);
@@ -20,15 +19,6 @@ const alive = (pid: number): boolean => {
   }
 };
 
-function confdir(extraToml = ''): string {
-  const dir = makeConfdir({
-    'conf.d/app.toml': `[template]\nsrc = "app.tmpl"\ndest = "out/app.conf"\nkeys = ["/app"]\n${extraToml}`,
-    'templates/app.tmpl': 'port={{getv "/app/port"}}\n',
-    'dev.env': 'APP_PORT=1\n',
-  });
-  return dir;
-}
-
 describe('--onetime -- command', () => {
   it.each([
     ['exit 0', 'exit 0', 0],
@@ -36,7 +26,7 @@ describe('--onetime -- command', () => {
     ['death by SIGKILL', 'kill -KILL $$', 137],
     ['a command that is not there', undefined, 127],
   ])('%s: keyplate exits with the command\'s code', async (_name, script, code) => {
-    const dir = confdir();
+    const dir = appConfdir();
     const command = script === undefined ? ['no-such-command-kp'] : ['sh', '-c', `cat ${dir}/out/app.conf; ${script}`];
     const r = await runCli(['--onetime', '--confdir', dir, '--', ...command], { env: baseEnv({ APP_PORT: '8' }) });
     expect(r.code).toBe(code);
@@ -44,7 +34,7 @@ describe('--onetime -- command', () => {
   });
 
   it('a failed render does not start the command (exit 1)', async () => {
-    const dir = confdir();
+    const dir = appConfdir();
     const marker = path.join(dir, 'started');
     const r = await runCli(['--onetime', '--confdir', dir, '--', 'touch', marker], { env: baseEnv() });
     expect(r.code).toBe(1);
@@ -54,13 +44,13 @@ describe('--onetime -- command', () => {
   });
 
   it('on Node 20 the command runs as a supervised child: SIGTERM to keyplate reaches its trap', async () => {
-    const dir = confdir();
+    const dir = appConfdir();
     const state = tempDir();
     const kp = startCli(['--onetime', '--confdir', dir, '--', fixture('trap-signals.sh'), state], { env: baseEnv({ APP_PORT: '1' }) });
     await waitFor(() => existsSync(path.join(state, 'ready')), 10_000, 'command ready');
     kp.child.kill('SIGTERM');
     const { code } = await kp.exited;
-    expect(read(path.join(state, 'trapped'))).toBe('term\n');
+    expect(readIfExists(path.join(state, 'trapped'))).toBe('term\n');
     expect(code).toBe(0);
   });
 });
@@ -76,7 +66,7 @@ describe('--onetime -- command on a Node with process.execve', () => {
   }, 300_000);
 
   it('the command replaces keyplate: same pid', async () => {
-    const dir = confdir();
+    const dir = appConfdir();
     const { spawn } = await import('node:child_process');
     const proc = spawn(node24, [cliPath, '--onetime', '--confdir', dir, '--', 'sh', '-c', 'echo $$; exit 3'], { env: baseEnv({ APP_PORT: '1' }) });
     let out = '';
@@ -89,33 +79,33 @@ describe('--onetime -- command on a Node with process.execve', () => {
 
 describe('watch mode with a command', () => {
   it('starts the command only after every resource rendered; reload_signal is delivered on change; SIGTERM is forwarded and its code returned', async () => {
-    const dir = confdir('reload_signal = "SIGUSR1"\n');
+    const dir = appConfdir({ toml: 'reload_signal = "SIGUSR1"\n' });
     const state = tempDir();
     writeFileSync(path.join(dir, 'dev.env'), 'APP_OTHER=x\n'); // /app/port missing at first
-    const { code } = await whileRunning(['--confdir', dir, '--env-file', path.join(dir, 'dev.env'), '--', fixture('trap-signals.sh'), state], { env: baseEnv() }, async (kp) => {
+    const { code } = await whileRunning([...appFlags(dir), '--', fixture('trap-signals.sh'), state], { env: baseEnv() }, async (kp) => {
       await waitFor(() => kp.out.stderr.includes('waiting for /app/port'), 10_000, 'waiting');
       expect(existsSync(path.join(state, 'ready'))).toBe(false);
       writeFileSync(path.join(dir, 'dev.env'), 'APP_PORT=1\n');
       await waitFor(() => existsSync(path.join(state, 'ready')), 10_000, 'command started after render');
-      expect(read(path.join(dir, 'out/app.conf'))).toBe('port=1\n');
+      expect(readIfExists(path.join(dir, 'out/app.conf'))).toBe('port=1\n');
       writeFileSync(path.join(dir, 'dev.env'), 'APP_PORT=2\n');
-      await waitFor(() => read(path.join(state, 'trapped')) === 'usr1\n', 10_000, 'reload signal');
+      await waitFor(() => readIfExists(path.join(state, 'trapped')) === 'usr1\n', 10_000, 'reload signal');
       // SIGHUP goes to the command when keyplate runs one.
       kp.child.kill('SIGHUP');
-      await waitFor(() => read(path.join(state, 'trapped')) === 'usr1\nhup\n', 10_000, 'forwarded SIGHUP');
+      await waitFor(() => readIfExists(path.join(state, 'trapped')) === 'usr1\nhup\n', 10_000, 'forwarded SIGHUP');
     });
-    expect(read(path.join(state, 'trapped'))).toBe('usr1\nhup\nterm\n');
+    expect(readIfExists(path.join(state, 'trapped'))).toBe('usr1\nhup\nterm\n');
     expect(code).toBe(0);
   });
 
   it('restart = true stops and starts the command on change', async () => {
-    const dir = confdir('restart = true\n');
+    const dir = appConfdir({ toml: 'restart = true\n' });
     const pids = path.join(tempDir(), 'pids');
-    const { code } = await whileRunning(['--confdir', dir, '--env-file', path.join(dir, 'dev.env'), '--kill-timeout', '2s', '--', 'sh', '-c', `echo $$ >> ${pids}; exec sleep 1000`], { env: baseEnv() }, async (kp) => {
-      await waitFor(() => read(pids).split('\n').filter(Boolean).length === 1, 10_000, 'first start');
+    const { code } = await whileRunning([...appFlags(dir), '--kill-timeout', '2s', '--', 'sh', '-c', `echo $$ >> ${pids}; exec sleep 1000`], { env: baseEnv() }, async (kp) => {
+      await waitFor(() => readIfExists(pids).split('\n').filter(Boolean).length === 1, 10_000, 'first start');
       writeFileSync(path.join(dir, 'dev.env'), 'APP_PORT=5\n');
-      await waitFor(() => read(pids).split('\n').filter(Boolean).length === 2, 10_000, 'restart');
-      const [first, second] = read(pids).trim().split('\n').map(Number);
+      await waitFor(() => readIfExists(pids).split('\n').filter(Boolean).length === 2, 10_000, 'restart');
+      const [first, second] = readIfExists(pids).trim().split('\n').map(Number);
       expect(first).not.toBe(second);
       expect(alive(first)).toBe(false);
       expect(alive(second)).toBe(true);
@@ -124,11 +114,11 @@ describe('watch mode with a command', () => {
   });
 
   it('a command that ignores SIGTERM is SIGKILLed after --kill-timeout; grandchildren are stopped too', async () => {
-    const dir = confdir();
+    const dir = appConfdir();
     const state = tempDir();
-    const kp = startCli(['--confdir', dir, '--env-file', path.join(dir, 'dev.env'), '--kill-timeout', '500ms', '--', fixture('forks.sh'), state, 'stubborn'], { env: baseEnv() });
+    const kp = startCli([...appFlags(dir), '--kill-timeout', '500ms', '--', fixture('forks.sh'), state, 'stubborn'], { env: baseEnv() });
     await waitFor(() => existsSync(path.join(state, 'ready')), 10_000, 'command ready');
-    const pids = read(path.join(state, 'pids')).trim().split('\n').map(Number);
+    const pids = readIfExists(path.join(state, 'pids')).trim().split('\n').map(Number);
     expect(pids.length).toBe(4);
     const started = Date.now();
     kp.child.kill('SIGTERM');
@@ -139,15 +129,15 @@ describe('watch mode with a command', () => {
   });
 
   it('the command exiting ends keyplate with its code', async () => {
-    const dir = confdir();
-    const r = await runCli(['--confdir', dir, '--env-file', path.join(dir, 'dev.env'), '--', 'sh', '-c', 'exit 42'], { env: baseEnv() });
+    const dir = appConfdir();
+    const r = await runCli([...appFlags(dir), '--', 'sh', '-c', 'exit 42'], { env: baseEnv() });
     expect(r.code).toBe(42);
   });
 });
 
 describe('keyplate as PID 1', () => {
   it.runIf(process.getuid?.() === 0)('reaps orphaned zombies and still reports the command\'s exit code', async () => {
-    const dir = confdir();
+    const dir = appConfdir();
     const script = [
       // orphans: children of a subshell that exits at once; they are re-parented to PID 1 (keyplate)
       '(sleep 0.2 & sleep 0.3 & exit 0)',
@@ -156,7 +146,7 @@ describe('keyplate as PID 1', () => {
       'for s in /proc/[0-9]*/stat; do set -- $(cat $s 2>/dev/null); [ "$4" = 1 ] && [ "$3" = Z ] && echo "zombie $1"; done',
       'exit 5',
     ].join('; ');
-    const r = await promisify(execFile)('unshare', ['--pid', '--fork', '--mount-proc', process.execPath, cliPath, '--confdir', dir, '--env-file', path.join(dir, 'dev.env'), '--', 'sh', '-c', script], { env: baseEnv() }).then(
+    const r = await promisify(execFile)('unshare', ['--pid', '--fork', '--mount-proc', process.execPath, cliPath, ...appFlags(dir), '--', 'sh', '-c', script], { env: baseEnv() }).then(
       (ok) => ({ code: 0, stdout: ok.stdout, stderr: ok.stderr }),
       (e) => ({ code: e.code as number, stdout: e.stdout as string, stderr: e.stderr as string }),
     );

@@ -2,20 +2,16 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { baseEnv, cleanupTemps, makeConfdir, startCli, waitFor, whileRunning } from './util.js';
+import { appConfdir, appFlags, baseEnv, cleanupTemps, waitFor, whileRunning } from './util.js';
 
 afterEach(cleanupTemps);
 
 describe('keyplate --metrics-addr', () => {
   it('serves metrics that move with renders, health, readiness that names the missing keys, and a status page', async () => {
-    const dir = makeConfdir({
-      'conf.d/app.toml': '[template]\nsrc = "app.tmpl"\ndest = "out/app.conf"\nkeys = ["/app"]\n',
-      'templates/app.tmpl': '{{getv "/app/host"}}:{{getv "/app/port"}}\n',
-      'dev.env': 'APP_HOST=h\n',
-    });
+    const dir = appConfdir({ template: '{{getv "/app/host"}}:{{getv "/app/port"}}\n', env: 'APP_HOST=h\n' });
     const secret = 'value-that-must-not-leak-42';
     writeFileSync(path.join(dir, 'dev.env'), `APP_HOST=${secret}\n`);
-    const { code, out } = await whileRunning(['--watch', '--confdir', dir, '--env-file', path.join(dir, 'dev.env'), '--metrics-addr', '127.0.0.1:0'], { env: baseEnv() }, async (kp) => {
+    const { code, out } = await whileRunning(['--watch', ...appFlags(dir), '--metrics-addr', '127.0.0.1:0'], { env: baseEnv() }, async (kp) => {
       await waitFor(() => /operations server listening on (http:\/\/\S+)/.test(kp.out.stderr), 10_000, 'server line');
       const url = /operations server listening on (http:\/\/\S+)/.exec(kp.out.stderr)![1].replace(/\/$/, '');
       await waitFor(() => kp.out.stderr.includes('waiting for /app/port'), 10_000, 'waiting');

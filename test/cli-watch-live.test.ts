@@ -1,15 +1,14 @@
 // Live config against real etcd and Consul: the CLI as a user runs it, with the servers started here.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Etcd3 } from 'etcd3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startConsul, type ConsulAgent } from './servers/consul.js';
 import { useEtcd, useEtcdCluster } from './lifecycle.js';
-import { baseEnv, cleanupTemps, makeConfdir, runCli, startCli, waitFor, whileRunning } from './util.js';
+import { baseEnv, cleanupTemps, makeConfdir, readIfExists, runCli, startCli, waitFor, whileRunning } from './util.js';
 
 afterEach(cleanupTemps);
 
-const read = (file: string): string => (existsSync(file) ? readFileSync(file, 'utf8') : '');
 const lines = (text: string, pattern: RegExp): number => text.split('\n').filter((l) => pattern.test(l)).length;
 
 const twoResources = {
@@ -30,19 +29,19 @@ describe('etcd: watch mode', () => {
     const web = path.join(dir, 'out/web.conf');
     const db = path.join(dir, 'out/db.conf');
     const { code } = await whileRunning(['--backend', 'etcd', '--node', ctx.etcd.endpoints[0], '--confdir', dir, '--wait-min', '20ms'], { cwd: dir, env: baseEnv() }, async (kp) => {
-      await waitFor(() => read(web) === 'upstreams:\n  a 10.0.0.1\nport=80\n' && read(db) === 'host=db1\n', 10_000, 'first render');
+      await waitFor(() => readIfExists(web) === 'upstreams:\n  a 10.0.0.1\nport=80\n' && readIfExists(db) === 'host=db1\n', 10_000, 'first render');
       const dbStat = statSync(db);
       await ctx.client.put('/app/web/upstream/b').value('10.0.0.2');
-      await waitFor(() => read(web).includes('  b 10.0.0.2\n'), 5_000, 'put');
+      await waitFor(() => readIfExists(web).includes('  b 10.0.0.2\n'), 5_000, 'put');
       await ctx.client.put('/app/web/upstream/a').value('10.0.0.9');
-      await waitFor(() => read(web).includes('  a 10.0.0.9\n'), 5_000, 'update');
+      await waitFor(() => readIfExists(web).includes('  a 10.0.0.9\n'), 5_000, 'update');
       await ctx.client.delete().key('/app/web/upstream/b');
-      await waitFor(() => read(web) === 'upstreams:\n  a 10.0.0.9\nport=80\n', 5_000, 'delete');
+      await waitFor(() => readIfExists(web) === 'upstreams:\n  a 10.0.0.9\nport=80\n', 5_000, 'delete');
       await ctx.client.put('/app/web/port').value('8080');
-      await waitFor(() => read(web).endsWith('port=8080\n'), 5_000, 'default replaced');
+      await waitFor(() => readIfExists(web).endsWith('port=8080\n'), 5_000, 'default replaced');
       // db.conf was never touched by web's changes, nor was its reload_cmd run again.
       expect(statSync(db).mtimeMs).toBe(dbStat.mtimeMs);
-      const reloads = (): string[] => read(path.join(dir, 'reloads.log')).split('\n').filter(Boolean);
+      const reloads = (): string[] => readIfExists(path.join(dir, 'reloads.log')).split('\n').filter(Boolean);
       await waitFor(() => reloads().filter((r) => r === 'web').length === 5, 5_000, 'five web reloads');
       expect(reloads().filter((r) => r === 'db')).toHaveLength(1);
     });
@@ -55,12 +54,12 @@ describe('etcd: watch mode', () => {
     await ctx.client.put('/app/web/upstream/a').value('x');
     const kp = startCli(['--onetime', '--backend', 'etcdv3', '--node', ctx.etcd.endpoints[0], '--confdir', dir], { cwd: dir, env: baseEnv() });
     await waitFor(() => kp.out.stderr.includes('db.toml: waiting for /app/db/host'), 10_000, 'waiting line');
-    await waitFor(() => read(path.join(dir, 'out/web.conf')).includes('a x'), 5_000, 'the other resource carries on');
+    await waitFor(() => readIfExists(path.join(dir, 'out/web.conf')).includes('a x'), 5_000, 'the other resource carries on');
     expect(existsSync(path.join(dir, 'out/db.conf'))).toBe(false);
     await ctx.client.put('/app/db/host').value('late');
     const { code } = await kp.exited;
     expect(code).toBe(0);
-    expect(read(path.join(dir, 'out/db.conf'))).toBe('host=late\n');
+    expect(readIfExists(path.join(dir, 'out/db.conf'))).toBe('host=late\n');
   });
 
   it('--wait-timeout gives up with exit 3 and lists every missing key', async () => {
@@ -83,13 +82,13 @@ describe('etcd: watch mode', () => {
       'templates/s.tmpl': '{{getv "/storm/v"}}\n',
     });
     await whileRunning(['--backend', 'etcd', '--node', ctx.etcd.endpoints[0], '--confdir', dir, '--wait-min', '50ms', '--wait-max', '500ms'], { cwd: dir, env: baseEnv() }, async (kp) => {
-      await waitFor(() => read(path.join(dir, 'out/s')) === '0\n', 10_000, 'first render');
+      await waitFor(() => readIfExists(path.join(dir, 'out/s')) === '0\n', 10_000, 'first render');
       for (let i = 1; i <= 2000; i += 50) {
         await Promise.all(Array.from({ length: 50 }, (_, j) => ctx.client.put('/storm/v').value(String(i + j))));
       }
       await ctx.client.put('/storm/v').value('final');
-      await waitFor(() => read(path.join(dir, 'out/s')) === 'final\n', 10_000, 'last value');
-      const reloads = read(path.join(dir, 'reloads.log')).split('\n').filter(Boolean).length;
+      await waitFor(() => readIfExists(path.join(dir, 'out/s')) === 'final\n', 10_000, 'last value');
+      const reloads = readIfExists(path.join(dir, 'reloads.log')).split('\n').filter(Boolean).length;
       expect(reloads).toBeLessThan(30);
     });
   });
@@ -100,16 +99,16 @@ describe('etcd: watch mode', () => {
     const dir = makeConfdir(twoResources);
     const db = path.join(dir, 'out/db.conf');
     await whileRunning(['--backend', 'etcd', '--node', ctx.etcd.endpoints[0], '--confdir', dir], { cwd: dir, env: baseEnv() }, async (kp) => {
-      await waitFor(() => read(db) === 'host=before\n', 10_000, 'first render');
+      await waitFor(() => readIfExists(db) === 'host=before\n', 10_000, 'first render');
       await ctx.client.put('/app/db/host').value('just-before-kill');
       await ctx.etcd.members[0].kill();
       await new Promise((r) => setTimeout(r, 1500));
-      expect(read(db)).toMatch(/^host=(before|just-before-kill)\n$/); // never emptied
+      expect(readIfExists(db)).toMatch(/^host=(before|just-before-kill)\n$/); // never emptied
       await ctx.etcd.members[0].restart({ waitHealthy: true });
       const c2 = new Etcd3({ hosts: ctx.etcd.endpoints });
       await c2.put('/app/db/host').value('after-restart');
       c2.close();
-      await waitFor(() => read(db) === 'host=after-restart\n', 20_000, 'change after restart');
+      await waitFor(() => readIfExists(db) === 'host=after-restart\n', 20_000, 'change after restart');
       await waitFor(() => /backend etcd is back/.test(kp.out.stderr), 20_000, 'back line');
       expect(lines(kp.out.stderr, /backend etcd lost/)).toBe(1);
       expect(lines(kp.out.stderr, /backend etcd is back/)).toBe(1);
@@ -128,13 +127,13 @@ describe('etcd: --interval polls instead of watching', () => {
     const dir = makeConfdir(twoResources);
     const db = path.join(dir, 'out/db.conf');
     const { code } = await whileRunning(['--backend', 'etcd', '--node', ctx.etcd.endpoints[0], '--confdir', dir, '--interval', '0.2'], { cwd: dir, env: baseEnv() }, async (kp) => {
-      await waitFor(() => read(db) === 'host=db1\n' && read(path.join(dir, 'out/web.conf')).includes('a w1'), 10_000, 'first render');
+      await waitFor(() => readIfExists(db) === 'host=db1\n' && readIfExists(path.join(dir, 'out/web.conf')).includes('a w1'), 10_000, 'first render');
       const webStat = statSync(path.join(dir, 'out/web.conf'));
       await ctx.client.put('/app/db/host').value('db2');
-      await waitFor(() => read(db) === 'host=db2\n', 5_000, 'poll');
+      await waitFor(() => readIfExists(db) === 'host=db2\n', 5_000, 'poll');
       await new Promise((r) => setTimeout(r, 500)); // a few more polls with nothing new
       expect(statSync(path.join(dir, 'out/web.conf')).mtimeMs).toBe(webStat.mtimeMs);
-      expect(read(path.join(dir, 'reloads.log')).split('\n').filter(Boolean).sort()).toEqual(['db', 'db', 'web']);
+      expect(readIfExists(path.join(dir, 'reloads.log')).split('\n').filter(Boolean).sort()).toEqual(['db', 'db', 'web']);
     });
     expect(code).toBe(0);
   });
@@ -153,10 +152,10 @@ describe('etcd: a three-member cluster', () => {
     const args = ['--backend', 'etcd', '--confdir', dir, ...ctx3.cluster.endpoints.flatMap((e) => ['--node', e])];
     const kp = startCli(args, { env: baseEnv() });
     try {
-      await waitFor(() => read(path.join(dir, 'out/c')) === '1\n', 10_000, 'first render');
+      await waitFor(() => readIfExists(path.join(dir, 'out/c')) === '1\n', 10_000, 'first render');
       await ctx3.cluster.members[0].kill();
       await client.put('/c/v').value('2');
-      await waitFor(() => read(path.join(dir, 'out/c')) === '2\n', 20_000, 'change after member stopped');
+      await waitFor(() => readIfExists(path.join(dir, 'out/c')) === '2\n', 20_000, 'change after member stopped');
     } finally {
       kp.child.kill('SIGTERM');
       client.close();
@@ -180,21 +179,21 @@ describe('Consul: watch mode', () => {
     const web = path.join(dir, 'out/web.conf');
     const db = path.join(dir, 'out/db.conf');
     const { code } = await whileRunning(['--backend', 'consul', '--node', consul.address, '--confdir', dir], { cwd: dir, env: baseEnv() }, async (kp) => {
-      await waitFor(() => read(web).includes('a 10.0.0.1'), 10_000, 'first render');
+      await waitFor(() => readIfExists(web).includes('a 10.0.0.1'), 10_000, 'first render');
       await waitFor(() => kp.out.stderr.includes('db.toml: waiting for /app/db/host'), 10_000, 'waiting line');
       await consul.put('/app/db/host', 'db1');
-      await waitFor(() => read(db) === 'host=db1\n', 5_000, 'late key');
+      await waitFor(() => readIfExists(db) === 'host=db1\n', 5_000, 'late key');
       await consul.put('/app/web/upstream/b', '10.0.0.2');
-      await waitFor(() => read(web).includes('b 10.0.0.2'), 5_000, 'put');
+      await waitFor(() => readIfExists(web).includes('b 10.0.0.2'), 5_000, 'put');
       await consul.del('/app/web/upstream/a');
-      await waitFor(() => !read(web).includes(' a '), 5_000, 'delete');
+      await waitFor(() => !readIfExists(web).includes(' a '), 5_000, 'delete');
 
       await consul.kill();
       await waitFor(() => /backend consul lost/.test(kp.out.stderr), 15_000, 'lost line');
-      expect(read(db)).toBe('host=db1\n');
+      expect(readIfExists(db)).toBe('host=db1\n');
       await consul.restart();
       await consul.put('/app/db/host', 'db2');
-      await waitFor(() => read(db) === 'host=db2\n', 30_000, 'change after restart');
+      await waitFor(() => readIfExists(db) === 'host=db2\n', 30_000, 'change after restart');
       expect(lines(kp.out.stderr, /backend consul lost/)).toBe(1);
     });
     expect(code).toBe(0);

@@ -1,6 +1,6 @@
 // Shared test helpers: temp confdirs on the real filesystem, and the built CLI run as a process.
 import { execFileSync, spawn } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,6 +39,28 @@ export function makeConfdir(files: Record<string, string>, base = tempDir()): st
     writeFileSync(file, text);
   }
   return base;
+}
+
+/**
+ * The confdir most CLI tests need: one resource (conf.d/app.toml → out/app.conf) reading keys under /app, its
+ * template, and a dev.env with the values (see appFlags). `toml` adds lines to the resource.
+ */
+export function appConfdir({ template = 'port={{getv "/app/port"}}\n', env = 'APP_PORT=1\n', toml = '' } = {}): string {
+  return makeConfdir({
+    'conf.d/app.toml': `[template]\nsrc = "app.tmpl"\ndest = "out/app.conf"\nkeys = ["/app"]\n${toml}`,
+    'templates/app.tmpl': template,
+    'dev.env': env,
+  });
+}
+
+/** The flags that point keyplate at an appConfdir: its confdir and its dev.env. */
+export function appFlags(dir: string): string[] {
+  return ['--confdir', dir, '--env-file', path.join(dir, 'dev.env')];
+}
+
+/** A file's text, or '' while it does not exist (for waitFor on files keyplate writes). */
+export function readIfExists(file: string): string {
+  return existsSync(file) ? readFileSync(file, 'utf8') : '';
 }
 
 export function copyFixture(name: string): string {

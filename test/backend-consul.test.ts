@@ -1,9 +1,11 @@
 // The Consul backend against real Consul agents: conformance, blocking queries, an agent restart, ACL tokens.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createConsulBackend } from '../backends/consul.js';
 import { BackendError, type BackendOptions, type WatchEvent } from '../backends/types.js';
-import { backendConformance, waitFor } from './conformance.js';
-import { countingProxy, freePorts, startConsul, type ConsulAgent, type CountingProxy } from './servers/consul.js';
+import { backendConformance } from './conformance.js';
+import { freePorts, startConsul, type ConsulAgent } from './servers/consul.js';
+import { waitFor } from './util.js';
+import { useConsul } from './lifecycle.js';
 
 const options = (address: string, extra: Partial<BackendOptions> = {}): BackendOptions => ({
   nodes: [address],
@@ -49,42 +51,33 @@ backendConformance(
 );
 
 describe('consul: blocking queries', () => {
-  let agent: ConsulAgent;
-  let proxy: CountingProxy;
-  beforeAll(async () => {
-    agent = await startConsul();
-    proxy = await countingProxy(agent.address);
-  });
-  afterAll(async () => {
-    await proxy?.close();
-    await agent?.stop();
-  });
+  const ctx = useConsul({}, { proxy: true });
 
   it('wakes within a round trip of a change, with one blocking request per change', async () => {
-    await agent.put('/bq/app/a', '1');
-    const backend = createConsulBackend(options(proxy.address));
+    await ctx.agent.put('/bq/app/a', '1');
+    const backend = createConsulBackend(options(ctx.proxy.address));
     const w = startWatch(backend, ['/bq/app']);
     await waitFor(() => w.count('reset') === 1, 10_000, 'reset');
-    await waitFor(() => proxy.inFlight === 1, 5_000, 'a blocking query in flight');
-    const before = proxy.requests;
+    await waitFor(() => ctx.proxy.inFlight === 1, 5_000, 'a blocking query in flight');
+    const before = ctx.proxy.requests;
     const t0 = Date.now();
-    await agent.put('/bq/app/a', '2');
+    await ctx.agent.put('/bq/app/a', '2');
     await waitFor(() => w.count('put') === 1, 5_000, 'put event');
     expect(Date.now() - t0).toBeLessThan(500);
     expect(w.events.at(-1)).toEqual({ kind: 'put', key: '/bq/app/a', value: '2' });
-    await waitFor(() => proxy.inFlight === 1, 5_000, 'the next blocking query');
-    expect(proxy.requests - before).toBe(1);
+    await waitFor(() => ctx.proxy.inFlight === 1, 5_000, 'the next blocking query');
+    expect(ctx.proxy.requests - before).toBe(1);
     await w.stop();
     await backend.close();
   });
 
   it('emits nothing for a PUT of an unchanged value', async () => {
-    await agent.put('/bq/same/a', 'x');
-    const backend = createConsulBackend(options(agent.address));
+    await ctx.agent.put('/bq/same/a', 'x');
+    const backend = createConsulBackend(options(ctx.agent.address));
     const w = startWatch(backend, ['/bq/same']);
     await waitFor(() => w.count('reset') === 1, 10_000, 'reset');
-    await agent.put('/bq/same/a', 'x');
-    await agent.put('/bq/same/sentinel', 'y'); // a real change after it: its event proves the first was seen and skipped
+    await ctx.agent.put('/bq/same/a', 'x');
+    await ctx.agent.put('/bq/same/sentinel', 'y'); // a real change after it: its event proves the first was seen and skipped
     await waitFor(() => w.count('put') > 0, 5_000, 'sentinel put');
     expect(w.events.slice(1)).toEqual([{ kind: 'put', key: '/bq/same/sentinel', value: 'y' }]);
     await w.stop();
@@ -92,11 +85,11 @@ describe('consul: blocking queries', () => {
   });
 
   it('does not spin when the wait passes without a change', async () => {
-    const backend = createConsulBackend(options(proxy.address, { consulWait: 50 }));
+    const backend = createConsulBackend(options(ctx.proxy.address, { consulWait: 50 }));
     const w = startWatch(backend, ['/bq/idle']);
     await waitFor(() => w.count('reset') === 1, 10_000, 'reset');
-    const [start, t0] = [proxy.requests, Date.now()];
-    await waitFor(() => proxy.requests - start >= 2, 10_000, 'two more requests');
+    const [start, t0] = [ctx.proxy.requests, Date.now()];
+    await waitFor(() => ctx.proxy.requests - start >= 2, 10_000, 'two more requests');
     // 50 ms waits would allow ~20 requests a second; the minimum pause allows about one.
     expect(Date.now() - t0).toBeGreaterThanOrEqual(900);
     expect(w.events).toHaveLength(1);
@@ -105,16 +98,16 @@ describe('consul: blocking queries', () => {
   });
 
   it('watches several prefixes: one reset with all of them, then changes under each, at `/` boundaries', async () => {
-    await agent.put('/bq/multi/a/x', '1');
-    await agent.put('/bq/multi/b/y', '2');
-    await agent.put('/bq/multi/bb/z', '3');
-    const backend = createConsulBackend(options(agent.address));
+    await ctx.agent.put('/bq/multi/a/x', '1');
+    await ctx.agent.put('/bq/multi/b/y', '2');
+    await ctx.agent.put('/bq/multi/bb/z', '3');
+    const backend = createConsulBackend(options(ctx.agent.address));
     const w = startWatch(backend, ['/bq/multi/a', '/bq/multi/b/']);
     await waitFor(() => w.count('reset') === 1, 10_000, 'reset');
     expect(Object.fromEntries(w.mirror)).toEqual({ '/bq/multi/a/x': '1', '/bq/multi/b/y': '2' });
-    await agent.put('/bq/multi/bb/z', '4');
-    await agent.put('/bq/multi/b/y', '5');
-    await agent.del('/bq/multi/a/x');
+    await ctx.agent.put('/bq/multi/bb/z', '4');
+    await ctx.agent.put('/bq/multi/b/y', '5');
+    await ctx.agent.del('/bq/multi/a/x');
     await waitFor(() => w.count('delete') === 1, 5_000, 'delete');
     await waitFor(() => w.mirror.get('/bq/multi/b/y') === '5', 5_000, 'put under b');
     expect(Object.fromEntries(w.mirror)).toEqual({ '/bq/multi/b/y': '5' });
@@ -124,8 +117,8 @@ describe('consul: blocking queries', () => {
   });
 
   it('reads more prefixes than one transaction holds', async () => {
-    for (let i = 0; i < 70; i++) await agent.put(`/bq/tx/p${i}/k`, `v${i}`);
-    const backend = createConsulBackend(options(agent.address));
+    for (let i = 0; i < 70; i++) await ctx.agent.put(`/bq/tx/p${i}/k`, `v${i}`);
+    const backend = createConsulBackend(options(ctx.agent.address));
     const prefixes = Array.from({ length: 70 }, (_, i) => `/bq/tx/p${i}`);
     const values = await backend.getValues(prefixes);
     expect(values.size).toBe(70);
@@ -134,27 +127,27 @@ describe('consul: blocking queries', () => {
   });
 
   it('skips folders and reads empty values as empty strings', async () => {
-    await agent.put('/bq/folders/dir/', '');
-    await agent.put('/bq/folders/empty', '');
-    const backend = createConsulBackend(options(agent.address));
+    await ctx.agent.put('/bq/folders/dir/', '');
+    await ctx.agent.put('/bq/folders/empty', '');
+    const backend = createConsulBackend(options(ctx.agent.address));
     expect(Object.fromEntries(await backend.getValues(['/bq/folders']))).toEqual({ '/bq/folders/empty': '' });
     await backend.close();
   });
 
   it('ends the in-flight blocking query when the signal aborts', async () => {
-    const backend = createConsulBackend(options(proxy.address));
+    const backend = createConsulBackend(options(ctx.proxy.address));
     const w = startWatch(backend, ['/bq/abort']);
     await waitFor(() => w.count('reset') === 1, 10_000, 'reset');
-    await waitFor(() => proxy.inFlight === 1, 5_000, 'blocking query in flight');
+    await waitFor(() => ctx.proxy.inFlight === 1, 5_000, 'blocking query in flight');
     const t0 = Date.now();
     await w.stop();
     expect(Date.now() - t0).toBeLessThan(1_000);
-    await waitFor(() => proxy.inFlight === 0, 5_000, 'no request left at the agent');
+    await waitFor(() => ctx.proxy.inFlight === 0, 5_000, 'no request left at the agent');
     await backend.close();
   });
 
   it('close() is idempotent, ends running watches, and refuses later reads', async () => {
-    const backend = createConsulBackend(options(agent.address));
+    const backend = createConsulBackend(options(ctx.agent.address));
     const w = startWatch(backend, ['/bq/close']);
     await waitFor(() => w.count('reset') === 1, 10_000, 'reset');
     const closing = backend.close();
@@ -166,38 +159,29 @@ describe('consul: blocking queries', () => {
 });
 
 describe('consul: agent killed and restarted under a running watch', () => {
-  let agent: ConsulAgent;
-  let proxy: CountingProxy;
-  beforeAll(async () => {
-    agent = await startConsul({ persistent: true });
-    proxy = await countingProxy(agent.address);
-  });
-  afterAll(async () => {
-    await proxy?.close();
-    await agent?.stop();
-  });
+  const ctx = useConsul({ persistent: true }, { proxy: true });
 
   it('reports down and up once, resyncs with a reset, and backs off during the outage', async () => {
-    await agent.put('/rs/app/keep', 'k');
-    await agent.put('/rs/app/change', 'old');
-    await agent.put('/rs/app/gone', 'g');
-    const backend = createConsulBackend(options(proxy.address, { retryMin: 50, retryMax: 400 }));
+    await ctx.agent.put('/rs/app/keep', 'k');
+    await ctx.agent.put('/rs/app/change', 'old');
+    await ctx.agent.put('/rs/app/gone', 'g');
+    const backend = createConsulBackend(options(ctx.proxy.address, { retryMin: 50, retryMax: 400 }));
     const w = startWatch(backend, ['/rs/app']);
     await waitFor(() => w.count('reset') === 1, 10_000, 'first reset');
 
-    await agent.kill();
+    await ctx.agent.kill();
     await waitFor(() => w.count('status') === 1, 10_000, 'status down');
-    const outageStart = [proxy.requests, Date.now()] as const;
+    const outageStart = [ctx.proxy.requests, Date.now()] as const;
     // Restart with the watch still cut off, change the store behind its back, then let it through.
-    proxy.blocked = true;
-    await agent.restart();
-    await agent.put('/rs/app/change', 'new');
-    await agent.del('/rs/app/gone');
-    await agent.put('/rs/app/added', 'a');
-    await waitFor(() => proxy.requests - outageStart[0] >= 3, 10_000, 'retries while cut off');
-    const attempts = proxy.requests - outageStart[0];
+    ctx.proxy.blocked = true;
+    await ctx.agent.restart();
+    await ctx.agent.put('/rs/app/change', 'new');
+    await ctx.agent.del('/rs/app/gone');
+    await ctx.agent.put('/rs/app/added', 'a');
+    await waitFor(() => ctx.proxy.requests - outageStart[0] >= 3, 10_000, 'retries while cut off');
+    const attempts = ctx.proxy.requests - outageStart[0];
     const outageMs = Date.now() - outageStart[1];
-    proxy.blocked = false;
+    ctx.proxy.blocked = false;
 
     await waitFor(() => w.count('reset') === 2, 10_000, 'reset after recovery');
     const statuses = w.events.filter((e) => e.kind === 'status');
@@ -207,7 +191,7 @@ describe('consul: agent killed and restarted under a running watch', () => {
     // Backoff of 50..400 ms: a few attempts a second at most, never a hot loop.
     expect(attempts).toBeLessThanOrEqual(5 + outageMs / 100);
 
-    await agent.put('/rs/app/after', 'z');
+    await ctx.agent.put('/rs/app/after', 'z');
     await waitFor(() => w.mirror.has('/rs/app/after'), 5_000, 'put after recovery');
     expect(Object.fromEntries(w.mirror)).toEqual(Object.fromEntries(await backend.getValues(['/rs/app'])));
     expect(Object.fromEntries(w.mirror)).toEqual({ '/rs/app/keep': 'k', '/rs/app/change': 'new', '/rs/app/added': 'a', '/rs/app/after': 'z' });
@@ -218,32 +202,27 @@ describe('consul: agent killed and restarted under a running watch', () => {
 });
 
 describe('consul: ACL tokens and errors', () => {
-  let agent: ConsulAgent;
-  beforeAll(async () => {
-    agent = await startConsul({ aclToken: 'acl-root-token' });
-    await agent.put('/acl/db/password', 'p@sSw0rd-secret');
-  });
-  afterAll(async () => agent?.stop());
+  const ctx = useConsul({ aclToken: 'acl-root-token' }, { seed: { '/acl/db/password': 'p@sSw0rd-secret' } });
 
   it('takes the token from options, else from CONSUL_HTTP_TOKEN; options win', async () => {
     const cases: [string, Partial<BackendOptions>][] = [
-      ['options.token', { token: agent.token }],
-      ['CONSUL_HTTP_TOKEN', { environment: { CONSUL_HTTP_TOKEN: agent.token } }],
-      ['options over environment', { token: agent.token, environment: { CONSUL_HTTP_TOKEN: 'wrong' } }],
+      ['options.token', { token: ctx.agent.token }],
+      ['CONSUL_HTTP_TOKEN', { environment: { CONSUL_HTTP_TOKEN: ctx.agent.token } }],
+      ['options over environment', { token: ctx.agent.token, environment: { CONSUL_HTTP_TOKEN: 'wrong' } }],
     ];
     for (const [what, extra] of cases) {
-      const backend = createConsulBackend(options(agent.address, extra));
+      const backend = createConsulBackend(options(ctx.agent.address, extra));
       expect(Object.fromEntries(await backend.getValues(['/acl'])), what).toEqual({ '/acl/db/password': 'p@sSw0rd-secret' });
       await backend.close();
     }
   });
 
   it('without a token: a BackendError that says what to do, never an empty result, never a value', async () => {
-    const backend = createConsulBackend(options(agent.address));
+    const backend = createConsulBackend(options(ctx.agent.address));
     const error = await backend.getValues(['/acl']).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(BackendError);
     const message = (error as Error).message;
-    expect(message).toMatch(new RegExp(`^\\[consul\\] reading acl at ${agent.address} failed: permission denied .*CONSUL_HTTP_TOKEN`));
+    expect(message).toMatch(new RegExp(`^\\[consul\\] reading acl at ${ctx.agent.address} failed: permission denied .*CONSUL_HTTP_TOKEN`));
     expect(message).not.toContain('p@sSw0rd');
 
     const w = startWatch(backend, ['/acl']);

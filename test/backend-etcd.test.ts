@@ -4,9 +4,10 @@ import { Etcd3 } from 'etcd3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEtcdBackend } from '../backends/etcd.js';
 import { BackendError, type BackendOptions, type WatchEvent } from '../backends/types.js';
-import { backendConformance, waitFor } from './conformance.js';
-import { mirrorOf } from './lifecycle.js';
+import { backendConformance } from './conformance.js';
+import { mirrorOf, whileWatching } from './lifecycle.js';
 import { freePorts, startEtcd, type EtcdServer } from './servers/etcd.js';
+import { waitFor } from './util.js';
 
 function options(nodes: string[], more: Partial<BackendOptions> = {}): BackendOptions {
   return { nodes, envFiles: [], retryMin: 50, retryMax: 400, ...more };
@@ -111,7 +112,6 @@ describe('etcd backend', () => {
   it('resyncs with a reset when etcd compacts past the watch while the consumer is stalled', async () => {
     const backend = createEtcdBackend(options(server.endpoints));
     await client.put('/cp/seed').value('0');
-    const events: WatchEvent[] = [];
     let stalled = false;
     // A consumer that blocks the event loop while another process writes a lot and compacts: etcd cannot deliver,
     // parks our watcher as slow, and the compaction then removes the history it still needed.
@@ -128,18 +128,13 @@ describe('etcd backend', () => {
         await client.kv.compact({ revision: header.revision, physical: true });
         client.close();
       })().catch((e) => { console.error(e); process.exit(1); });`;
-    const controller = new AbortController();
-    const done = backend.watch!(['/cp'], {
-      signal: controller.signal,
-      onEvent: (e) => {
-        events.push(e);
-        if (e.kind === 'put' && e.key === '/cp/trigger' && !stalled) {
-          stalled = true;
-          execFileSync(process.execPath, ['-e', writer], { cwd: process.cwd(), stdio: ['ignore', 'ignore', 'inherit'], timeout: 30_000 });
-        }
-      },
-    });
-    try {
+    const onEvent = (e: WatchEvent): void => {
+      if (e.kind === 'put' && e.key === '/cp/trigger' && !stalled) {
+        stalled = true;
+        execFileSync(process.execPath, ['-e', writer], { cwd: process.cwd(), stdio: ['ignore', 'ignore', 'inherit'], timeout: 30_000 });
+      }
+    };
+    await whileWatching(backend, ['/cp'], async ({ events }) => {
       await waitFor(() => events.some((e) => e.kind === 'reset'), 10_000, 'first reset');
       await client.put('/cp/trigger').value('go');
       await waitFor(() => events.filter((e) => e.kind === 'reset').length === 2, 20_000, 'reset after compaction');
@@ -149,11 +144,7 @@ describe('etcd backend', () => {
       await client.put('/cp/after').value('still watching');
       await waitFor(() => mirrorOf(events)['/cp/after'] === 'still watching', 10_000, 'a put after the resync');
       expect(events.some((e) => e.kind === 'status')).toBe(false);
-    } finally {
-      controller.abort();
-      await done;
-      await backend.close();
-    }
+    }, { onEvent });
   });
 });
 
@@ -169,53 +160,48 @@ describe('etcd backend: etcd killed and restarted under a running watch', () => 
   it('reports down and up once each, then resyncs so that no change is lost', async () => {
     const backend = createEtcdBackend(options(server.endpoints));
     let client = new Etcd3({ hosts: server.endpoints });
-    const events: WatchEvent[] = [];
-    const controller = new AbortController();
-    const done = backend.watch!(['/o'], { signal: controller.signal, onEvent: (e) => events.push(e) });
     try {
-      await client.put('/o/first').value('1');
-      await waitFor(() => mirrorOf(events)['/o/first'] === '1', 10_000, 'first put');
-      await client.put('/o/just-before-kill').value('2');
-      await client.delete().key('/o/first');
-      await server.members[0].kill();
-      await waitFor(() => events.some((e) => e.kind === 'status'), 10_000, 'status down');
-      const down = events.find((e) => e.kind === 'status');
-      expect(down).toMatchObject({ kind: 'status', up: false });
-      expect(down?.kind === 'status' && down.error?.message).toMatch(/^\[etcd\] .*http:\/\/127\.0\.0\.1:\d+/);
+      await whileWatching(backend, ['/o'], async ({ events }) => {
+        await client.put('/o/first').value('1');
+        await waitFor(() => mirrorOf(events)['/o/first'] === '1', 10_000, 'first put');
+        await client.put('/o/just-before-kill').value('2');
+        await client.delete().key('/o/first');
+        await server.members[0].kill();
+        await waitFor(() => events.some((e) => e.kind === 'status'), 10_000, 'status down');
+        const down = events.find((e) => e.kind === 'status');
+        expect(down).toMatchObject({ kind: 'status', up: false });
+        expect(down?.kind === 'status' && down.error?.message).toMatch(/^\[etcd\] .*http:\/\/127\.0\.0\.1:\d+/);
 
-      await server.members[0].restart();
-      client.close();
-      client = new Etcd3({ hosts: server.endpoints });
-      await client.put('/o/after-restart').value('3');
-      await waitFor(() => mirrorOf(events)['/o/after-restart'] === '3', 15_000, 'put after restart');
-      expect(mirrorOf(events)).toEqual(await storeUnder(client, '/o'));
-      expect(mirrorOf(events)).toEqual({ '/o/after-restart': '3', '/o/just-before-kill': '2' });
-      const statuses = events.filter((e) => e.kind === 'status').map((e) => e.kind === 'status' && e.up);
-      expect(statuses).toEqual([false, true]);
-      // The recovery is followed by a fresh snapshot.
-      const upAt = events.findIndex((e) => e.kind === 'status' && e.up);
-      expect(events[upAt + 1]?.kind).toBe('reset');
+        await server.members[0].restart();
+        client.close();
+        client = new Etcd3({ hosts: server.endpoints });
+        await client.put('/o/after-restart').value('3');
+        await waitFor(() => mirrorOf(events)['/o/after-restart'] === '3', 15_000, 'put after restart');
+        expect(mirrorOf(events)).toEqual(await storeUnder(client, '/o'));
+        expect(mirrorOf(events)).toEqual({ '/o/after-restart': '3', '/o/just-before-kill': '2' });
+        const statuses = events.filter((e) => e.kind === 'status').map((e) => e.kind === 'status' && e.up);
+        expect(statuses).toEqual([false, true]);
+        // The recovery is followed by a fresh snapshot.
+        const upAt = events.findIndex((e) => e.kind === 'status' && e.up);
+        expect(events[upAt + 1]?.kind).toBe('reset');
+      });
     } finally {
-      controller.abort();
-      await done;
-      await backend.close();
       client.close();
     }
   });
 
   it('gives up after retryTimeout by rejecting the watch with a BackendError', async () => {
     const backend = createEtcdBackend(options(server.endpoints, { retryTimeout: 500 }));
-    const events: WatchEvent[] = [];
-    const controller = new AbortController();
-    const done = backend.watch!(['/o'], { signal: controller.signal, onEvent: (e) => events.push(e) });
     try {
-      await waitFor(() => events.some((e) => e.kind === 'reset'), 10_000, 'reset');
-      await server.members[0].kill();
-      await expect(done).rejects.toThrow(/^\[etcd\] gave up watching \/o after 500ms without etcd \(retryTimeout\)/);
-      expect(events.filter((e) => e.kind === 'status')).toHaveLength(1);
+      await whileWatching(backend, ['/o'], async ({ events, failure }) => {
+        await waitFor(() => events.some((e) => e.kind === 'reset'), 10_000, 'reset');
+        await server.members[0].kill();
+        const error = await failure();
+        expect(error).toBeInstanceOf(BackendError);
+        expect(error.message).toMatch(/^\[etcd\] gave up watching \/o after 500ms without etcd \(retryTimeout\)/);
+        expect(events.filter((e) => e.kind === 'status')).toHaveLength(1);
+      });
     } finally {
-      controller.abort();
-      await backend.close();
       await server.members[0].restart();
     }
   });

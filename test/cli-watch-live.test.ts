@@ -2,9 +2,8 @@
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Etcd3 } from 'etcd3';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startConsul, type ConsulAgent } from './servers/consul.js';
-import { useEtcd, useEtcdCluster } from './lifecycle.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { useConsul, useEtcd, useEtcdCluster } from './lifecycle.js';
 import { baseEnv, cleanupTemps, makeConfdir, readIfExists, runCli, startCli, waitFor, whileRunning } from './util.js';
 
 afterEach(cleanupTemps);
@@ -165,34 +164,28 @@ describe('etcd: a three-member cluster', () => {
 });
 
 describe('Consul: watch mode', () => {
-  let consul: ConsulAgent;
-  beforeAll(async () => {
-    consul = await startConsul({ persistent: true });
-  });
-  afterAll(async () => {
-    await consul?.stop();
-  });
+  const ctx = useConsul({ persistent: true });
 
   it('follows puts and deletes, waits for a missing key, and survives an agent restart', async () => {
-    await consul.put('/app/web/upstream/a', '10.0.0.1');
+    await ctx.agent.put('/app/web/upstream/a', '10.0.0.1');
     const dir = makeConfdir(twoResources);
     const web = path.join(dir, 'out/web.conf');
     const db = path.join(dir, 'out/db.conf');
-    const { code } = await whileRunning(['--backend', 'consul', '--node', consul.address, '--confdir', dir], { cwd: dir, env: baseEnv() }, async (kp) => {
+    const { code } = await whileRunning(['--backend', 'consul', '--node', ctx.agent.address, '--confdir', dir], { cwd: dir, env: baseEnv() }, async (kp) => {
       await waitFor(() => readIfExists(web).includes('a 10.0.0.1'), 10_000, 'first render');
       await waitFor(() => kp.out.stderr.includes('db.toml: waiting for /app/db/host'), 10_000, 'waiting line');
-      await consul.put('/app/db/host', 'db1');
+      await ctx.agent.put('/app/db/host', 'db1');
       await waitFor(() => readIfExists(db) === 'host=db1\n', 5_000, 'late key');
-      await consul.put('/app/web/upstream/b', '10.0.0.2');
+      await ctx.agent.put('/app/web/upstream/b', '10.0.0.2');
       await waitFor(() => readIfExists(web).includes('b 10.0.0.2'), 5_000, 'put');
-      await consul.del('/app/web/upstream/a');
+      await ctx.agent.del('/app/web/upstream/a');
       await waitFor(() => !readIfExists(web).includes(' a '), 5_000, 'delete');
 
-      await consul.kill();
+      await ctx.agent.kill();
       await waitFor(() => /backend consul lost/.test(kp.out.stderr), 15_000, 'lost line');
       expect(readIfExists(db)).toBe('host=db1\n');
-      await consul.restart();
-      await consul.put('/app/db/host', 'db2');
+      await ctx.agent.restart();
+      await ctx.agent.put('/app/db/host', 'db2');
       await waitFor(() => readIfExists(db) === 'host=db2\n', 30_000, 'change after restart');
       expect(lines(kp.out.stderr, /backend consul lost/)).toBe(1);
     });

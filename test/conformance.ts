@@ -1,6 +1,8 @@
 // One suite every backend must pass, run against env, a real etcd and a real Consul.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Backend, WatchEvent } from '../backends/types.js';
+import type { Backend } from '../backends/types.js';
+import { whileWatching } from './lifecycle.js';
+import { waitFor } from './util.js';
 
 export interface ConformanceFixture {
   backend: Backend;
@@ -9,15 +11,6 @@ export interface ConformanceFixture {
   del(key: string): Promise<void>;
   /** Remove every key the suite wrote. */
   clear(): Promise<void>;
-}
-
-/** Wait for a condition with a deadline, never a fixed sleep. */
-export async function waitFor(condition: () => boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs}ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 // Keys use lower-case letters without `_` so that the env backend can represent them.
@@ -100,29 +93,26 @@ export function backendConformance(
 
     it('watches: a reset first, then puts, updates and deletes under the prefix only', async () => {
       expect(fx.backend.watch).toBeTypeOf('function');
-      const events: WatchEvent[] = [];
-      const controller = new AbortController();
-      const done = fx.backend.watch!(['/cf/app'], { signal: controller.signal, onEvent: (e) => events.push(e) });
-      await waitFor(() => events.some((e) => e.kind === 'reset'), 10_000, 'reset');
-      const reset = events.find((e) => e.kind === 'reset');
-      expect(reset && reset.kind === 'reset' && Object.fromEntries(reset.values)).toEqual({
-        '/cf/app/db/host': '127.0.0.1',
-        '/cf/app/db/port': '3306',
-        '/cf/app/name': 'demo',
-      });
-      await fx.put('/cf/app/db/user', 'admin');
-      await fx.put('/cf/apple/kind', 'still fruit'); // outside the watched prefix
-      await fx.put('/cf/app/db/port', '3307');
-      await fx.del('/cf/app/name');
-      await waitFor(() => events.some((e) => e.kind === 'delete'), 10_000, 'delete event');
-      const changes = events.filter((e) => e.kind === 'put' || e.kind === 'delete');
-      expect(changes).toEqual([
-        { kind: 'put', key: '/cf/app/db/user', value: 'admin' },
-        { kind: 'put', key: '/cf/app/db/port', value: '3307' },
-        { kind: 'delete', key: '/cf/app/name' },
-      ]);
-      controller.abort();
-      await done; // resolves once aborted
+      await whileWatching(fx.backend, ['/cf/app'], async ({ events }) => {
+        await waitFor(() => events.some((e) => e.kind === 'reset'), 10_000, 'reset');
+        const reset = events.find((e) => e.kind === 'reset');
+        expect(reset && reset.kind === 'reset' && Object.fromEntries(reset.values)).toEqual({
+          '/cf/app/db/host': '127.0.0.1',
+          '/cf/app/db/port': '3306',
+          '/cf/app/name': 'demo',
+        });
+        await fx.put('/cf/app/db/user', 'admin');
+        await fx.put('/cf/apple/kind', 'still fruit'); // outside the watched prefix
+        await fx.put('/cf/app/db/port', '3307');
+        await fx.del('/cf/app/name');
+        await waitFor(() => events.some((e) => e.kind === 'delete'), 10_000, 'delete event');
+        const changes = events.filter((e) => e.kind === 'put' || e.kind === 'delete');
+        expect(changes).toEqual([
+          { kind: 'put', key: '/cf/app/db/user', value: 'admin' },
+          { kind: 'put', key: '/cf/app/db/port', value: '3307' },
+          { kind: 'delete', key: '/cf/app/name' },
+        ]);
+      }, { keepOpen: true }); // the suite's later tests use the same backend
     });
   });
 }

@@ -4,9 +4,9 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createConsulBackend } from '../backends/consul.js';
 import { BackendError, type BackendOptions, type WatchEvent } from '../backends/types.js';
-import { waitFor } from './conformance.js';
-import { startConsul, type ConsulAgent } from './servers/consul.js';
+import type { ConsulAgent } from './servers/consul.js';
 import { makeTestPki, type TestPki } from './servers/etcd.js';
+import { useConsul, watchSeesPut, whileWatching } from './lifecycle.js';
 import { baseEnv, cleanupTemps, makeConfdir, runCli } from './util.js';
 
 /** A value that must never show up in an error message. */
@@ -53,96 +53,60 @@ async function readError(opts: BackendOptions, prefixes: string[], address: stri
   return error as Error;
 }
 
-/** A watch until the first reset holding `expected`, then a put made by `write` arriving as an event. */
-async function watchSees(opts: BackendOptions, expected: [string, string], write: () => Promise<void>, key: string, value: string): Promise<void> {
-  const backend = createConsulBackend(opts);
-  const events: WatchEvent[] = [];
-  const controller = new AbortController();
-  const done = backend.watch!(['/app'], { signal: controller.signal, onEvent: (e) => events.push(e) });
-  try {
-    await waitFor(() => events.some((e) => e.kind === 'reset'), 10_000, 'reset');
-    const reset = events.find((e): e is Extract<WatchEvent, { kind: 'reset' }> => e.kind === 'reset')!;
-    expect(reset.values.get(expected[0])).toBe(expected[1]);
-    await write();
-    await waitFor(() => events.some((e) => e.kind === 'put' && e.key === key && e.value === value), 10_000, `put ${key}`);
-    expect(events.filter((e) => e.kind === 'status')).toEqual([]);
-  } finally {
-    controller.abort();
-    await done;
-    await backend.close();
-  }
-}
-
 describe('consul over https: server verification', () => {
-  let agent: ConsulAgent;
-  beforeAll(async () => {
-    agent = await startConsul({ tls: { ca: pki.ca, cert: pki.serverCert, key: pki.serverKey } });
-    await agent.put('/app/db/host', '10.0.0.1');
-    await agent.put('/app/db/password', secret);
-  });
-  afterAll(async () => {
-    await agent?.stop();
-  });
+  const ctx = useConsul(() => ({ tls: { ca: pki.ca, cert: pki.serverCert, key: pki.serverKey } }), { seed: { '/app/db/host': '10.0.0.1', '/app/db/password': secret } });
   afterEach(cleanupTemps);
 
   it('reads (one prefix and a transaction over several) with the right CA', async () => {
-    const opts = options(agent, { clientCaKeys: pki.ca });
+    const opts = options(ctx.agent, { clientCaKeys: pki.ca });
     expect(await read(opts, ['/app/db'])).toEqual(new Map([['/app/db/host', '10.0.0.1'], ['/app/db/password', secret]]));
     expect(await read(opts, ['/app/db/host', '/app/db/password'])).toEqual(new Map([['/app/db/host', '10.0.0.1'], ['/app/db/password', secret]]));
   });
 
   it('also takes the node as an https:// URL without --scheme', async () => {
-    const opts = options(agent, { nodes: [`https://${agent.address}`], scheme: undefined, clientCaKeys: pki.ca });
+    const opts = options(ctx.agent, { nodes: [`https://${ctx.agent.address}`], scheme: undefined, clientCaKeys: pki.ca });
     expect((await read(opts, ['/app/db'])).get('/app/db/host')).toBe('10.0.0.1');
   });
 
   it('watches with blocking queries over https', async () => {
-    await watchSees(options(agent, { clientCaKeys: pki.ca }), ['/app/db/host', '10.0.0.1'], () => agent.put('/app/web/port', '8443'), '/app/web/port', '8443');
+    await watchSeesPut(createConsulBackend(options(ctx.agent, { clientCaKeys: pki.ca })), () => ctx.agent.put('/app/web/port', '8443'), ['/app/web/port', '8443'], ['/app/db/host', '10.0.0.1']);
   });
 
   it('refuses a server certificate from an unknown CA, naming the address, without any value', async () => {
-    const error = await readError(options(agent, { clientCaKeys: pki.otherCa }), ['/app/db'], agent.address);
+    const error = await readError(options(ctx.agent, { clientCaKeys: pki.otherCa }), ['/app/db'], ctx.agent.address);
     expect(error.message).toMatch(/certificate|UNABLE_TO_VERIFY|CERT_/i);
     // The same through a transaction (several prefixes).
-    await readError(options(agent, { clientCaKeys: pki.otherCa }), ['/app/db/host', '/app/db/password'], agent.address);
+    await readError(options(ctx.agent, { clientCaKeys: pki.otherCa }), ['/app/db/host', '/app/db/password'], ctx.agent.address);
   });
 
   it('refuses the test CA when no CA is given (the system roots do not trust it)', async () => {
-    const error = await readError(options(agent), ['/app/db'], agent.address);
+    const error = await readError(options(ctx.agent), ['/app/db'], ctx.agent.address);
     expect(error.message).toMatch(/certificate|UNABLE_TO_VERIFY|CERT_/i);
   });
 
   it('a watch against an unknown CA reports the connection down, never a reset', async () => {
-    const backend = createConsulBackend(options(agent, { clientCaKeys: pki.otherCa, retryTimeout: 300 }));
-    const events: WatchEvent[] = [];
-    const controller = new AbortController();
-    try {
-      const error: unknown = await backend.watch!(['/app'], { signal: controller.signal, onEvent: (e) => events.push(e) }).then(
-        () => new Error('the watch unexpectedly ended'),
-        (e: unknown) => e,
-      );
+    const backend = createConsulBackend(options(ctx.agent, { clientCaKeys: pki.otherCa, retryTimeout: 300 }));
+    await whileWatching(backend, ['/app'], async ({ events, failure }) => {
+      const error = await failure();
       expect(error).toBeInstanceOf(BackendError);
-      expect((error as Error).message).toContain(agent.address);
+      expect((error as Error).message).toContain(ctx.agent.address);
       expect((error as Error).message).not.toContain(secret);
       expect(events.some((e) => e.kind === 'reset' || e.kind === 'put')).toBe(false);
       const down = events.find((e): e is Extract<WatchEvent, { kind: 'status' }> => e.kind === 'status');
       expect(down?.up).toBe(false);
       expect(down?.error?.message).toMatch(/^\[consul\] /);
       expect(down?.error?.message).not.toContain(secret);
-    } finally {
-      controller.abort();
-      await backend.close();
-    }
+    });
   });
 
   it('clientInsecure skips verification: an unknown CA, or none, then reads', async () => {
-    expect((await read(options(agent, { clientCaKeys: pki.otherCa, clientInsecure: true }), ['/app/db'])).get('/app/db/host')).toBe('10.0.0.1');
-    expect((await read(options(agent, { clientInsecure: true }), ['/app/db'])).get('/app/db/host')).toBe('10.0.0.1');
+    expect((await read(options(ctx.agent, { clientCaKeys: pki.otherCa, clientInsecure: true }), ['/app/db'])).get('/app/db/host')).toBe('10.0.0.1');
+    expect((await read(options(ctx.agent, { clientInsecure: true }), ['/app/db'])).get('/app/db/host')).toBe('10.0.0.1');
   });
 
   it('names the file and the address when the CA file cannot be read', async () => {
     const missing = path.join(pki.dir, 'no-such-ca.crt');
-    const error = await readError(options(agent, { clientCaKeys: missing }), ['/app/db'], agent.address);
+    const error = await readError(options(ctx.agent, { clientCaKeys: missing }), ['/app/db'], ctx.agent.address);
     expect(error.message).toContain('--client-ca-keys');
     expect(error.message).toContain(missing);
   });
@@ -152,7 +116,7 @@ describe('consul over https: server verification', () => {
       'conf.d/app.toml': '[template]\nsrc = "app.tmpl"\ndest = "out/app.conf"\nkeys = ["/app/db"]\n',
       'templates/app.tmpl': 'host={{getv "/app/db/host"}}\n',
     });
-    const args = ['--backend', 'consul', '--node', agent.address, '--scheme', 'https', '--confdir', dir, '--onetime'];
+    const args = ['--backend', 'consul', '--node', ctx.agent.address, '--scheme', 'https', '--confdir', dir, '--onetime'];
     const r = await runCli([...args, '--client-ca-keys', pki.ca], { env: baseEnv(), cwd: dir });
     expect(r.stderr).not.toContain('ERROR');
     expect(r.code).toBe(0);
@@ -164,36 +128,29 @@ describe('consul over https: server verification', () => {
     expect(bad.signal).toBeNull();
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/\[consul\] .*UNABLE_TO_VERIFY_LEAF_SIGNATURE/);
-    expect(bad.stderr).toContain(agent.address);
+    expect(bad.stderr).toContain(ctx.agent.address);
     expect(bad.stderr + bad.stdout).not.toContain(secret);
   });
 });
 
 describe('consul over https: client certificates (verify_incoming_https)', () => {
-  let agent: ConsulAgent;
-  beforeAll(async () => {
-    agent = await startConsul({
-      tls: { ca: pki.ca, cert: pki.serverCert, key: pki.serverKey, verifyIncoming: true, clientCert: pki.clientCert, clientKey: pki.clientKey },
-    });
-    await agent.put('/app/db/host', '10.0.0.2');
-    await agent.put('/app/db/password', secret);
-  });
-  afterAll(async () => {
-    await agent?.stop();
-  });
+  const ctx = useConsul(
+    () => ({ tls: { ca: pki.ca, cert: pki.serverCert, key: pki.serverKey, verifyIncoming: true, clientCert: pki.clientCert, clientKey: pki.clientKey } }),
+    { seed: { '/app/db/host': '10.0.0.2', '/app/db/password': secret } },
+  );
 
   it('refuses a client without a certificate, naming the address, without any value', async () => {
-    await readError(options(agent, { clientCaKeys: pki.ca }), ['/app/db'], agent.address);
+    await readError(options(ctx.agent, { clientCaKeys: pki.ca }), ['/app/db'], ctx.agent.address);
   });
 
   it('refuses a client without a certificate even with clientInsecure (that skips only server verification)', async () => {
-    await readError(options(agent, { clientInsecure: true }), ['/app/db'], agent.address);
+    await readError(options(ctx.agent, { clientInsecure: true }), ['/app/db'], ctx.agent.address);
   });
 
   it('reads and watches with a good client certificate', async () => {
-    const opts = options(agent, { clientCaKeys: pki.ca, clientCert: pki.clientCert, clientKey: pki.clientKey });
+    const opts = options(ctx.agent, { clientCaKeys: pki.ca, clientCert: pki.clientCert, clientKey: pki.clientKey });
     expect(await read(opts, ['/app/db'])).toEqual(new Map([['/app/db/host', '10.0.0.2'], ['/app/db/password', secret]]));
     expect(await read(opts, ['/app/db/host', '/app/db/password'])).toEqual(new Map([['/app/db/host', '10.0.0.2'], ['/app/db/password', secret]]));
-    await watchSees(opts, ['/app/db/host', '10.0.0.2'], () => agent.put('/app/web/port', '9443'), '/app/web/port', '9443');
+    await watchSeesPut(createConsulBackend(opts), () => ctx.agent.put('/app/web/port', '9443'), ['/app/web/port', '9443'], ['/app/db/host', '10.0.0.2']);
   });
 });

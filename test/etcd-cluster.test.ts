@@ -2,10 +2,10 @@
 import { Etcd3 } from 'etcd3';
 import { describe, expect, it, vi } from 'vitest';
 import { createEtcdBackend } from '../backends/etcd.js';
-import { BackendError, type WatchEvent } from '../backends/types.js';
-import { waitFor } from './conformance.js';
-import { mirrorOf, useEtcdCluster } from './lifecycle.js';
+import { BackendError } from '../backends/types.js';
+import { mirrorOf, useEtcdCluster, whileWatching } from './lifecycle.js';
 import type { EtcdServer } from './servers/etcd.js';
+import { waitFor } from './util.js';
 
 /** The members with a follower first (etcd's maintenance status names the leader). */
 async function followerFirst(cluster: EtcdServer): Promise<EtcdServer['members']> {
@@ -31,31 +31,27 @@ describe('etcd backend: three-member cluster', () => {
     const [first, second, third] = await followerFirst(ctx.cluster);
     const writer = new Etcd3({ hosts: [second.endpoint, third.endpoint] });
     const backend = createEtcdBackend({ nodes: [first, second, third].map((m) => m.endpoint), envFiles: [], retryMin: 50, retryMax: 400 });
-    const events: WatchEvent[] = [];
-    const controller = new AbortController();
     // etcd3 picks a random member per call; with random() = 0 it picks the one listed first, so that is where
     // the watch's snapshot and stream go, and stopping it really breaks them.
     const random = vi.spyOn(Math, 'random').mockReturnValue(0);
-    const done = backend.watch!(['/c'], { signal: controller.signal, onEvent: (e) => events.push(e) });
     try {
-      await waitFor(() => events.some((e) => e.kind === 'reset'), 10_000, 'reset');
-      await writer.put('/c/a').value('1');
-      await waitFor(() => events.some((e) => e.kind === 'put'), 10_000, 'a put: the stream is up');
-      random.mockRestore();
+      await whileWatching(backend, ['/c'], async ({ events }) => {
+        await waitFor(() => events.some((e) => e.kind === 'reset'), 10_000, 'reset');
+        await writer.put('/c/a').value('1');
+        await waitFor(() => events.some((e) => e.kind === 'put'), 10_000, 'a put: the stream is up');
+        random.mockRestore();
 
-      await first.kill();
-      for (let i = 0; i < 10; i++) expect(Object.fromEntries(await backend.getValues(['/c']))).toEqual({ '/c/a': '1' });
-      await writer.put('/c/b').value('2');
-      await writer.delete().key('/c/a');
-      await waitFor(() => mirrorOf(events)['/c/b'] === '2' && !('/c/a' in mirrorOf(events)), 10_000, 'changes after the stop');
-      expect(mirrorOf(events)).toEqual({ '/c/b': '2' });
-      expect(events.filter((e) => e.kind === 'status')).toEqual([]);
-      expect(events.filter((e) => e.kind === 'reset')).toHaveLength(1);
+        await first.kill();
+        for (let i = 0; i < 10; i++) expect(Object.fromEntries(await backend.getValues(['/c']))).toEqual({ '/c/a': '1' });
+        await writer.put('/c/b').value('2');
+        await writer.delete().key('/c/a');
+        await waitFor(() => mirrorOf(events)['/c/b'] === '2' && !('/c/a' in mirrorOf(events)), 10_000, 'changes after the stop');
+        expect(mirrorOf(events)).toEqual({ '/c/b': '2' });
+        expect(events.filter((e) => e.kind === 'status')).toEqual([]);
+        expect(events.filter((e) => e.kind === 'reset')).toHaveLength(1);
+      });
     } finally {
       random.mockRestore();
-      controller.abort();
-      await done;
-      await backend.close();
       writer.close();
       if (!first.running) await first.restart();
     }
@@ -65,37 +61,33 @@ describe('etcd backend: three-member cluster', () => {
     const [first, second, third] = ctx.cluster.members;
     // Only `third`, which stays up: its idle watch stream ends only because it asked etcd to require a leader.
     const backend = createEtcdBackend({ nodes: [third.endpoint], envFiles: [], retryMin: 50, retryMax: 400 });
-    const events: WatchEvent[] = [];
-    const controller = new AbortController();
-    const done = backend.watch!(['/c'], { signal: controller.signal, onEvent: (e) => events.push(e) });
     try {
-      await waitFor(() => events.some((e) => e.kind === 'reset'), 10_000, 'reset');
-      await first.kill();
-      await second.kill();
-      // `third` alone is not a quorum: it drops its leader and must not serve reads or watches.
-      const error: unknown = await backend.getValues(['/c']).catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(BackendError);
-      expect((error as Error).message).toMatch(/^\[etcd\] cannot read \/c at http:\/\/127\.0\.0\.1:\d+: no answer within 5000ms; check that a quorum/);
-      await waitFor(() => events.some((e) => e.kind === 'status'), 15_000, 'status down');
-      const downAt = events.findIndex((e) => e.kind === 'status');
-      expect(events[downAt]).toMatchObject({ kind: 'status', up: false });
+      await whileWatching(backend, ['/c'], async ({ events }) => {
+        await waitFor(() => events.some((e) => e.kind === 'reset'), 10_000, 'reset');
+        await first.kill();
+        await second.kill();
+        // `third` alone is not a quorum: it drops its leader and must not serve reads or watches.
+        const error: unknown = await backend.getValues(['/c']).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(BackendError);
+        expect((error as Error).message).toMatch(/^\[etcd\] cannot read \/c at http:\/\/127\.0\.0\.1:\d+: no answer within 5000ms; check that a quorum/);
+        await waitFor(() => events.some((e) => e.kind === 'status'), 15_000, 'status down');
+        const downAt = events.findIndex((e) => e.kind === 'status');
+        expect(events[downAt]).toMatchObject({ kind: 'status', up: false });
 
-      await first.restart(); // with `third`, a quorum again: healthy once they have elected a leader
-      const writer = new Etcd3({ hosts: [first.endpoint, third.endpoint] });
-      try {
-        await writer.put('/c/quorum').value('back');
-        await waitFor(() => mirrorOf(events)['/c/quorum'] === 'back', 20_000, 'put after quorum is back');
-      } finally {
-        writer.close();
-      }
-      const afterDown = events.slice(downAt + 1);
-      expect(afterDown[0]).toEqual({ kind: 'status', up: true });
-      expect(afterDown[1]?.kind).toBe('reset');
-      expect(events.filter((e) => e.kind === 'status')).toHaveLength(2);
+        await first.restart(); // with `third`, a quorum again: healthy once they have elected a leader
+        const writer = new Etcd3({ hosts: [first.endpoint, third.endpoint] });
+        try {
+          await writer.put('/c/quorum').value('back');
+          await waitFor(() => mirrorOf(events)['/c/quorum'] === 'back', 20_000, 'put after quorum is back');
+        } finally {
+          writer.close();
+        }
+        const afterDown = events.slice(downAt + 1);
+        expect(afterDown[0]).toEqual({ kind: 'status', up: true });
+        expect(afterDown[1]?.kind).toBe('reset');
+        expect(events.filter((e) => e.kind === 'status')).toHaveLength(2);
+      });
     } finally {
-      controller.abort();
-      await done;
-      await backend.close();
       for (const m of [first, second]) if (!m.running) await m.restart({ waitHealthy: false });
     }
   });

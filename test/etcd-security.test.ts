@@ -3,9 +3,9 @@ import { rmSync } from 'node:fs';
 import { Etcd3 } from 'etcd3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEtcdBackend } from '../backends/etcd.js';
-import { BackendError, type BackendOptions, type WatchEvent } from '../backends/types.js';
-import { waitFor } from './conformance.js';
+import { BackendError, type BackendOptions } from '../backends/types.js';
 import { makeTestPki, startEtcd, type EtcdServer, type TestPki } from './servers/etcd.js';
+import { watchSeesPut } from './lifecycle.js';
 
 async function readError(options: BackendOptions, prefix: string): Promise<Error> {
   const backend = createEtcdBackend(options);
@@ -17,23 +17,6 @@ async function readError(options: BackendOptions, prefix: string): Promise<Error
     expect(error).toBeInstanceOf(BackendError);
     return error as Error;
   } finally {
-    await backend.close();
-  }
-}
-
-/** A watch until the first reset, then a put made by `write` arriving as an event. */
-async function watchSees(options: BackendOptions, write: () => Promise<void>, key: string, value: string): Promise<void> {
-  const backend = createEtcdBackend(options);
-  const events: WatchEvent[] = [];
-  const controller = new AbortController();
-  const done = backend.watch!(['/app'], { signal: controller.signal, onEvent: (e) => events.push(e) });
-  try {
-    await waitFor(() => events.some((e) => e.kind === 'reset'), 10_000, 'reset');
-    await write();
-    await waitFor(() => events.some((e) => e.kind === 'put' && e.key === key && e.value === value), 10_000, `put ${key}`);
-  } finally {
-    controller.abort();
-    await done;
     await backend.close();
   }
 }
@@ -72,7 +55,7 @@ describe('etcd backend: username and password', () => {
     } finally {
       await backend.close();
     }
-    await watchSees({ ...base(), username: 'keyplate', password }, async () => void (await root.put('/app/db/port').value('5432')), '/app/db/port', '5432');
+    await watchSeesPut(createEtcdBackend({ ...base(), username: 'keyplate', password }), async () => void (await root.put('/app/db/port').value('5432')), ['/app/db/port', '5432']);
   });
 
   it('says what is wrong, never echoing the password', async () => {
@@ -126,7 +109,7 @@ describe('etcd backend: TLS with client certificates', () => {
         await backend.close();
       }
     }
-    await watchSees(tls(), async () => void (await writer.put('/app/tls2').value('also')), '/app/tls2', 'also');
+    await watchSeesPut(createEtcdBackend(tls()), async () => void (await writer.put('/app/tls2').value('also')), ['/app/tls2', 'also']);
   });
 
   it('refuses a server its CA did not sign, unless clientInsecure skips verification', async () => {

@@ -6,9 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { Child, ChildError, exitCodeOf, forwardableSignals, type ChildOptions } from '../src/child.js';
-import { canExecve, resolveCommand } from '../src/exec.js';
-import { readProcStat } from '../src/reaper.js';
+import { Child, ChildError, exitCodeOf, forwardableSignals, type ChildOptions } from '../src/process/child.js';
+import { canExecve, resolveCommand } from '../src/process/exec.js';
+import { readProcStat } from '../src/process/reaper.js';
 import { bundleProcessModules, fixtures } from './fixtures/bundle.js';
 import { currentNode } from './util.js';
 

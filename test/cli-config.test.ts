@@ -2,9 +2,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config.js';
-import { flagSpecs, envName } from '../src/flags.js';
-import { parseDuration } from '../src/duration.js';
+import { loadConfig } from '../src/config/config.js';
+import { flagSpecs, envName } from '../src/config/flags.js';
+import { parseDuration } from '../src/config/duration.js';
 import { baseEnv, cleanupTemps, makeConfdir, runCli, tempDir } from './util.js';
 
 afterEach(cleanupTemps);

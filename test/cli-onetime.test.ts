@@ -581,7 +581,7 @@ describe('a cache directory others can write to', () => {
     expect((await runCli(['--onetime', '--confdir', dir], { env })).code).toBe(0);
     expect(readdirSync(cache)).toEqual([]);
     // Even a well-formed entry planted under the exact name is never read.
-    const { contentKey } = await import('../src/cache.js');
+    const { contentKey } = await import('../src/cache/disk.js');
     const Handlebars = (await import('handlebars')).default;
     const source = readFileSync(path.join(dir, 'templates/app.tmpl'), 'utf8');
     const planted = Handlebars.precompile('PWNED\n', { noEscape: true });

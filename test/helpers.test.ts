@@ -4,8 +4,8 @@ import Handlebars from 'handlebars';
 import runtime from 'handlebars/runtime';
 import { describe, expect, it } from 'vitest';
 import { RenderError } from '../src/errors.js';
-import { helperNames, registerHelpers, resolvePendingLookups } from '../src/helpers/index.js';
-import { KeyStore, RenderScope } from '../src/store.js';
+import { helperNames, registerHelpers, resolvePendingLookups } from '../src/template/helpers/index.js';
+import { KeyStore, RenderScope } from '../src/keys/store.js';
 
 const FIXTURE: Array<[string, string]> = [
   ['/key', 'foobar'],

@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../src/errors.js';
-import { parseResource, type Resource } from '../src/resources.js';
+import { parseResource, type Resource } from '../src/resources/resource.js';
 import { cleanupTemps, tempDir } from './util.js';
 
 let confdir: string;

@@ -1,6 +1,6 @@
 // Quiescence: immediate on a quiet change, coalesced within a burst, capped by max.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { Debouncer } from '../src/schedule.js';
+import { Debouncer } from '../src/runner/quiescence.js';
 
 describe('Debouncer', () => {
   beforeEach(() => vi.useFakeTimers({ now: 1_000_000 }));

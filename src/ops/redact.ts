@@ -1,5 +1,5 @@
 // Command output is logged, and a check or reload command may print what it read: hide backend values in it.
-import type { KeyReader } from './store.js';
+import type { KeyReader } from '../keys/store.js';
 
 /** Values shorter than this are too common to hide without hiding ordinary words and numbers. */
 const minimumLength = 4;

@@ -1,8 +1,8 @@
 // After a batch of writes: run each distinct reload_cmd once (several resources may share one).
-import { describeFailure, runShell } from './commands.js';
-import type { AgentEvents } from './events.js';
-import type { Logger } from './log.js';
-import type { Resource } from './resources.js';
+import { describeFailure, runShell } from '../process/commands.js';
+import type { AgentEvents } from '../ops/events.js';
+import type { Logger } from '../ops/log.js';
+import type { Resource } from '../resources/resource.js';
 
 export interface ReloadTarget {
   /** Send a signal to the supervised command, or restart it (set when keyplate runs a command). */

@@ -1,6 +1,6 @@
 // The confdir and env files as a source of change: chokidar, with edits settling for 100 ms before a reload.
-import type { Config } from './config.js';
-import type { Logger } from './log.js';
+import type { Config } from '../config/config.js';
+import type { Logger } from '../ops/log.js';
 
 /** chokidar on conf.d, templates and env files; edits settle for 100 ms before a reload. */
 export async function watchFiles(config: Config, onChange: (what: 'confdir' | 'env') => void, log: Logger): Promise<() => Promise<void>> {

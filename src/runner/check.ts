@@ -1,11 +1,11 @@
 // `keyplate check`: validate a confdir (done by loading it) and report what each resource would read, without writing.
 import { promises as fs, constants as fsc } from 'node:fs';
 import { dirname } from 'node:path';
-import { ExitCode } from './errors.js';
-import type { LoadedResource } from './load.js';
-import { readStore, type RunContext } from './run.js';
-import { renderResource } from './render.js';
-import type { Io } from './cli.js';
+import { ExitCode } from '../errors.js';
+import type { LoadedResource } from '../resources/confdir.js';
+import { readStore, type RunContext } from './pipeline.js';
+import { renderResource } from '../template/render.js';
+import type { Io } from '../cli/cli.js';
 
 export async function checkConfdir(ctx: RunContext, loaded: readonly LoadedResource[], io: Io): Promise<number> {
   const problems: string[] = [];

@@ -1,11 +1,11 @@
 // Layered settings: defaults → keyplate.toml → KEYPLATE_* environment → flags; strict about unknown keys.
 import { readFileSync } from 'node:fs';
-import type { BackendConnection } from '../backends/types.js';
+import type { BackendConnection } from '../../backends/types.js';
 import { dirname, join, resolve } from 'node:path';
 import { parseDuration } from './duration.js';
-import { UsageError, describe } from './errors.js';
+import { UsageError, describe } from '../errors.js';
 import { envName, flagsByName, flagSpecs, tomlKeys, type FlagSpec } from './flags.js';
-import { defaultCacheDir } from './cache.js';
+import { defaultCacheDir } from '../cache/disk.js';
 import { parseTomlCached, tomlErrorLocation } from './toml.js';
 
 export type BackendName = 'env' | 'etcd' | 'consul';

@@ -1,9 +1,9 @@
 // The safe write: compare → stage (0600, fsync) → check_cmd → chmod/chown → rename → fsync dir.
 import { chmodSync, chownSync, closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, constants as fsc } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { describeFailure, expandSrc, runShell } from './commands.js';
-import { WriteError } from './errors.js';
-import type { Resource } from './resources.js';
+import { describeFailure, expandSrc, runShell } from '../process/commands.js';
+import { WriteError } from '../errors.js';
+import type { Resource } from '../resources/resource.js';
 
 export type Change = 'created' | 'content' | 'mode' | 'owner';
 

@@ -2,12 +2,12 @@
 import { readFileSync } from 'node:fs';
 import { Script } from 'node:vm';
 import Runtime from 'handlebars/runtime';
-import { contentKey, newTag, readCached, readCachedBinary, writeCached, writeCachedBinary } from './cache.js';
-import { ConfigError, RenderError } from './errors.js';
-import { writeOut } from './output.js';
+import { contentKey, newTag, readCached, readCachedBinary, writeCached, writeCachedBinary } from '../cache/disk.js';
+import { ConfigError, RenderError } from '../errors.js';
+import { writeOut } from '../ops/output.js';
 import { helperNames, registerHelpers, resolvePendingLookups } from './helpers/index.js';
-import type { RenderScope } from './store.js';
-import { validateHelpers } from './template-check.js';
+import type { RenderScope } from '../keys/store.js';
+import { validateHelpers } from './helper-check.js';
 
 export interface RenderResult {
   output: string;
@@ -93,7 +93,7 @@ function setUpOnce(template: TemplateFn): TemplateFn {
   return template;
 }
 
-export { defaultCacheDir } from './cache.js';
+export { defaultCacheDir } from '../cache/disk.js';
 
 type Compiler = typeof import('handlebars');
 let compilerPromise: Promise<Compiler> | undefined;

@@ -1,8 +1,8 @@
 // One resource + the key store → rendered output and the keys it used or missed.
-import { isUnder } from '../backends/types.js';
-import { KeyStore, KeyView, RenderScope } from './store.js';
-import type { LoadedResource } from './load.js';
-import type { RenderResult } from './template.js';
+import { isUnder } from '../../backends/types.js';
+import { KeyStore, KeyView, RenderScope } from '../keys/store.js';
+import type { LoadedResource } from '../resources/confdir.js';
+import type { RenderResult } from './handlebars.js';
 
 export interface ResourceRender extends RenderResult {
   /** Missing keys that lie outside the resource's `keys`: they can never arrive, so this is a config mistake. */

@@ -1,8 +1,8 @@
 // Which resources a changed key touches: their used keys, glob patterns, listed dirs and missing keys.
-import { isUnder } from '../backends/types.js';
+import { isUnder } from '../../backends/types.js';
 import { pathMatch } from './glob.js';
-import type { ResourceRender } from './render.js';
-import type { Resource } from './resources.js';
+import type { ResourceRender } from '../template/render.js';
+import type { Resource } from '../resources/resource.js';
 
 export class Dependencies {
   readonly #keys = new Set<string>();

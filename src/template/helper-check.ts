@@ -1,5 +1,5 @@
 // Static checks on a parsed template: every helper called with arguments must exist.
-import { ConfigError } from './errors.js';
+import { ConfigError } from '../errors.js';
 import { helperNames } from './helpers/index.js';
 
 const builtins = new Set(['if', 'unless', 'each', 'with', 'lookup', 'log', 'blockHelperMissing', 'helperMissing']);

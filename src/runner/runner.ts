@@ -1,20 +1,20 @@
 // The long-running loop: mirror the backend, re-render only what a change touches, wait for missing keys.
-import { createBackend } from '../backends/index.js';
-import type { Backend, WatchEvent } from '../backends/types.js';
-import type { Config } from './config.js';
-import { Dependencies } from './deps.js';
-import { formatDuration } from './duration.js';
-import { ExitCode, type KeyplateError } from './errors.js';
-import { loadConfdir, type LoadedResource } from './load.js';
+import { createBackend } from '../../backends/index.js';
+import type { Backend, WatchEvent } from '../../backends/types.js';
+import type { Config } from '../config/config.js';
+import { Dependencies } from '../keys/dependencies.js';
+import { formatDuration } from '../config/duration.js';
+import { ExitCode, type KeyplateError } from '../errors.js';
+import { loadConfdir, type LoadedResource } from '../resources/confdir.js';
 import { reloadChanged, type ReloadTarget } from './reload.js';
-import { mapLimit, prefixesOf, processResource, resourceConcurrency, type RunContext } from './run.js';
-import { Debouncer } from './schedule.js';
-import { KeyStore } from './store.js';
-import { redactValues } from './redact.js';
-import type { Resource } from './resources.js';
-import type { Change } from './write.js';
-import { environmentWithFiles } from '../backends/env.js';
-import { watchFiles } from './file-watch.js';
+import { mapLimit, prefixesOf, processResource, resourceConcurrency, type RunContext } from './pipeline.js';
+import { Debouncer } from './quiescence.js';
+import { KeyStore } from '../keys/store.js';
+import { redactValues } from '../ops/redact.js';
+import type { Resource } from '../resources/resource.js';
+import type { Change } from '../write/write.js';
+import { environmentWithFiles } from '../../backends/env.js';
+import { watchFiles } from './confdir-watch.js';
 
 export interface WatchHooks {
   /** Aborting stops the loop gracefully (SIGTERM/SIGINT): the running batch finishes, then exit 0. */

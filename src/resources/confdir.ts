@@ -1,7 +1,7 @@
 // Confdir → resources with their compiled templates; everything is validated before anything is written.
-import type { Resource } from './resources.js';
-import { loadResources } from './resources.js';
-import { compileTemplates, defaultCacheDir, type CompiledTemplate, type TemplateFile } from './template.js';
+import type { Resource } from './resource.js';
+import { loadResources } from './resource.js';
+import { compileTemplates, defaultCacheDir, type CompiledTemplate, type TemplateFile } from '../template/handlebars.js';
 
 export interface LoadedResource {
   resource: Resource;

@@ -2,7 +2,7 @@
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import net from 'node:net';
-import { UsageError, describe } from './errors.js';
+import { UsageError, describe } from '../errors.js';
 import type { AgentEvents, StatusSnapshot } from './events.js';
 import type { AgentMetrics } from './metrics.js';
 import { renderStatusPage } from './status-page.js';

@@ -1,10 +1,10 @@
 // `keyplate … -- command`: start the command once every resource has rendered, reload or restart it on
 // change, forward signals, and exit with its code; keyplate never exits while its command still runs.
-import type { Config } from './config.js';
-import { ExitCode } from './errors.js';
-import type { LoadedResource } from './load.js';
-import type { ReloadTarget } from './reload.js';
-import type { RunContext } from './run.js';
+import type { Config } from '../config/config.js';
+import { ExitCode } from '../errors.js';
+import type { LoadedResource } from '../resources/confdir.js';
+import type { ReloadTarget } from '../runner/reload.js';
+import type { RunContext } from '../runner/pipeline.js';
 
 /** The reaper matters only as PID 1 (a container without --init); elsewhere it is not even loaded. */
 export async function startReaperIfInit(ctx: RunContext): Promise<() => void> {
@@ -31,7 +31,7 @@ export async function execCommand(ctx: RunContext, config: Config): Promise<numb
 /** Watch mode with a command. */
 export async function superviseCommand(ctx: RunContext, config: Config, loaded: LoadedResource[]): Promise<number> {
   const { Child, ChildError, forwardSignals } = await import('./child.js');
-  const { watchLoop } = await import('./watch.js');
+  const { watchLoop } = await import('../runner/runner.js');
   const child = new Child(config.command, { killTimeout: config.killTimeout, env: ctx.processEnv });
   const loop = new AbortController();
   const ownReload = (config.reloadSignal ?? null) as NodeJS.Signals | null;

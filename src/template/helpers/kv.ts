@@ -3,8 +3,8 @@
 // Template keys are relative to the prefix; returned pair keys are prefix-stripped, as confd does.
 // Every read is recorded in the scope (used keys, patterns, dirs) and a missing key never throws:
 // it is collected so one render reports every missing key at once.
-import { BadPatternError, pathMatch, patternDir, validatePattern } from '../glob.js';
-import { kvPair, type KVPair } from '../store.js';
+import { BadPatternError, pathMatch, patternDir, validatePattern } from '../../keys/glob.js';
+import { kvPair, type KVPair } from '../../keys/store.js';
 import { compareStrings, keyArg, str, type HelperCall, type HelperTable } from './common.js';
 import { goBase } from './path.js';
 

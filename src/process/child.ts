@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter, once } from 'node:events';
 import { constants } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ExitCode, KeyplateError, describe } from './errors.js';
+import { ExitCode, KeyplateError, describe } from '../errors.js';
 import { groupHasLiveMembers } from './reaper.js';
 
 /** Starting, signalling or stopping the command failed; `exitCode` is what a shell would report. */

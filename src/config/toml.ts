@@ -1,7 +1,7 @@
 // TOML parsing with error locations. smol-toml (TOML 1.0, maintained) replaced @iarna/toml after measuring
 // the start path on Node 20: loading 1.7 ms vs 8.7 ms, and 100 resource files parsed in 7 ms vs 15-40 ms.
 import { parse } from 'smol-toml';
-import { contentKey, readCached, writeCached } from './cache.js';
+import { contentKey, readCached, writeCached } from '../cache/disk.js';
 
 export function parseToml(text: string): Record<string, unknown> {
   return parse(text) as Record<string, unknown>;

@@ -1,14 +1,14 @@
 // One render pass over every resource, and the --onetime run built on it.
-import type { Backend } from '../backends/types.js';
-import { coveringPrefixes } from '../backends/types.js';
-import { ExitCode, KeyplateError, RenderError, WriteError } from './errors.js';
-import type { AgentEvents } from './events.js';
-import type { LoadedResource } from './load.js';
-import type { Logger } from './log.js';
-import { renderResource, type ResourceRender } from './render.js';
-import { KeyStore } from './store.js';
-import { redactValues } from './redact.js';
-import { writeResource, type WriteOptions, type WriteOutcome } from './write.js';
+import type { Backend } from '../../backends/types.js';
+import { coveringPrefixes } from '../../backends/types.js';
+import { ExitCode, KeyplateError, RenderError, WriteError } from '../errors.js';
+import type { AgentEvents } from '../ops/events.js';
+import type { LoadedResource } from '../resources/confdir.js';
+import type { Logger } from '../ops/log.js';
+import { renderResource, type ResourceRender } from '../template/render.js';
+import { KeyStore } from '../keys/store.js';
+import { redactValues } from '../ops/redact.js';
+import { writeResource, type WriteOptions, type WriteOutcome } from '../write/write.js';
 
 export interface RunContext {
   backend: Backend;

@@ -1,5 +1,5 @@
 // The key/value snapshot templates read, and the record of what one render touched.
-import { isUnder, joinKey } from '../backends/types.js';
+import { isUnder, joinKey } from '../../backends/types.js';
 
 /**
  * A key/value pair as templates see it; confd's Go templates say .Key/.Value, so those work too. All four are

@@ -1,12 +1,12 @@
 // Template resources: conf.d/**/*.toml → validated Resource objects (confd-compatible, strict about typos).
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { joinKey } from '../backends/types.js';
-import { parseDuration } from './duration.js';
-import { ConfigError, describe } from './errors.js';
+import { joinKey } from '../../backends/types.js';
+import { parseDuration } from '../config/duration.js';
+import { ConfigError, describe } from '../errors.js';
 import { lookupGroup, lookupUser } from './owners.js';
-import { isPlainJson, parseToml, tomlErrorLocation } from './toml.js';
-import { contentKey, readCached, writeCached } from './cache.js';
+import { isPlainJson, parseToml, tomlErrorLocation } from '../config/toml.js';
+import { contentKey, readCached, writeCached } from '../cache/disk.js';
 
 export interface Resource {
   /** The TOML file relative to conf.d, e.g. `nginx.toml`: how logs and errors name the resource. */

@@ -1,16 +1,16 @@
 // The command line: settings → confdir → backend → onetime run or watch loop → exit code.
-import { createBackend } from '../backends/index.js';
-import { environmentWithFiles, processEnvironment } from '../backends/env.js';
-import { BackendError, connectionKeys, type Backend, type BackendConnection, type BackendOptions } from '../backends/types.js';
-import { loadConfig, type Config } from './config.js';
-import { ExitCode, KeyplateError, UsageError } from './errors.js';
-import { helpText } from './flags.js';
-import { loadConfdir, type LoadedResource } from './load.js';
-import { createLogger, type Logger } from './log.js';
-import { writeOut } from './output.js';
-import { reloadChanged } from './reload.js';
-import { redactValues } from './redact.js';
-import { exitCodeOf, mapLimit, missingReport, processResource, readStore, resourceConcurrency, type RunContext } from './run.js';
+import { createBackend } from '../../backends/index.js';
+import { environmentWithFiles, processEnvironment } from '../../backends/env.js';
+import { BackendError, connectionKeys, type Backend, type BackendConnection, type BackendOptions } from '../../backends/types.js';
+import { loadConfig, type Config } from '../config/config.js';
+import { ExitCode, KeyplateError, UsageError } from '../errors.js';
+import { helpText } from '../config/flags.js';
+import { loadConfdir, type LoadedResource } from '../resources/confdir.js';
+import { createLogger, type Logger } from '../ops/log.js';
+import { writeOut } from '../ops/output.js';
+import { reloadChanged } from '../runner/reload.js';
+import { redactValues } from '../ops/redact.js';
+import { exitCodeOf, mapLimit, missingReport, processResource, readStore, resourceConcurrency, type RunContext } from '../runner/pipeline.js';
 
 declare const KEYPLATE_VERSION: string;
 export const version = typeof KEYPLATE_VERSION === 'string' ? KEYPLATE_VERSION : '0.0.0-dev';
@@ -92,8 +92,8 @@ async function run(config: Config, env: NodeJS.ProcessEnv, log: Logger, io: Io):
   };
   let closeOperations: (() => Promise<void>) | undefined;
   if (config.metricsAddr && config.subcommand !== 'check') {
-    const { AgentEvents } = await import('./events.js');
-    const { startOperationsServer } = await import('./http.js');
+    const { AgentEvents } = await import('../ops/events.js');
+    const { startOperationsServer } = await import('../ops/http.js');
     ctx.events = new AgentEvents();
     const server = await startOperationsServer({ address: config.metricsAddr, events: ctx.events, log });
     log.info(`operations server listening on ${server.url} (/metrics, /healthz, /readyz, /)`);
@@ -101,7 +101,7 @@ async function run(config: Config, env: NodeJS.ProcessEnv, log: Logger, io: Io):
   }
   try {
     if (config.subcommand === 'check') {
-      const { checkConfdir } = await import('./check.js');
+      const { checkConfdir } = await import('../runner/check.js');
       return await checkConfdir(ctx, loaded, io);
     }
     if (loaded.length === 0) log.warn(`no template resources in ${config.confdir}/conf.d; nothing to do`);
@@ -109,7 +109,7 @@ async function run(config: Config, env: NodeJS.ProcessEnv, log: Logger, io: Io):
     const loops = config.watch || config.interval !== undefined || (config.onetime && backend.watch !== undefined);
     if (config.command.length === 0) return loops ? await watchWithSignals(ctx, config, loaded) : await runOnetime(ctx, config, loaded);
 
-    const supervise = await import('./supervise.js');
+    const supervise = await import('../process/supervise.js');
     const stopReaper = await supervise.startReaperIfInit(ctx);
     try {
       if (!config.onetime) return await supervise.superviseCommand(ctx, config, loaded);
@@ -131,7 +131,7 @@ async function run(config: Config, env: NodeJS.ProcessEnv, log: Logger, io: Io):
 }
 
 async function watchWithSignals(ctx: RunContext, config: Config, loaded: LoadedResource[]): Promise<number> {
-  const { watchLoop } = await import('./watch.js');
+  const { watchLoop } = await import('../runner/runner.js');
   const stop = new AbortController();
   const onStop = (): void => stop.abort();
   process.once('SIGTERM', onStop);

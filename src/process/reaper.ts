@@ -19,7 +19,7 @@ import { createRequire } from 'node:module';
 import { constants } from 'node:os';
 import { setInterval } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { writeOut } from './output.js';
+import { writeOut } from '../ops/output.js';
 
 export interface ProcStat {
   pid: number;

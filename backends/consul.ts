@@ -5,11 +5,9 @@ import http from 'node:http';
 import https from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { defaultBackoff, retryDelay, type Backoff } from './retry.js';
+import { coveringPrefixes, isUnder, normalizeKey } from '../src/keys/paths.js';
 import {
   BackendError,
-  coveringPrefixes,
-  isUnder,
-  normalizeKey,
   type Backend,
   type BackendOptions,
   type WatchEvent,

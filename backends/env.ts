@@ -2,7 +2,8 @@
 import { isAscii } from 'node:buffer';
 import { readFileSync } from 'node:fs';
 import { parseEnv } from 'node:util';
-import { BackendError, normalizeKey, type Backend, type BackendOptions } from './types.js';
+import { normalizeKey } from '../src/keys/paths.js';
+import { BackendError, type Backend, type BackendOptions } from './types.js';
 
 /** `/database/host` → `DATABASE_HOST` (confd's mapping). */
 export function keyToVariable(key: string): string {

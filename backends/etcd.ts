@@ -2,10 +2,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type * as Etcd from 'etcd3';
 import { defaultBackoff, retryDelay, type Backoff } from './retry.js';
+import { coveringPrefixes, isUnder } from '../src/keys/paths.js';
 import {
   BackendError,
-  coveringPrefixes,
-  isUnder,
   type Backend,
   type BackendOptions,
   type WatchEvent,

@@ -2,7 +2,8 @@
 import Handlebars from 'handlebars';
 import { describe, expect, it } from 'vitest';
 import { registerHelpers } from '../src/template/helpers/index.js';
-import { KeyStore, RenderScope } from '../src/keys/store.js';
+import { KeyStore } from '../src/keys/store.js';
+import { RenderScope } from '../src/template/scope.js';
 
 const hb = Handlebars.create();
 registerHelpers(hb);

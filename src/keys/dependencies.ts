@@ -1,5 +1,5 @@
 // Which resources a changed key touches: their used keys, glob patterns, listed dirs and missing keys.
-import { isUnder } from '../../backends/types.js';
+import { isUnder } from './paths.js';
 import { pathMatch } from './glob.js';
 import type { ResourceRender } from '../template/render.js';
 import type { Resource } from '../resources/resource.js';

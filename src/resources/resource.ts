@@ -1,7 +1,7 @@
 // Template resources: conf.d/**/*.toml → validated Resource objects (confd-compatible, strict about typos).
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { joinKey } from '../../backends/types.js';
+import { joinKey } from '../keys/paths.js';
 import { parseDuration } from '../config/duration.js';
 import { ConfigError, describe } from '../errors.js';
 import { lookupGroup, lookupUser } from './owners.js';

@@ -1,6 +1,6 @@
 // One render pass over every resource, and the --onetime run built on it.
 import type { Backend } from '../../backends/types.js';
-import { coveringPrefixes } from '../../backends/types.js';
+import { coveringPrefixes } from '../keys/paths.js';
 import { ExitCode, KeyplateError, RenderError, WriteError } from '../errors.js';
 import type { AgentEvents } from '../ops/events.js';
 import type { LoadedResource } from '../resources/confdir.js';

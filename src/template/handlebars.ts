@@ -6,7 +6,7 @@ import { contentKey, newTag, readCached, readCachedBinary, writeCached, writeCac
 import { ConfigError, RenderError } from '../errors.js';
 import { writeOut } from '../ops/output.js';
 import { helperNames, registerHelpers, resolvePendingLookups } from './helpers/index.js';
-import type { RenderScope } from '../keys/store.js';
+import type { RenderScope } from './scope.js';
 import { validateHelpers } from './helper-check.js';
 
 export interface RenderResult {

@@ -1,6 +1,7 @@
 // One resource + the key store → rendered output and the keys it used or missed.
-import { isUnder } from '../../backends/types.js';
-import { KeyStore, KeyView, RenderScope } from '../keys/store.js';
+import { isUnder } from '../keys/paths.js';
+import { KeyStore, KeyView } from '../keys/store.js';
+import { RenderScope } from './scope.js';
 import type { LoadedResource } from '../resources/confdir.js';
 import type { RenderResult } from './handlebars.js';
 

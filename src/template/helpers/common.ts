@@ -1,6 +1,6 @@
 // What every helper shares: how it finds the render scope, checks its arguments and fails.
 import { RenderError } from '../../errors.js';
-import type { RenderScope } from '../../keys/store.js';
+import type { RenderScope } from '../scope.js';
 
 /** One invocation of a helper, as the helper body sees it. */
 export interface HelperCall {

@@ -4,7 +4,7 @@
 // Every read is recorded in the scope (used keys, patterns, dirs) and a missing key never throws:
 // it is collected so one render reports every missing key at once.
 import { BadPatternError, pathMatch, patternDir, validatePattern } from '../../keys/glob.js';
-import { kvPair, type KVPair } from '../../keys/store.js';
+import { kvPair, type KVPair } from '../scope.js';
 import { compareStrings, keyArg, str, type HelperCall, type HelperTable } from './common.js';
 import { goBase } from './path.js';
 

@@ -1,5 +1,5 @@
 // Integer and list helpers: atoi, add/sub/mul/div/mod (Go int semantics), seq, reverse and the length sorts.
-import type { KVPair } from '../../keys/store.js';
+import type { KVPair } from '../scope.js';
 import { int, list, str, type HelperCall, type HelperTable } from './common.js';
 
 /** Longest list `seq` builds: a typo such as `seq 1 10000000000` should fail, not exhaust memory. */

@@ -5,7 +5,7 @@
 // As in confd, a failed lookup is an empty list, never an error.
 // node:dns and node:timers/promises are imported on first lookup: most templates never look anything up,
 // and loading them costs the start path a few milliseconds.
-import type { RenderScope } from '../../keys/store.js';
+import type { RenderScope } from '../scope.js';
 import { compareStrings, str, type HelperCall, type HelperTable } from './common.js';
 
 /** An SRV answer, with Go's field names too so `{{Target}}:{{Port}}` ports unchanged. */

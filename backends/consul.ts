@@ -271,6 +271,7 @@ export function createConsulBackend(options: BackendOptions): Backend {
 
   return {
     name,
+    canChange: true,
     getValues,
     watch,
     hintForKey: (key: string) => `consul kv put ${consulKey(key)} <value>`,

@@ -168,7 +168,7 @@ export function createEtcdBackend(options: BackendOptions): Backend {
     return closed;
   }
 
-  return { name, getValues, watch, hintForKey, close } satisfies Backend;
+  return { name, canChange: true, getValues, watch, hintForKey, close } satisfies Backend;
 }
 
 /** Read ranges for a prefix at `/` boundaries: the key itself, and everything under `key/`. */

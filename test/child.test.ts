@@ -88,7 +88,7 @@ describe('Child', () => {
   });
 
   it('SIGKILLs a command that ignores SIGTERM once killTimeout has passed', async () => {
-    const c = child([fixture('ignore-term.sh'), dir], { killTimeout: 300 });
+    const c = child([fixture('ignore-term.sh'), dir], { killTimeoutMs: 300 });
     const kills: number[] = [];
     c.on('kill', (pid) => kills.push(pid));
     const pid = await c.start();
@@ -113,7 +113,7 @@ describe('Child', () => {
   });
 
   it('SIGKILLs grandchildren that outlive the command by ignoring SIGTERM', async () => {
-    const c = child([fixture('forks.sh'), dir, 'stubborn'], { killTimeout: 300 });
+    const c = child([fixture('forks.sh'), dir, 'stubborn'], { killTimeoutMs: 300 });
     const kills: number[] = [];
     c.on('kill', (pid) => kills.push(pid));
     const pid = await c.start();
@@ -154,7 +154,7 @@ describe('Child', () => {
 
   it('refuses an empty command and a negative killTimeout with the offending value', () => {
     expect(() => new Child([])).toThrow(/expected a program to run after `--`/);
-    expect(() => new Child(['true'], { killTimeout: -1 })).toThrow('kill_timeout: expected a non-negative number of milliseconds, got `-1` (number)');
+    expect(() => new Child(['true'], { killTimeoutMs: -1 })).toThrow('kill_timeout: expected a non-negative number of milliseconds, got `-1` (number)');
   });
 });
 

@@ -33,11 +33,11 @@ describe('--onetime -- command', () => {
     if (script !== undefined) expect(r.stdout).toBe('port=8\n');
   });
 
-  it('a failed render does not start the command (exit 1)', async () => {
+  it('a render with keys missing does not start the command (exit 3)', async () => {
     const dir = appConfdir();
     const marker = path.join(dir, 'started');
     const r = await runCli(['--onetime', '--confdir', dir, '--', 'touch', marker], { env: baseEnv() });
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/app\.toml: missing \/app\/port \(set APP_PORT\)/);
     expect(r.stderr).toMatch(/not starting touch: the render failed/);
     expect(existsSync(marker)).toBe(false);

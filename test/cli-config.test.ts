@@ -58,7 +58,7 @@ describe('precedence: flag > environment > keyplate.toml > default', () => {
     expect(c.nodes).toEqual(['http://x:2379']);
     expect(c.logLevel).toBe('debug');
     expect(c.envFiles).toEqual([path.join(dir, 'dev.env')]);
-    expect(c.waitTimeout).toBe(90_000);
+    expect(c.waitTimeoutMs).toBe(90_000);
   });
 });
 

@@ -25,14 +25,14 @@ describe("confd's integration cases, in Handlebars", () => {
 });
 
 describe('missing keys with the env backend', () => {
-  it('exits 1, lists every missing key of every resource with the variable to set, and writes nothing', async () => {
+  it('exits 3 (keys missing, as with etcd and Consul), lists every missing key of every resource with the variable to set, and writes nothing', async () => {
     const dir = makeConfdir({
       ...basic,
       'conf.d/web.toml': '[template]\nsrc = "web.tmpl"\ndest = "out/web.conf"\nprefix = "/myapp"\nkeys = ["/web"]\n',
       'templates/web.tmpl': '{{getv "/web/port"}} {{getv "/web/name"}} {{getv "/web/opt" "default"}}\n',
     });
     const r = await runCli(['--onetime', '--confdir', dir], { env: baseEnv({ DATABASE_HOST: 'db' }) });
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(3);
     expect(r.stderr).toContain('app.toml: missing /database/port (set DATABASE_PORT)');
     expect(r.stderr).toContain('web.toml: missing /myapp/web/name (set MYAPP_WEB_NAME)');
     expect(r.stderr).toContain('web.toml: missing /myapp/web/port (set MYAPP_WEB_PORT)');
@@ -232,7 +232,7 @@ describe('one template, many resources', () => {
     const dir = makeConfdir(files);
     const env = baseEnv({ SVC_A_PORT: '1', SVC_A_NAME: 'alpha', SVC_A_TAGS_X: 'x1', SVC_B_NAME: 'beta', SVC_B_TAGS_Y: 'y2', SVC_B_TAGS_Z: 'z3' });
     const r = await runCli(['--onetime', '--confdir', dir], { env });
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(3); // c.toml's keys are missing
     expect(readFileSync(path.join(dir, 'out/a.conf'), 'utf8')).toBe('port=1\nx=x1;\nalpha\n');
     expect(readFileSync(path.join(dir, 'out/b.conf'), 'utf8')).toBe('no port\ny=y2;z=z3;\nbeta\n');
     expect(existsSync(path.join(dir, 'out/c.conf'))).toBe(false);
@@ -416,7 +416,9 @@ describe('safe writes', () => {
     });
     const r = await runCli(['--onetime', '--confdir', dir], { env, cwd: dir });
     expect(readFileSync(path.join(dir, 'reloads.log'), 'utf8')).toBe('x\n');
-    expect(r.stderr).toMatch(/c\.toml: reload_cmd exited with code 3; will retry on the next change\nfailing/);
+    // --onetime has no next change: it never promises a retry.
+    expect(r.stderr).toMatch(/c\.toml: reload_cmd exited with code 3\nfailing/);
+    expect(r.stderr).not.toContain('will retry');
     expect(r.code).toBe(1);
   });
 
@@ -492,7 +494,7 @@ describe('the cache of compiled templates and parsed resources', () => {
 
     // The same files under another global prefix are validated again (keys and prefix come from it).
     const prefixed = await runCli(['--onetime', '--confdir', dir, '--prefix', '/other', '--log-level', 'error'], { env });
-    expect(prefixed.code).toBe(1);
+    expect(prefixed.code).toBe(3);
     expect(prefixed.stderr).toContain('missing /other/database/host (set OTHER_DATABASE_HOST)');
 
     // An error is never cached away.

@@ -75,6 +75,7 @@ export function readCached(cacheDir: string | undefined, name: string, input: st
   }
 }
 
+/** Store `output` as the entry `name` for `input` (written whole or not at all; a read-only cache is fine). */
 export function writeCached(cacheDir: string | undefined, name: string, input: string, output: string): void {
   writeEntry(cacheDir, name, output + separator + input);
 }
@@ -95,6 +96,7 @@ export function readCachedBinary(cacheDir: string | undefined, name: string, tag
   }
 }
 
+/** Store `data` as the binary companion `name`, marked with its text entry's `tag` (see readCachedBinary). */
 export function writeCachedBinary(cacheDir: string | undefined, name: string, tag: string, data: Buffer): void {
   writeEntry(cacheDir, name, Buffer.concat([Buffer.from(`${tag}\n`), data]));
 }

@@ -1,34 +1,35 @@
 // Layered settings: defaults → keyplate.toml → KEYPLATE_* environment → flags; strict about unknown keys.
 import { readFileSync } from 'node:fs';
-import type { BackendConnection } from '../../backends/types.js';
 import { dirname, join, resolve } from 'node:path';
-import { parseDuration } from './duration.js';
-import { UsageError, describe } from '../errors.js';
-import { envName, flagsByName, flagSpecs, tomlKeys, type FlagSpec } from './flags.js';
+import { backendNamed, watchedByDefault, type BackendName } from '../../backends/index.js';
+import type { BackendConnection } from '../../backends/types.js';
 import { defaultCacheDir } from '../cache/disk.js';
+import { UsageError, describe } from '../errors.js';
+import { parseDuration } from './duration.js';
+import { defaultOf, envName, flagsByName, flagSpecs, tomlKeys, type FlagSpec } from './flags.js';
 import { parseTomlCached, tomlErrorLocation } from './toml.js';
 
-export type BackendName = 'env' | 'etcd' | 'consul';
-
+/** Every setting, resolved: flag > KEYPLATE_* environment > keyplate.toml > the flag table's default. */
 export interface Config extends BackendConnection {
   subcommand?: 'check';
   confdir: string;
   configFile: string;
   prefix: string;
   onetime: boolean;
+  /** Keep following changes (off with --onetime; on by default for a server backend, see backends/index.ts). */
   watch: boolean;
-  /** Poll interval in ms (undefined: watch or onetime). */
-  interval?: number;
+  /** --interval: poll every this many ms instead of watching (undefined: watch). */
+  intervalMs?: number;
   noop: boolean;
   syncOnly: boolean;
   keepStageFile: boolean;
   backend: BackendName;
   clientInsecure: boolean;
-  backendRetryTimeout?: number;
-  waitTimeout?: number;
-  waitMin: number;
-  waitMax: number;
-  killTimeout: number;
+  backendRetryTimeoutMs?: number;
+  waitTimeoutMs?: number;
+  waitMinMs: number;
+  waitMaxMs: number;
+  killTimeoutMs: number;
   /** keyplate's own reload signal; undefined when not set (then SIGHUP without a command, none with one). */
   reloadSignal?: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
@@ -45,7 +46,7 @@ type Raw = Map<string, unknown>;
 const pathSettings = new Set(['env-file', 'client-ca-keys', 'client-cert', 'client-key']);
 
 /** Turn argv into raw flag values; `-flag` (confd/Go style) works as well as `--flag`. */
-export function parseArgv(argv: readonly string[]): { flags: Raw; positionals: string[]; command: string[] } {
+function parseArgv(argv: readonly string[]): { flags: Raw; positionals: string[]; command: string[] } {
   const flags: Raw = new Map();
   const positionals: string[] = [];
   let command: string[] = [];
@@ -164,13 +165,25 @@ function fromFile(file: string, required: boolean, env: NodeJS.ProcessEnv): Raw 
   return raw;
 }
 
+/** Where loadConfig reads from; `cwd` resolves relative paths given by flags and the environment. */
 export interface LoadOptions {
   argv: readonly string[];
   env: NodeJS.ProcessEnv;
   cwd?: string;
 }
 
-export function loadConfig({ argv, env, cwd = process.cwd() }: LoadOptions): Config {
+/** The raw layers, highest precedence first, and what argv says besides flags. */
+interface Layers {
+  flags: Raw;
+  environment: Raw;
+  file: Raw;
+  configFile: string;
+  subcommand: Config['subcommand'];
+  command: string[];
+}
+
+/** Read argv, the KEYPLATE_* variables and keyplate.toml (found through --confdir or --config-file). */
+function readLayers(argv: readonly string[], env: NodeJS.ProcessEnv, cwd: string): Layers {
   const { flags, positionals, command } = parseArgv(argv);
   let subcommand: Config['subcommand'];
   if (positionals[0] === 'check') {
@@ -182,66 +195,78 @@ export function loadConfig({ argv, env, cwd = process.cwd() }: LoadOptions): Con
   }
   const environment = fromEnvironment(env);
   const early = (name: string): unknown => flags.get(name) ?? environment.get(name);
-  const confdirEarly = resolve(cwd, (early('confdir') as string | undefined) ?? '/etc/keyplate');
+  const confdirEarly = resolve(cwd, (early('confdir') as string | undefined) ?? (defaultOf('confdir') as string));
   const namedFile = early('config-file') as string | undefined;
   const configFile = resolve(cwd, namedFile ?? join(confdirEarly, 'keyplate.toml'));
   const file = flags.get('help') || flags.get('version') ? new Map() : fromFile(configFile, namedFile !== undefined, env);
+  return { flags, environment, file, configFile, subcommand, command };
+}
 
-  const pick = <T>(name: string, fallback: T): T => (flags.get(name) ?? environment.get(name) ?? file.get(name) ?? fallback) as T;
+/**
+ * Resolve every setting from argv, the environment and keyplate.toml. Throws a UsageError naming the flag, variable
+ * or file entry at fault (exit 2).
+ */
+export function loadConfig({ argv, env, cwd = process.cwd() }: LoadOptions): Config {
+  const { flags, environment, file, configFile, subcommand, command } = readLayers(argv, env, cwd);
+  /** The setting's value, by precedence, down to the flag table's default. */
+  const pick = <T>(name: string): T => (flags.get(name) ?? environment.get(name) ?? file.get(name) ?? defaultOf(name)) as T;
 
-  const backendRaw = pick<string>('backend', 'env');
-  const backend: BackendName = backendRaw === 'etcdv3' ? 'etcd' : (backendRaw as BackendName);
-  const onetime = pick('onetime', false);
-  const intervalSeconds = pick<number | undefined>('interval', undefined);
-  // Watching is the default where the backend can change; env renders once unless asked to watch.
-  const watch = pick<boolean>('watch', !onetime && intervalSeconds === undefined && backend !== 'env');
-  const waitMin = pick('wait-min', 50);
-  const waitMax = pick('wait-max', 1000);
-  if (waitMin > waitMax) throw new UsageError(`wait-min (${waitMin}ms) must not exceed wait-max (${waitMax}ms)`);
+  const backend = backendNamed(pick<string>('backend'))!; // the flag table's choices are the registry's names
+  const onetime = pick<boolean>('onetime');
+  const intervalSeconds = pick<number | undefined>('interval');
   if (onetime && (flags.get('watch') || environment.get('watch'))) {
     throw new UsageError('--onetime and --watch contradict each other; pick one');
   }
-
-  const confdir = resolve(cwd, pick('confdir', '/etc/keyplate'));
-  const reloadSignalRaw = pick<string | undefined>('reload-signal', undefined)?.toUpperCase();
-  const normalizedSignal = reloadSignalRaw === undefined ? undefined : reloadSignalRaw.startsWith('SIG') ? reloadSignalRaw : 'SIG' + reloadSignalRaw;
-  if (normalizedSignal !== undefined && !['SIGHUP', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGCONT'].includes(normalizedSignal)) {
-    throw new UsageError(`--reload-signal: expected SIGHUP, SIGUSR1, SIGUSR2, SIGWINCH or SIGCONT, got ${describe(reloadSignalRaw)}`);
-  }
+  // Watching is the default where values live in a server; env renders once unless asked to watch or poll.
+  const watchSet = (flags.get('watch') ?? environment.get('watch') ?? file.get('watch')) as boolean | undefined;
+  const waitMinMs = pick<number>('wait-min');
+  const waitMaxMs = pick<number>('wait-max');
+  if (waitMinMs > waitMaxMs) throw new UsageError(`wait-min (${waitMinMs}ms) must not exceed wait-max (${waitMaxMs}ms)`);
 
   return {
     subcommand,
-    confdir,
+    confdir: resolve(cwd, pick<string>('confdir')),
     configFile,
-    prefix: pick('prefix', '/'),
+    prefix: pick('prefix'),
     onetime,
-    watch: onetime ? false : watch,
-    interval: intervalSeconds === undefined ? undefined : intervalSeconds * 1000,
-    noop: pick('noop', false),
-    syncOnly: pick('sync-only', false),
-    keepStageFile: pick('keep-stage-file', false),
+    watch: !onetime && (watchSet ?? (intervalSeconds === undefined && watchedByDefault(backend))),
+    intervalMs: intervalSeconds === undefined ? undefined : intervalSeconds * 1000,
+    noop: pick('noop'),
+    syncOnly: pick('sync-only'),
+    keepStageFile: pick('keep-stage-file'),
     backend,
-    nodes: pick('node', []),
-    envFiles: pick<string[]>('env-file', []).map((f) => resolve(cwd, f)),
-    username: pick('username', undefined),
-    password: pick('password', undefined),
-    token: pick('token', undefined),
-    scheme: pick('scheme', undefined),
-    clientCaKeys: pick('client-ca-keys', undefined),
-    clientCert: pick('client-cert', undefined),
-    clientKey: pick('client-key', undefined),
-    clientInsecure: pick('client-insecure', false),
-    backendRetryTimeout: pick('backend-retry-timeout', undefined),
-    waitTimeout: pick('wait-timeout', undefined),
-    waitMin,
-    waitMax,
-    killTimeout: pick('kill-timeout', 10_000),
-    reloadSignal: normalizedSignal,
-    logLevel: pick('log-level', 'info'),
-    logFormat: pick('log-format', 'text'),
-    metricsAddr: pick('metrics-addr', undefined),
+    nodes: pick('node'),
+    envFiles: pick<string[]>('env-file').map((f) => resolve(cwd, f)),
+    username: pick('username'),
+    password: pick('password'),
+    token: pick('token'),
+    scheme: pick('scheme'),
+    clientCaKeys: pick('client-ca-keys'),
+    clientCert: pick('client-cert'),
+    clientKey: pick('client-key'),
+    clientInsecure: pick('client-insecure'),
+    backendRetryTimeoutMs: pick('backend-retry-timeout'),
+    waitTimeoutMs: pick('wait-timeout'),
+    waitMinMs,
+    waitMaxMs,
+    killTimeoutMs: pick('kill-timeout'),
+    reloadSignal: reloadSignalOf(pick<string | undefined>('reload-signal')),
+    logLevel: pick('log-level'),
+    logFormat: pick('log-format'),
+    metricsAddr: pick('metrics-addr'),
     version: Boolean(flags.get('version')),
     help: Boolean(flags.get('help')),
     command,
   };
+}
+
+/** keyplate's own reload signal as `SIGNAME` (`hup` and `HUP` work too); only signals that do not stop a process. */
+function reloadSignalOf(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  const upper = raw.toUpperCase();
+  const name = upper.startsWith('SIG') ? upper : 'SIG' + upper;
+  if (!['SIGHUP', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGCONT'].includes(name)) {
+    throw new UsageError(`--reload-signal: expected SIGHUP, SIGUSR1, SIGUSR2, SIGWINCH or SIGCONT, got ${describe(upper)}`);
+  }
+  return name;
 }

@@ -13,6 +13,7 @@ export function parseDuration(text: string | number): number | undefined {
   return total;
 }
 
+/** Milliseconds as people read them: `300ms`, `1.5s`, `2m30s`. */
 export function formatDuration(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)}ms`;
   if (ms < 60_000) return `${+(ms / 1000).toFixed(3)}s`;

@@ -3,6 +3,7 @@
 import { parse } from 'smol-toml';
 import { contentKey, readCached, writeCached } from '../cache/disk.js';
 
+/** A TOML document as plain objects; throws smol-toml's error (with line and column, see tomlErrorLocation). */
 export function parseToml(text: string): Record<string, unknown> {
   return parse(text) as Record<string, unknown>;
 }
@@ -14,8 +15,9 @@ export function tomlErrorLocation(error: unknown): string {
 }
 
 /**
- * parseToml through keyplate's content cache: a cold process pays several milliseconds to JIT the parser for
- * its first file. Only plain JSON results are cached; errors are always thrown by the real parser.
+ * parseToml through keyplate's content cache, for keyplate.toml (start-time machinery, see resources/resource-cache.ts):
+ * a cold process pays several milliseconds to JIT the parser for its first file. Only plain JSON results are cached;
+ * errors always come from the parser.
  */
 export function parseTomlCached(text: string, cacheDir: string | undefined): Record<string, unknown> {
   const name = `toml-${contentKey(text)}.json`;
@@ -26,6 +28,7 @@ export function parseTomlCached(text: string, cacheDir: string | undefined): Rec
   return doc;
 }
 
+/** True for values JSON gives back unchanged: strings, booleans, finite numbers, and arrays and plain objects of them. */
 export function isPlainJson(value: unknown): boolean {
   if (typeof value === 'string' || typeof value === 'boolean') return true;
   if (typeof value === 'number') return Number.isFinite(value);

@@ -4,6 +4,7 @@
 // and `^` negation, `\` escapes the next character. A malformed pattern is always an error, even
 // when the name fails to match before the bad part is reached (as in Go 1.16+).
 
+/** A `gets`/`getvs` pattern that is not valid path.Match syntax. */
 export class BadPatternError extends Error {
   constructor(readonly pattern: string) {
     super(`syntax error in pattern \`${pattern}\``);
@@ -40,11 +41,6 @@ export function patternDir(pattern: string): string {
   if (meta === -1) return pattern; // a literal matches only itself
   const slash = pattern.lastIndexOf('/', meta);
   return slash <= 0 ? '/' : pattern.slice(0, slash);
-}
-
-/** True when `pattern` contains no glob syntax, so it can only match itself. */
-export function isLiteralPattern(pattern: string): boolean {
-  return !/[*?[\\]/.test(pattern);
 }
 
 function match(pattern: Runes, name: Runes): boolean | 'bad' {

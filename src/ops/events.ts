@@ -34,6 +34,7 @@ export type AgentEventMap = {
   backend: [{ up: boolean }];
 };
 
+/** What the run reports as it works (AgentEventMap), and how to read its state now (snapshot). */
 export class AgentEvents extends EventEmitter<AgentEventMap> {
   /** Set by the running loop: how to read the current state. */
   snapshot: () => StatusSnapshot = () => ({

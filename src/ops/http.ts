@@ -22,8 +22,9 @@ export interface OperationsServer {
 }
 
 /** /healthz fails when the loop has not turned for this long: the process lives but is stuck. */
-export const loopStallMs = 30_000;
+const loopStallMs = 30_000;
 
+/** `HOST:PORT`, `[IPv6]:PORT` or `:PORT` → host (undefined: every interface) and port; a UsageError otherwise. */
 export function parseListenAddress(address: string): { host?: string; port: number } {
   const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\[\]]*)):(\d{1,5})$/.exec(address);
   const port = match ? Number(match[3]) : NaN;
@@ -36,6 +37,7 @@ export function parseListenAddress(address: string): { host?: string; port: numb
 
 export type Health = { status: 'ok' } | { status: 'stalled'; lastLoopAt: string; secondsSinceLastLoop: number };
 
+/** /healthz's answer: ok while the run's loop turned within loopStallMs. */
 export function healthOf(snapshot: StatusSnapshot, now: Date = new Date()): Health {
   const age = now.getTime() - Date.parse(snapshot.lastLoopAt);
   if (age <= loopStallMs) return { status: 'ok' };
@@ -43,22 +45,28 @@ export function healthOf(snapshot: StatusSnapshot, now: Date = new Date()): Heal
   return { status: 'stalled', lastLoopAt: snapshot.lastLoopAt, secondsSinceLastLoop: Number.isFinite(age) ? Math.round(age / 1000) : -1 };
 }
 
+/** /readyz's answer. Not ready always says why: `reason`, a resource's keys or error, or the backend being down. */
 export type Readiness =
   | { status: 'ready' }
   | {
       status: 'not ready';
+      /** Set when nothing else below says why: "connecting to the backend" or "first render pending". */
+      reason?: string;
       backend?: { name: string; up: false };
       resources: { name: string; dest: string; waitingFor: string[]; error?: string }[];
     };
 
 /** Ready once every resource has rendered and the backend answers. */
 export function readinessOf(snapshot: StatusSnapshot): Readiness {
-  const resources = snapshot.resources
-    .filter((r) => !r.rendered)
-    .map((r) => ({ name: r.name, dest: r.dest, waitingFor: [...r.missingKeys], ...(r.lastError ? { error: r.lastError } : {}) }));
+  const pending = snapshot.resources.filter((r) => !r.rendered);
+  const resources = pending.map((r) => ({ name: r.name, dest: r.dest, waitingFor: [...r.missingKeys], ...(r.lastError ? { error: r.lastError } : {}) }));
   if (snapshot.backend.up && resources.length === 0) return { status: 'ready' };
+  let reason: string | undefined;
+  if (!snapshot.backend.synced) reason = 'connecting to the backend';
+  else if (resources.some((r) => r.waitingFor.length === 0 && !r.error)) reason = 'first render pending';
   return {
     status: 'not ready',
+    ...(reason ? { reason } : {}),
     ...(snapshot.backend.up ? {} : { backend: { name: snapshot.backend.name, up: false as const } }),
     resources,
   };
@@ -112,6 +120,7 @@ function send(req: IncomingMessage, res: ServerResponse, r: Reply): void {
   res.end(req.method === 'HEAD' ? undefined : r.body);
 }
 
+/** Listen on `address` and serve /metrics, /healthz, /readyz and the status page; throws a UsageError if it cannot. */
 export async function startOperationsServer({ address, events, log }: OperationsServerOptions): Promise<OperationsServer> {
   const { host, port } = parseListenAddress(address);
   const { createAgentMetrics } = await import('./metrics.js');

@@ -24,6 +24,7 @@ export interface LoggerOptions {
   write?: (line: string) => void;
 }
 
+/** A logger at `level` writing text lines or JSON objects (one per line) to `write`, stderr by default. */
 export function createLogger({ level, format, write = (line) => writeOut(2, line) }: LoggerOptions): Logger {
   const min = rank[level];
   const emit = (lvl: Level, message: string, fields?: LogFields): void => {

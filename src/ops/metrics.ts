@@ -15,69 +15,78 @@ const renderBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2
 
 const watchKinds = ['put', 'delete', 'reset'] as const;
 
-export async function createAgentMetrics(events: AgentEvents): Promise<AgentMetrics> {
-  const { Registry, Counter, Gauge, Histogram, collectDefaultMetrics } = await import('prom-client');
-  const register = new Registry();
-  // Process metrics keep their standard names (process_*, nodejs_*) so stock dashboards work.
-  collectDefaultMetrics({ register });
+type PromClient = typeof import('prom-client');
 
+/** keyplate's own series, registered in `register`. */
+function defineMetrics({ Counter, Gauge, Histogram }: PromClient, register: import('prom-client').Registry) {
   const perResource = (name: string, help: string): CounterMetric<'resource'> =>
     new Counter({ name: `keyplate_${name}`, help, labelNames: ['resource'], registers: [register] });
-  const renders = perResource('renders_total', 'Template renders finished, with or without missing keys.');
-  const writes = perResource('writes_total', 'Destination files replaced.');
-  const renderFailures = perResource('render_failures_total', 'Template renders that failed with an error.');
-  const checkFailures = perResource('check_failures_total', 'Staged files rejected by check_cmd.');
-  const reloadFailures = perResource('reload_failures_total', 'reload_cmd or reload_signal failures.');
-  const reloads = perResource('reloads_total', 'Successful reloads after a write.');
   const gauge = <L extends string>(name: string, help: string, label: L) =>
     new Gauge({ name: `keyplate_${name}`, help, labelNames: [label], registers: [register] });
-  const missingKeys = gauge('missing_keys', 'Keys the last render of the resource waited for (0 when it had everything).', 'resource');
-  const lastSuccess = gauge('last_render_success_timestamp_seconds', 'Unix time of the last render of the resource with every key present.', 'resource');
-  const renderDuration = new Histogram({
-    name: 'keyplate_render_duration_seconds',
-    help: 'Time to render one template.',
-    labelNames: ['resource'],
-    buckets: renderBuckets,
-    registers: [register],
-  });
-  const backendUp = gauge('backend_up', '1 while the backend answers, 0 while it is unreachable.', 'backend');
-  const watchEvents = new Counter({
-    name: 'keyplate_watch_events_total',
-    help: 'Changes reported by the backend watch or poll, by kind.',
-    labelNames: ['kind'],
-    registers: [register],
-  });
+  return {
+    renders: perResource('renders_total', 'Template renders finished, with or without missing keys.'),
+    writes: perResource('writes_total', 'Destination files replaced.'),
+    renderFailures: perResource('render_failures_total', 'Template renders that failed with an error.'),
+    checkFailures: perResource('check_failures_total', 'Staged files rejected by check_cmd.'),
+    reloadFailures: perResource('reload_failures_total', 'reload_cmd or reload_signal failures.'),
+    reloads: perResource('reloads_total', 'Successful reloads after a write.'),
+    missingKeys: gauge('missing_keys', 'Keys the last render of the resource waited for (0 when it had everything).', 'resource'),
+    lastSuccess: gauge('last_render_success_timestamp_seconds', 'Unix time of the last render of the resource with every key present.', 'resource'),
+    renderDuration: new Histogram({
+      name: 'keyplate_render_duration_seconds',
+      help: 'Time to render one template.',
+      labelNames: ['resource'],
+      buckets: renderBuckets,
+      registers: [register],
+    }),
+    backendUp: gauge('backend_up', '1 while the backend answers, 0 while it is unreachable.', 'backend'),
+    watchEvents: new Counter({
+      name: 'keyplate_watch_events_total',
+      help: 'Changes reported by the backend watch or poll, by kind.',
+      labelNames: ['kind'],
+      registers: [register],
+    }),
+  };
+}
+
+/** A registry of keyplate's metrics (plus the process's own), fed by `events` until detached; loads prom-client. */
+export async function createAgentMetrics(events: AgentEvents): Promise<AgentMetrics> {
+  const client = await import('prom-client');
+  const register = new client.Registry();
+  // Process metrics keep their standard names (process_*, nodejs_*) so stock dashboards work.
+  client.collectDefaultMetrics({ register });
+  const m = defineMetrics(client, register);
 
   // Series exist from the first scrape, so rate() and alerts on absence work before anything happens.
   const initial = events.snapshot();
   for (const { name } of initial.resources) {
-    for (const counter of [renders, writes, renderFailures, checkFailures, reloadFailures, reloads]) counter.inc({ resource: name }, 0);
-    missingKeys.set({ resource: name }, 0);
+    for (const counter of [m.renders, m.writes, m.renderFailures, m.checkFailures, m.reloadFailures, m.reloads]) counter.inc({ resource: name }, 0);
+    m.missingKeys.set({ resource: name }, 0);
   }
-  for (const kind of watchKinds) watchEvents.inc({ kind }, 0);
+  for (const kind of watchKinds) m.watchEvents.inc({ kind }, 0);
   let backendName = initial.backend.name;
-  backendUp.set({ backend: backendName }, initial.backend.up ? 1 : 0);
+  m.backendUp.set({ backend: backendName }, initial.backend.up ? 1 : 0);
 
   const listeners: { [K in keyof AgentEventMap]?: (...args: AgentEventMap[K]) => void } = {
     render: ({ resource, durationMs, missingKeys: missing }) => {
-      renders.inc({ resource });
-      renderDuration.observe({ resource }, durationMs / 1000);
-      missingKeys.set({ resource }, missing);
-      if (missing === 0) lastSuccess.set({ resource }, Date.now() / 1000);
+      m.renders.inc({ resource });
+      m.renderDuration.observe({ resource }, durationMs / 1000);
+      m.missingKeys.set({ resource }, missing);
+      if (missing === 0) m.lastSuccess.set({ resource }, Date.now() / 1000);
     },
-    write: ({ resource }) => writes.inc({ resource }),
-    renderFailed: ({ resource }) => renderFailures.inc({ resource }),
-    checkFailed: ({ resource }) => checkFailures.inc({ resource }),
-    reloadFailed: ({ resource }) => reloadFailures.inc({ resource }),
-    reloaded: ({ resource }) => reloads.inc({ resource }),
-    watchEvent: ({ kind }) => watchEvents.inc({ kind }),
+    write: ({ resource }) => m.writes.inc({ resource }),
+    renderFailed: ({ resource }) => m.renderFailures.inc({ resource }),
+    checkFailed: ({ resource }) => m.checkFailures.inc({ resource }),
+    reloadFailed: ({ resource }) => m.reloadFailures.inc({ resource }),
+    reloaded: ({ resource }) => m.reloads.inc({ resource }),
+    watchEvent: ({ kind }) => m.watchEvents.inc({ kind }),
     backend: ({ up }) => {
       const name = events.snapshot().backend.name;
       if (name !== backendName) {
-        backendUp.reset();
+        m.backendUp.reset();
         backendName = name;
       }
-      backendUp.set({ backend: backendName }, up ? 1 : 0);
+      m.backendUp.set({ backend: backendName }, up ? 1 : 0);
     },
   };
   const entries = Object.entries(listeners) as [keyof AgentEventMap, (...args: unknown[]) => void][];

@@ -31,3 +31,12 @@ export function writeOut(fd: 1 | 2, text: string): void {
 export function streamsInUse(): boolean {
   return streamed.size > 0;
 }
+
+/** Where a command's results and logs go: stdout for what was asked (check's report, --noop's diff), stderr for logs. */
+export interface Io {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+}
+
+/** The process's own stdout and stderr, written as writeOut writes. */
+export const processIo: Io = { stdout: (t) => writeOut(1, t), stderr: (t) => writeOut(2, t) };

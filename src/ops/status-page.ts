@@ -2,11 +2,12 @@
 import type { ResourceStatus, StatusSnapshot } from './events.js';
 
 /** Seconds between the page's own reloads (a meta refresh: the page runs no script). */
-export const statusRefreshSeconds = 5;
+const statusRefreshSeconds = 5;
 
 const maxChangesShown = 8;
 
-export function escapeHtml(text: string): string {
+/** `text` safe inside HTML text and attribute values. */
+function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
@@ -67,6 +68,7 @@ code, .keys, .resource-name { font-family: ui-monospace, monospace; }
 .ok .badge { color: var(--ok); } .waiting .badge { color: var(--waiting); } .error .badge { color: var(--error); }
 `;
 
+/** The status page for `snapshot`: self-contained HTML, no script, names and keys only (never values). */
 export function renderStatusPage(snapshot: StatusSnapshot, now: Date = new Date()): string {
   const { backend, resources } = snapshot;
   const waiting = resources.filter((r) => stateOf(r) !== 'ok').length;

@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter, once } from 'node:events';
 import { constants } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { defaultOf } from '../config/flags.js';
 import { ExitCode, KeyplateError, describe } from '../errors.js';
 import { groupHasLiveMembers } from './reaper.js';
 
@@ -21,16 +22,16 @@ export interface ChildOptions {
   cwd?: string;
   /** Sent to the group by `stop()`. Default SIGTERM. */
   stopSignal?: NodeJS.Signals;
-  /** How long `stop()` waits for the whole group before SIGKILL, in ms. Default 10 000. */
-  killTimeout?: number;
+  /** How long `stop()` waits for the whole group before SIGKILL, in ms. Default: --kill-timeout's. */
+  killTimeoutMs?: number;
 }
 
 export interface ChildEvents {
   spawn: [pid: number];
   /** `exitCode` is mapped as a shell does: the code, or 128+N after death by signal N. */
   exit: [exitCode: number, signal: NodeJS.Signals | null];
-  /** The group outlived `killTimeout` after the stop signal and is being SIGKILLed. */
-  kill: [pid: number, killTimeout: number];
+  /** The group outlived `killTimeoutMs` after the stop signal and is being SIGKILLed. */
+  kill: [pid: number, killTimeoutMs: number];
 }
 
 /** A shell's `$?`: the exit code, or 128+N when signal N killed the process. */
@@ -55,7 +56,7 @@ interface Run {
 export class Child extends EventEmitter<ChildEvents> {
   readonly command: readonly string[];
   readonly stopSignal: NodeJS.Signals;
-  readonly killTimeout: number;
+  readonly killTimeoutMs: number;
   readonly #env: NodeJS.ProcessEnv | undefined;
   readonly #cwd: string | undefined;
   /** Ends every wait this Child started; aborted once by close(). */
@@ -71,15 +72,15 @@ export class Child extends EventEmitter<ChildEvents> {
         exitCode: ExitCode.usage,
       });
     }
-    const killTimeout = options.killTimeout ?? 10_000;
-    if (!Number.isFinite(killTimeout) || killTimeout < 0) {
-      throw new ChildError(`kill_timeout: expected a non-negative number of milliseconds, got ${describe(killTimeout)}`, {
+    const killTimeoutMs = options.killTimeoutMs ?? (defaultOf('kill-timeout') as number);
+    if (!Number.isFinite(killTimeoutMs) || killTimeoutMs < 0) {
+      throw new ChildError(`kill_timeout: expected a non-negative number of milliseconds, got ${describe(killTimeoutMs)}`, {
         exitCode: ExitCode.usage,
       });
     }
     this.command = [...command];
     this.stopSignal = options.stopSignal ?? 'SIGTERM';
-    this.killTimeout = killTimeout;
+    this.killTimeoutMs = killTimeoutMs;
     this.#env = options.env;
     this.#cwd = options.cwd;
   }
@@ -148,7 +149,7 @@ export class Child extends EventEmitter<ChildEvents> {
 
   /**
    * Sends `sig` (default the stop signal) to the group and resolves once the command and every
-   * process left in its group are gone; whatever is still alive after `killTimeout` is SIGKILLed.
+   * process left in its group are gone; whatever is still alive after `killTimeoutMs` is SIGKILLed.
    * A second call while stopping sends the signal again but keeps the first deadline.
    */
   stop(sig: NodeJS.Signals = this.stopSignal): Promise<void> {
@@ -166,7 +167,7 @@ export class Child extends EventEmitter<ChildEvents> {
   async #escalate(run: Run): Promise<void> {
     const waits = new AbortController();
     const signal = AbortSignal.any([this.#lifetime.signal, waits.signal]);
-    const expired = delay(this.killTimeout, 'expired', signal);
+    const expired = delay(this.killTimeoutMs, 'expired', signal);
     try {
       let outcome = await Promise.race([run.exited.then(() => 'exited' as const), expired]);
       // The leader is gone; grandchildren that outlive it get the same deadline. kill(0) alone
@@ -175,7 +176,7 @@ export class Child extends EventEmitter<ChildEvents> {
         outcome = await Promise.race([delay(20, 'exited', signal), expired]);
       }
       if (outcome === 'expired') {
-        this.emit('kill', run.pid, this.killTimeout);
+        this.emit('kill', run.pid, this.killTimeoutMs);
         signalGroup(run.pid, 'SIGKILL');
         await run.exited;
       }

@@ -1,5 +1,6 @@
 // check_cmd and reload_cmd: /bin/sh -c in their own process group, with a timeout that kills the whole group.
 
+/** How a check or reload command ended. */
 export interface CommandResult {
   ok: boolean;
   code: number | null;
@@ -21,13 +22,18 @@ export function expandSrc(command: string, stagePath: string): string {
   return command.replace(/\{\{\s*\.?src\s*\}\}/g, () => shellQuote(stagePath));
 }
 
+/** How runShell runs a command: its time limit (ms), environment and working directory. */
 export interface RunOptions {
-  timeout: number;
+  timeoutMs: number;
   env?: NodeJS.ProcessEnv;
   cwd?: string;
 }
 
-export async function runShell(command: string, { timeout, env, cwd }: RunOptions): Promise<CommandResult> {
+/**
+ * Run `command` with /bin/sh -c in a process group of its own, output captured (the last 16 KiB); after `timeoutMs`
+ * the whole group is SIGKILLed and the result says so. Never rejects: a command that cannot start is a failed result.
+ */
+export async function runShell(command: string, { timeoutMs, env, cwd }: RunOptions): Promise<CommandResult> {
   // Loaded on first use: most onetime runs of resources without commands never need it.
   const { spawn } = await import('node:child_process');
   return new Promise((resolve) => {
@@ -50,7 +56,7 @@ export async function runShell(command: string, { timeout, env, cwd }: RunOption
     const timer = setTimeout(() => {
       timedOut = true;
       killGroup('SIGKILL');
-    }, timeout);
+    }, timeoutMs);
     child.on('error', (error) => {
       clearTimeout(timer);
       resolve({ ok: false, code: null, signal: null, timedOut, output: `${output}${error.message}` });
@@ -63,8 +69,9 @@ export async function runShell(command: string, { timeout, env, cwd }: RunOption
   });
 }
 
-export function describeFailure(result: CommandResult, timeout: number): string {
-  if (result.timedOut) return `timed out after ${timeout}ms and was killed`;
+/** `exited with code 3`, `was killed by SIGTERM`, `timed out after 300ms and was killed`: the end of a failure message. */
+export function describeFailure(result: CommandResult, timeoutMs: number): string {
+  if (result.timedOut) return `timed out after ${timeoutMs}ms and was killed`;
   if (result.signal) return `was killed by ${result.signal}`;
   return `exited with code ${result.code}`;
 }

@@ -66,7 +66,7 @@ export function groupHasLiveMembers(pgid: number): boolean {
 }
 
 /** keyplate's children that have exited and wait to be reaped. */
-export function zombieChildren(): number[] {
+function zombieChildren(): number[] {
   let children: number[];
   try {
     const tasks = readdirSync('/proc/self/task');

@@ -1,116 +1,115 @@
-// `keyplate … -- command`: start the command once every resource has rendered, reload or restart it on
-// change, forward signals, and exit with its code; keyplate never exits while its command still runs.
-import type { Config } from '../config/config.js';
-import { ExitCode } from '../errors.js';
-import type { LoadedResource } from '../resources/confdir.js';
-import type { ReloadTarget } from '../runner/reload.js';
-import type { RunContext } from '../runner/pipeline.js';
+// The user's command as keyplate runs it: after --onetime, become it (exec) or supervise it; in watch mode, a
+// supervised command that can be signalled and restarted, whose own exit (not a restart) is what keyplate exits with.
+// When it starts and what stops it is the runner's to say (src/runner/agent.ts).
+import type { Logger } from '../ops/log.js';
+import type { Child, forwardSignals } from './child.js';
 
-/** The reaper matters only as PID 1 (a container without --init); elsewhere it is not even loaded. */
-export async function startReaperIfInit(ctx: RunContext): Promise<() => void> {
-  if (process.pid !== 1) return () => {};
-  const { startReaper } = await import('./reaper.js');
-  return startReaper({ warn: (m) => ctx.log.warn(m) });
+/** The command and how to run it. */
+export interface CommandSettings {
+  /** Everything after `--`. */
+  argv: readonly string[];
+  /** After forwarding SIGTERM or SIGINT, how long to wait before SIGKILL (ms). */
+  killTimeoutMs: number;
+  /** The command's environment: keyplate's own, untouched. */
+  env: NodeJS.ProcessEnv;
+  /** keyplate's own reload signal while the command runs (--reload-signal), kept from the command. */
+  reloadSignal?: NodeJS.Signals;
+  log: Logger;
 }
 
-/** --onetime -- command: the render already succeeded; become the command, or supervise it. */
-export async function execCommand(ctx: RunContext, config: Config): Promise<number> {
+/** The reaper matters only as PID 1 (a container without --init); elsewhere it is not even loaded. */
+export async function startReaperIfInit(log: Logger): Promise<() => void> {
+  if (process.pid !== 1) return () => {};
+  const { startReaper } = await import('./reaper.js');
+  return startReaper({ warn: (m) => log.warn(m) });
+}
+
+/**
+ * --onetime -- command, after every resource rendered: become the command, or supervise it. `release` lets go of
+ * keyplate's own signal handlers at the last moment: nothing waits between it and the forwarding to the command.
+ */
+export async function execCommand(command: CommandSettings, release: () => void): Promise<number> {
   const { execOrRun } = await import('./exec.js');
   // As PID 1 keyplate stays, as the container's init that reaps zombies, and supervises the command.
   const mode = process.pid === 1 ? 'child' : 'auto';
-  const outcome = await execOrRun(config.command, {
+  release();
+  const outcome = await execOrRun(command.argv, {
     mode,
-    killTimeout: config.killTimeout,
-    env: ctx.processEnv,
+    killTimeoutMs: command.killTimeoutMs,
+    env: command.env,
     reloadSignal: null,
-    onMode: (m, file) => ctx.log.debug(m === 'execve' ? `exec ${file} (keyplate is replaced, same pid)` : `running ${file} as a supervised child`),
+    onMode: (m, file) => command.log.debug(m === 'execve' ? `exec ${file} (keyplate is replaced, same pid)` : `running ${file} as a supervised child`),
   });
   return outcome.exitCode;
 }
 
-/** Watch mode with a command. */
-export async function superviseCommand(ctx: RunContext, config: Config, loaded: LoadedResource[]): Promise<number> {
-  const { Child, ChildError, forwardSignals } = await import('./child.js');
-  const { watchLoop } = await import('../runner/runner.js');
-  const child = new Child(config.command, { killTimeout: config.killTimeout, env: ctx.processEnv });
-  const loop = new AbortController();
-  const ownReload = (config.reloadSignal ?? null) as NodeJS.Signals | null;
-  let reload: (() => void) | undefined;
-  let restarting: Promise<unknown> | undefined;
-  let commandCode: number | undefined;
-  let stopForwarding: (() => void) | undefined;
+/** A command supervised for as long as keyplate watches: started once, signalled, restarted, forwarded to. */
+export class SupervisedCommand {
+  readonly #settings: CommandSettings;
+  readonly #child: Child;
+  readonly #forward: typeof forwardSignals;
+  #restarting: Promise<unknown> | undefined;
+  #stopForwarding?: () => void;
 
-  // Until the command runs, SIGTERM/SIGINT stop keyplate itself; afterwards they go to the command.
-  const stopBeforeStart = (): void => loop.abort();
-  process.once('SIGTERM', stopBeforeStart);
-  process.once('SIGINT', stopBeforeStart);
-  const onOwnReload = (): void => reload?.();
-  if (ownReload) process.on(ownReload, onOwnReload);
+  private constructor(settings: CommandSettings, child: Child, forward: typeof forwardSignals) {
+    this.#settings = settings;
+    this.#child = child;
+    this.#forward = forward;
+  }
 
-  const followExit = async (): Promise<void> => {
-    for (;;) {
-      const code = await child.exited;
-      if (restarting) {
-        await restarting.catch(() => {});
-        if (child.running) continue;
-      }
-      commandCode = code;
-      ctx.log.info(`command exited with code ${code}`);
-      loop.abort();
-      return;
-    }
-  };
+  /** Prepare the command (child.ts loads only now, with node:child_process); nothing runs yet. */
+  static async create(settings: CommandSettings): Promise<SupervisedCommand> {
+    const { Child, forwardSignals } = await import('./child.js');
+    return new SupervisedCommand(settings, new Child(settings.argv, { killTimeoutMs: settings.killTimeoutMs, env: settings.env }), forwardSignals);
+  }
 
-  const target: ReloadTarget = {
-    signal: (sig) => {
-      if (child.running) child.signal(sig as NodeJS.Signals);
-    },
-    restart: async () => {
-      if (!child.running) return;
-      restarting = child.restart();
-      try {
-        await restarting;
-      } finally {
-        restarting = undefined;
-      }
-    },
-  };
+  /** True while the command runs. */
+  get running(): boolean {
+    return this.#child.running;
+  }
 
-  let startError: number | undefined;
-  const start = async (): Promise<void> => {
-    if (child.pid !== undefined || loop.signal.aborted) return;
+  /** Start it; rejects with a ChildError (exit code 126 or 127) when it cannot run. */
+  async start(): Promise<void> {
+    const pid = await this.#child.start();
+    this.#settings.log.info(`started ${this.#settings.argv[0]} (pid ${pid})`);
+  }
+
+  /** From now on every signal keyplate may pass on goes to the command (SIGTERM and SIGINT stop it). */
+  forwardSignals(): void {
+    this.#stopForwarding ??= this.#forward(this.#child, { reloadSignal: this.#settings.reloadSignal ?? null });
+  }
+
+  /** Send a resource's reload_signal to the running command. */
+  signal(sig: string): void {
+    this.#child.signal(sig as NodeJS.Signals);
+  }
+
+  /** Stop the command and start it again (a resource with `restart = true` changed). */
+  async restart(): Promise<void> {
+    this.#restarting = this.#child.restart();
     try {
-      const pid = await child.start();
-      ctx.log.info(`started ${config.command[0]} (pid ${pid})`);
-    } catch (error) {
-      ctx.log.error((error as Error).message);
-      startError = error instanceof ChildError ? error.exitCode : ExitCode.resourceFailed;
-      loop.abort();
-      return;
+      await this.#restarting;
+    } finally {
+      this.#restarting = undefined;
     }
-    process.off('SIGTERM', stopBeforeStart);
-    process.off('SIGINT', stopBeforeStart);
-    stopForwarding = forwardSignals(child, { reloadSignal: ownReload });
-    void followExit();
-  };
+  }
 
-  try {
-    const code = await watchLoop(ctx, config, loaded, {
-      signal: loop.signal,
-      onReady: start,
-      reloadTarget: target,
-      onReloadRequest: (r) => (reload = r),
-    });
-    if (startError !== undefined) return startError;
-    if (commandCode !== undefined) return commandCode;
-    // The loop ended first (wait timeout, backend gave up, or a signal before the command started).
-    if (child.running) await child.stop();
-    return code;
-  } finally {
-    stopForwarding?.();
-    process.off('SIGTERM', stopBeforeStart);
-    process.off('SIGINT', stopBeforeStart);
-    if (ownReload) process.off(ownReload, onOwnReload);
-    await child.close();
+  /** Resolves with the command's exit code (128+N after signal N) once it exits other than for a restart. */
+  async exited(): Promise<number> {
+    for (;;) {
+      const code = await this.#child.exited;
+      if (this.#restarting) {
+        await this.#restarting.catch(() => {});
+        if (this.#child.running) continue;
+      }
+      this.#settings.log.info(`command exited with code ${code}`);
+      return code;
+    }
+  }
+
+  /** Stop it if it runs (SIGTERM, then SIGKILL after the kill timeout) and let go of the signals; idempotent. */
+  async close(): Promise<void> {
+    this.#stopForwarding?.();
+    await this.#child.close();
   }
 }

@@ -1,7 +1,7 @@
 // Confdir → resources with their compiled templates; everything is validated before anything is written.
-import type { Resource } from './resource.js';
-import { loadResources } from './resource.js';
-import { compileTemplates, defaultCacheDir, type CompiledTemplate, type TemplateFile } from '../template/handlebars.js';
+import { defaultCacheDir } from '../cache/disk.js';
+import { compileTemplates, type CompiledTemplate, type TemplateFile } from '../template/handlebars.js';
+import { loadResources, type Resource } from './resource.js';
 
 export interface LoadedResource {
   resource: Resource;
@@ -14,6 +14,10 @@ export interface LoadConfdirOptions {
   cacheDir?: string | null;
 }
 
+/**
+ * Every resource of the confdir with its compiled template, all validated before anything is written; throws one
+ * ConfigError listing every problem (exit 2). `cacheDir`: null disables the cache, undefined means the default.
+ */
 export async function loadConfdir({ confdir, prefix, cacheDir }: LoadConfdirOptions): Promise<LoadedResource[]> {
   const cache = cacheDir === null ? undefined : (cacheDir ?? defaultCacheDir());
   const resources = loadResources({ confdir, prefix, cacheDir: cache });

@@ -16,5 +16,7 @@ function lookup(file: string, name: string): number | undefined {
   return undefined;
 }
 
+/** A user name (or a number) → its uid from /etc/passwd; undefined when there is none. */
 export const lookupUser = (name: string): number | undefined => lookup('/etc/passwd', name);
+/** A group name (or a number) → its gid from /etc/group; undefined when there is none. */
 export const lookupGroup = (name: string): number | undefined => lookup('/etc/group', name);

@@ -5,9 +5,16 @@ import { joinKey } from '../keys/paths.js';
 import { parseDuration } from '../config/duration.js';
 import { ConfigError, describe } from '../errors.js';
 import { lookupGroup, lookupUser } from './owners.js';
-import { isPlainJson, parseToml, tomlErrorLocation } from '../config/toml.js';
-import { contentKey, readCached, writeCached } from '../cache/disk.js';
+import { parseFilesCached, readValidated, saveValidated } from './resource-cache.js';
+import { parseToml, tomlErrorLocation } from '../config/toml.js';
 
+/** How long changes may be held back before a render (consul-template's `wait`): --wait-min/--wait-max, or `wait`. */
+export interface Quiescence {
+  minMs: number;
+  maxMs: number;
+}
+
+/** One template resource: a conf.d TOML file, validated, with its paths resolved and its keys made absolute. */
 export interface Resource {
   /** The TOML file relative to conf.d, e.g. `nginx.toml`: how logs and errors name the resource. */
   name: string;
@@ -25,14 +32,15 @@ export interface Resource {
   gid?: number;
   checkCmd?: string;
   reloadCmd?: string;
-  checkTimeout: number;
-  reloadTimeout: number;
+  /** check_timeout and reload_timeout, in ms. */
+  checkTimeoutMs: number;
+  reloadTimeoutMs: number;
   /** Signal sent to the supervised command when this resource changes (instead of reload_cmd). */
   reloadSignal?: string;
   /** Restart the supervised command when this resource changes. */
   restart: boolean;
   /** Per-resource quiescence; overrides --wait-min/--wait-max. */
-  wait?: { min: number; max: number };
+  wait?: Quiescence;
 }
 
 const fields = new Set([
@@ -54,7 +62,7 @@ export interface LoadResourcesOptions {
 const utf8 = { encoding: 'utf8' } as const;
 
 /** Every *.toml under conf.d, sorted, so errors and renders come in a stable order. */
-export function listResourceFiles(confdir: string): string[] {
+function listResourceFiles(confdir: string): string[] {
   const dir = join(confdir, 'conf.d');
   if (!existsSync(dir)) {
     throw new ConfigError(`${dir}: no conf.d directory; create it with one TOML file per template resource, or point --confdir at your confdir`);
@@ -75,21 +83,22 @@ export function listResourceFiles(confdir: string): string[] {
 /** Load and validate every resource; all problems are reported together, and nothing is written when any exists. */
 export function loadResources({ confdir, prefix, cacheDir }: LoadResourcesOptions): Resource[] {
   const files = listResourceFiles(confdir);
-  const texts = files.map((file) => readFileSync(file, utf8));
+  const input = { confdir, prefix, files, texts: files.map((file) => readFileSync(file, utf8)) };
   const templateExists = new Map<string, boolean>();
-  // The validated resources of an earlier start with these exact files, confdir, prefix and working directory
-  // (relative paths resolve against it); what lies outside those inputs, the templates existing, is checked again.
-  const input = `${process.cwd()}\0${confdir}\0${prefix}\0\0${files.map((f, i) => `${f}\0${texts[i]}`).join('\0\0')}`;
-  const entry = `validated-${contentKey(`${process.cwd()}\0${confdir}\0${prefix}`)}.json`;
-  const cached = readCached(cacheDir, entry, input);
-  if (cached !== undefined) {
-    const resources = JSON.parse(cached) as Resource[];
-    if (resources.every((r) => isTemplateFile(r.src, templateExists))) return resources;
-  }
+  const cached = readValidated<Resource>(cacheDir, input);
+  if (cached?.every((r) => isTemplateFile(r.src, templateExists))) return cached;
 
   const resources: Resource[] = [];
   const problems: string[] = [];
-  const docs = parseAll(files, texts, cacheDir, problems);
+  const docs = parseFilesCached(cacheDir, files, input.texts, (file, text) => {
+    try {
+      return parseResourceToml(file, text);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      problems.push(error.message);
+      return undefined;
+    }
+  });
   files.forEach((file, i) => {
     if (!docs[i]) return;
     try {
@@ -111,7 +120,7 @@ export function loadResources({ confdir, prefix, cacheDir }: LoadResourcesOption
     const t = d?.template as Record<string, unknown> | undefined;
     return t?.owner !== undefined || t?.group !== undefined;
   });
-  if (!byName) writeCached(cacheDir, entry, input, JSON.stringify(resources));
+  if (!byName) saveValidated(cacheDir, input, resources);
   return resources;
 }
 
@@ -123,32 +132,6 @@ function isTemplateFile(src: string, memo: Map<string, boolean>): boolean {
     memo.set(src, exists);
   }
   return exists;
-}
-
-/**
- * TOML → plain objects for every file, from the cache when these exact files were parsed before (parsing 100
- * small files costs a cold process ~7 ms; a cache hit is one read and a JSON.parse). Errors are never cached.
- */
-function parseAll(files: readonly string[], texts: readonly string[], cacheDir: string | undefined, problems: string[]): Array<Record<string, unknown> | undefined> {
-  const input = files.map((f, i) => `${f}\0${texts[i]}`).join('\0\0');
-  // Named by the file list only (cheap to hash); the full input stored beside it decides whether it is a hit.
-  const name = `resources-${contentKey(files.join('\0'))}.json`;
-  const cached = readCached(cacheDir, name, input);
-  if (cached !== undefined) return JSON.parse(cached) as Array<Record<string, unknown>>;
-  const docs = files.map((file, i) => {
-    try {
-      return parseResourceToml(file, texts[i]);
-    } catch (error) {
-      if (error instanceof ConfigError) problems.push(error.message);
-      else throw error;
-      return undefined;
-    }
-  });
-  if (problems.length === 0) {
-    // Only plain JSON values round-trip (a TOML date or a bigint would not): cache nothing else.
-    if (docs.every(isPlainJson)) writeCached(cacheDir, name, input, JSON.stringify(docs));
-  }
-  return docs;
 }
 
 /** No `.`/`..` segments, doubled or trailing slashes: such a path needs no normalising. */
@@ -167,7 +150,8 @@ function resolveDest(confdir: string, dest: string): string {
   return confdir.startsWith('/') && isClean(confdir) && isClean(dest) ? `${confdir === '/' ? '' : confdir}/${dest}` : resolve(confdir, dest);
 }
 
-export function parseResourceToml(file: string, text: string): Record<string, unknown> {
+/** A resource file's TOML; a ConfigError naming file:line:column (with a hint for an unquoted mode). */
+function parseResourceToml(file: string, text: string): Record<string, unknown> {
   try {
     return parseToml(text);
   } catch (error) {
@@ -176,11 +160,99 @@ export function parseResourceToml(file: string, text: string): Record<string, un
   }
 }
 
+/** Parse and validate one resource file's text (tests and tools; a start uses loadResources). */
 export function parseResource(file: string, text: string, options: LoadResourcesOptions): Resource {
   return resourceFromDoc(file, parseResourceToml(file, text), options);
 }
 
-export function resourceFromDoc(file: string, doc: Record<string, unknown>, { confdir, prefix: globalPrefix, templateExists }: LoadResourcesOptions): Resource {
+/** Typed reads of a [template] table's fields; each error names the file and the field and quotes the value. */
+class TemplateFields {
+  constructor(
+    readonly file: string,
+    private readonly t: Record<string, unknown>,
+  ) {}
+
+  string(k: string): string | undefined {
+    const v = this.t[k];
+    if (v === undefined) return undefined;
+    if (typeof v !== 'string') throw new ConfigError(`${this.file}: ${k} must be a string, got ${describe(v)}`);
+    return v;
+  }
+
+  /** A duration in ms (`"30s"`, or a number of seconds); `fallback` when absent. */
+  duration(k: string, fallback: number): number {
+    const v = this.t[k];
+    if (v === undefined) return fallback;
+    const ms = typeof v === 'string' || typeof v === 'number' ? parseDuration(v) : undefined;
+    if (ms === undefined || ms <= 0) throw new ConfigError(`${this.file}: ${k} must be a duration such as "30s", got ${describe(v)}`);
+    return ms;
+  }
+
+  /** `keys`, each joined under `prefix` (confd fork semantics: global prefix + resource prefix + key). */
+  keys(prefix: string): string[] {
+    const raw = this.t.keys ?? [];
+    if (!Array.isArray(raw) || !raw.every((k) => typeof k === 'string')) {
+      throw new ConfigError(`${this.file}: keys must be a list of strings such as ["/database"], got ${describe(raw)}`);
+    }
+    return raw.map((k) => joinKey(prefix, k));
+  }
+
+  /** `mode`, always octal: "644" means 0644. */
+  mode(): number | undefined {
+    const v = this.t.mode;
+    if (v === undefined) return undefined;
+    const text = String(v);
+    if ((typeof v !== 'string' && typeof v !== 'number') || !/^0?[0-7]{1,4}$/.test(text)) {
+      throw new ConfigError(`${this.file}: mode must be an octal string such as "0644", got ${describe(v)}`);
+    }
+    return parseInt(text, 8);
+  }
+
+  /** `uid`/`gid`, else the id of `owner`/`group` (uid and gid win over the names). */
+  id(k: 'uid' | 'gid'): number | undefined {
+    const [field, lookup, what, table] = k === 'uid' ? (['owner', lookupUser, 'user', '/etc/passwd'] as const) : (['group', lookupGroup, 'group', '/etc/group'] as const);
+    const name = this.string(field); // checked even when the id is given: a mistyped name is still a mistake
+    const v = this.t[k];
+    if (v !== undefined) {
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new ConfigError(`${this.file}: ${k} must be a non-negative integer, got ${describe(v)}`);
+      return v;
+    }
+    if (name === undefined) return undefined;
+    const id = lookup(name);
+    if (id === undefined) throw new ConfigError(`${this.file}: ${field} \`${name}\` is not a ${what} on this system; use a name from ${table} or set ${k}`);
+    return id;
+  }
+
+  /** `wait`: a duration (max is four times it) or { min, max }. */
+  wait(): Quiescence | undefined {
+    const v = this.t.wait;
+    if (v === undefined) return undefined;
+    const w = v as Record<string, unknown>;
+    const min = typeof w === 'object' && w ? parseDuration(w.min as string) : parseDuration(v as string);
+    const max = typeof w === 'object' && w ? parseDuration((w.max ?? w.min) as string) : min !== undefined ? min * 4 : undefined;
+    if (min === undefined || max === undefined || min > max) {
+      throw new ConfigError(`${this.file}: wait must be a duration or { min = "50ms", max = "1s" } with min <= max, got ${describe(v)}`);
+    }
+    return { minMs: min, maxMs: max };
+  }
+
+  restart(): boolean {
+    const restart = this.t.restart ?? false;
+    if (typeof restart !== 'boolean') throw new ConfigError(`${this.file}: restart must be true or false, got ${describe(restart)}`);
+    return restart;
+  }
+
+  /** `reload_signal` as `SIGNAME`. */
+  reloadSignal(): string | undefined {
+    const signal = this.string('reload_signal');
+    if (signal === undefined) return undefined;
+    if (!/^(SIG)?[A-Z0-9]+$/i.test(signal)) throw new ConfigError(`${this.file}: reload_signal must be a signal name such as "SIGHUP", got ${describe(signal)}`);
+    return (signal.toUpperCase().startsWith('SIG') ? '' : 'SIG') + signal.toUpperCase();
+  }
+}
+
+/** The [template] table of a parsed resource file; unknown tables and fields are errors that name them. */
+function templateTable(file: string, doc: Record<string, unknown>): TemplateFields {
   const extra = Object.keys(doc).filter((k) => k !== 'template');
   if (extra.length > 0) throw new ConfigError(`${file}: unknown table or key \`${extra[0]}\`; a resource file holds one [template] table`);
   const t = doc.template as Record<string, unknown> | undefined;
@@ -188,100 +260,37 @@ export function resourceFromDoc(file: string, doc: Record<string, unknown>, { co
   for (const k of Object.keys(t)) {
     if (!fields.has(k)) throw new ConfigError(`${file}: unknown field \`${k}\` in [template]; valid fields: ${[...fields].join(', ')}`);
   }
+  return new TemplateFields(file, t);
+}
 
-  const str = (k: string): string | undefined => {
-    const v = t[k];
-    if (v === undefined) return undefined;
-    if (typeof v !== 'string') throw new ConfigError(`${file}: ${k} must be a string, got ${describe(v)}`);
-    return v;
-  };
-  const duration = (k: string, fallback: number): number => {
-    const v = t[k];
-    if (v === undefined) return fallback;
-    const ms = typeof v === 'string' || typeof v === 'number' ? parseDuration(v) : undefined;
-    if (ms === undefined || ms <= 0) throw new ConfigError(`${file}: ${k} must be a duration such as "30s", got ${describe(v)}`);
-    return ms;
-  };
-
-  const srcName = str('src');
+/** A parsed resource file → a validated Resource; throws a ConfigError naming the file and the field. */
+function resourceFromDoc(file: string, doc: Record<string, unknown>, { confdir, prefix: globalPrefix, templateExists }: LoadResourcesOptions): Resource {
+  const t = templateTable(file, doc);
+  const srcName = t.string('src');
   if (!srcName) throw new ConfigError(`${file}: missing required field \`src\` (the template file under ${join(confdir, 'templates')})`);
-  const destRaw = str('dest');
+  const destRaw = t.string('dest');
   if (!destRaw) throw new ConfigError(`${file}: missing required field \`dest\` (the file to write)`);
   const base = confdir === '/' ? '' : confdir;
   const src = joinUnder(`${base}/templates`, srcName);
   if (!isTemplateFile(src, templateExists ?? new Map())) throw new ConfigError(`${file}: src template ${src} does not exist`);
-
-  const rawKeys = t.keys ?? [];
-  if (!Array.isArray(rawKeys) || !rawKeys.every((k) => typeof k === 'string')) {
-    throw new ConfigError(`${file}: keys must be a list of strings such as ["/database"], got ${describe(rawKeys)}`);
-  }
-  // confd (fork) semantics: global prefix + resource prefix, then each key under that.
-  const prefix = joinKey(globalPrefix, str('prefix') ?? '');
-  const keys = rawKeys.map((k) => joinKey(prefix, k));
-
-  let mode: number | undefined;
-  if (t.mode !== undefined) {
-    const text = String(t.mode);
-    if ((typeof t.mode !== 'string' && typeof t.mode !== 'number') || !/^0?[0-7]{1,4}$/.test(text)) {
-      throw new ConfigError(`${file}: mode must be an octal string such as "0644", got ${describe(t.mode)}`);
-    }
-    mode = parseInt(text, 8);
-  }
-
-  const ownerId = (k: 'uid' | 'gid'): number | undefined => {
-    const v = t[k];
-    if (v === undefined) return undefined;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new ConfigError(`${file}: ${k} must be a non-negative integer, got ${describe(v)}`);
-    return v;
-  };
-  let uid = ownerId('uid');
-  let gid = ownerId('gid');
-  const owner = str('owner');
-  const group = str('group');
-  if (uid === undefined && owner !== undefined) {
-    uid = lookupUser(owner);
-    if (uid === undefined) throw new ConfigError(`${file}: owner \`${owner}\` is not a user on this system; use a name from /etc/passwd or set uid`);
-  }
-  if (gid === undefined && group !== undefined) {
-    gid = lookupGroup(group);
-    if (gid === undefined) throw new ConfigError(`${file}: group \`${group}\` is not a group on this system; use a name from /etc/group or set gid`);
-  }
-
-  let wait: Resource['wait'];
-  if (t.wait !== undefined) {
-    const w = t.wait as Record<string, unknown>;
-    const min = typeof w === 'object' && w ? parseDuration(w.min as string) : parseDuration(t.wait as string);
-    const max = typeof w === 'object' && w ? parseDuration((w.max ?? w.min) as string) : min !== undefined ? min * 4 : undefined;
-    if (min === undefined || max === undefined || min > max) {
-      throw new ConfigError(`${file}: wait must be a duration or { min = "50ms", max = "1s" } with min <= max, got ${describe(t.wait)}`);
-    }
-    wait = { min, max };
-  }
-
-  const restart = t.restart ?? false;
-  if (typeof restart !== 'boolean') throw new ConfigError(`${file}: restart must be true or false, got ${describe(restart)}`);
-  const reloadSignal = str('reload_signal');
-  if (reloadSignal !== undefined && !/^(SIG)?[A-Z0-9]+$/i.test(reloadSignal)) {
-    throw new ConfigError(`${file}: reload_signal must be a signal name such as "SIGHUP", got ${describe(reloadSignal)}`);
-  }
-
+  const prefix = joinKey(globalPrefix, t.string('prefix') ?? '');
   return {
     name: file.startsWith(`${base}/conf.d/`) ? file.slice(base.length + 8) : relative(join(confdir, 'conf.d'), file),
     file,
     srcName,
     src,
     dest: resolveDest(confdir, destRaw),
-    keys,
+    keys: t.keys(prefix),
     prefix,
-    mode,
-    uid,
-    gid,
-    checkCmd: str('check_cmd'),
-    reloadCmd: str('reload_cmd'),
-    checkTimeout: duration('check_timeout', 30_000),
-    reloadTimeout: duration('reload_timeout', 60_000),
-    reloadSignal: reloadSignal === undefined ? undefined : (reloadSignal.toUpperCase().startsWith('SIG') ? '' : 'SIG') + reloadSignal.toUpperCase(),
-    restart,
-    wait,
+    mode: t.mode(),
+    uid: t.id('uid'),
+    gid: t.id('gid'),
+    checkCmd: t.string('check_cmd'),
+    reloadCmd: t.string('reload_cmd'),
+    checkTimeoutMs: t.duration('check_timeout', 30_000),
+    reloadTimeoutMs: t.duration('reload_timeout', 60_000),
+    reloadSignal: t.reloadSignal(),
+    restart: t.restart(),
+    wait: t.wait(),
   };
 }

@@ -1,34 +1,33 @@
-// One render pass over every resource, and the --onetime run built on it.
-import type { Backend } from '../../backends/types.js';
-import { coveringPrefixes } from '../keys/paths.js';
-import { ExitCode, KeyplateError, RenderError, WriteError } from '../errors.js';
+// One resource through the pipeline: render against the key store, then the safe write. Errors are returned, never
+// thrown, so one resource cannot stop the others. The context carries no backend: what a missing key needs is the
+// runner's to say (src/runner/waiting.ts).
+import { CheckError, KeyplateError, RenderError, WriteError } from '../errors.js';
+import type { KeyStore } from '../keys/store.js';
 import type { AgentEvents } from '../ops/events.js';
-import type { LoadedResource } from '../resources/confdir.js';
 import type { Logger } from '../ops/log.js';
-import { renderResource, type ResourceRender } from '../template/render.js';
-import { KeyStore } from '../keys/store.js';
 import { redactValues } from '../ops/redact.js';
-import { writeResource, type WriteOptions, type WriteOutcome } from '../write/write.js';
+import type { LoadedResource } from '../resources/confdir.js';
+import { renderResource, type ResourceRender } from '../template/render.js';
+import { writeResource, type Change, type WriteOptions, type WriteOutcome } from '../write/write.js';
 
-export interface RunContext {
-  backend: Backend;
+/** What every resource's pass needs: where to log, what getenv sees, how to write, and who listens. */
+export interface PipelineContext {
   log: Logger;
-  /** What templates' getenv sees: the process environment plus --env-file values. */
+  /** What templates' getenv sees: the process environment plus --env-file values, as read at start. */
   environment: NodeJS.ProcessEnv;
-  /** The process environment alone (env files are re-read on change). */
-  processEnv: NodeJS.ProcessEnv;
   write: WriteOptions;
   /** Metrics and the status page listen here. */
   events?: AgentEvents;
 }
 
+/** How one resource's pass ended. */
 export interface ResourceOutcome {
   loaded: LoadedResource;
   render?: ResourceRender;
   /** Keys the render found missing (nothing was written). */
   missingKeys: string[];
   written: boolean;
-  changes?: string[];
+  changes?: Change[];
   error?: KeyplateError;
 }
 
@@ -53,33 +52,47 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (it
 /** Resources write different files, so they are processed side by side; I/O waits overlap. */
 export const resourceConcurrency = 16;
 
-export function prefixesOf(loaded: readonly LoadedResource[]): string[] {
-  return coveringPrefixes(loaded.flatMap((l) => l.resource.keys));
+/** `message` without a leading `name: `: the log line names the resource already, once. */
+function withoutName(message: string, name: string): string {
+  return message.startsWith(`${name}: `) ? message.slice(name.length + 2) : message;
 }
 
 /**
- * Render and write one resource; errors are returned, never thrown, so one resource cannot stop the others.
- * Synchronous unless the template looks something up in DNS or the file has to change (check_cmd, --noop diff).
+ * Render one resource, nothing more: the rendered text with what it read, or why it cannot be written (a render
+ * error, a key read outside the resource's keys). `keyplate check` and the run share it, so they judge alike.
+ * Synchronous unless the template looks something up in DNS.
  */
-export function processResource(ctx: RunContext, loaded: LoadedResource, store: KeyStore): ResourceOutcome | Promise<ResourceOutcome> {
+export function renderOutcome(ctx: PipelineContext, loaded: LoadedResource, store: KeyStore): ResourceOutcome | Promise<ResourceOutcome> {
+  return pass(ctx, loaded, store, false);
+}
+
+/**
+ * Render and write one resource. Synchronous unless the template looks something up in DNS or the file has to
+ * change (check_cmd, --noop diff).
+ */
+export function processResource(ctx: PipelineContext, loaded: LoadedResource, store: KeyStore): ResourceOutcome | Promise<ResourceOutcome> {
+  return pass(ctx, loaded, store, true);
+}
+
+function pass(ctx: PipelineContext, loaded: LoadedResource, store: KeyStore, write: boolean): ResourceOutcome | Promise<ResourceOutcome> {
   // process.hrtime, not performance.now(): the `performance` global loads perf_hooks on first use.
   const started = ctx.events || ctx.log.enabled('debug') ? process.hrtime.bigint() : 0n;
   let rendering: ResourceRender | Promise<ResourceRender>;
   try {
-    rendering = renderResource(loaded, store, ctx.environment);
+    rendering = renderResource(loaded.template, loaded.resource, store, ctx.environment);
   } catch (error) {
     return renderFailed(ctx, loaded, error);
   }
   if (rendering instanceof Promise) {
     return rendering.then(
-      (render) => afterRender(ctx, loaded, store, render, started),
+      (render) => afterRender(ctx, loaded, store, render, started, write),
       (error: unknown) => renderFailed(ctx, loaded, error),
     );
   }
-  return afterRender(ctx, loaded, store, rendering, started);
+  return afterRender(ctx, loaded, store, rendering, started, write);
 }
 
-function renderFailed(ctx: RunContext, loaded: LoadedResource, error: unknown): ResourceOutcome {
+function renderFailed(ctx: PipelineContext, loaded: LoadedResource, error: unknown): ResourceOutcome {
   const { resource } = loaded;
   ctx.events?.emit('renderFailed', { resource: resource.name });
   const e = error instanceof KeyplateError ? error : new RenderError(`${resource.srcName}: ${(error as Error).message}`, { cause: error });
@@ -87,7 +100,7 @@ function renderFailed(ctx: RunContext, loaded: LoadedResource, error: unknown): 
   return { loaded, missingKeys: [], written: false, error: e };
 }
 
-function afterRender(ctx: RunContext, loaded: LoadedResource, store: KeyStore, render: ResourceRender, started: bigint): ResourceOutcome | Promise<ResourceOutcome> {
+function afterRender(ctx: PipelineContext, loaded: LoadedResource, store: KeyStore, render: ResourceRender, started: bigint, write: boolean): ResourceOutcome | Promise<ResourceOutcome> {
   const { resource } = loaded;
   const log = ctx.log;
   // Timed only for someone who reads it: metrics, or --log-level debug (a start renders every resource).
@@ -97,14 +110,15 @@ function afterRender(ctx: RunContext, loaded: LoadedResource, store: KeyStore, r
     log.debug(`rendered in ${durationMs.toFixed(1)}ms`, { resource: resource.name, durationMs, keys: render.missingKeys });
   }
   if (render.undeclaredKeys.length > 0) {
+    // A key outside the resource's keys can never arrive: a mistake in the resource, not a wait.
     const e = new RenderError(
       `${resource.file}: the template reads ${render.undeclaredKeys.join(', ')}, outside this resource's keys (${resource.keys.join(', ') || 'none'}); add them to keys`,
     );
-    log.error(e.message, { resource: resource.name, keys: render.undeclaredKeys });
+    log.error(withoutName(e.message, resource.file), { resource: resource.name, keys: render.undeclaredKeys });
     ctx.events?.emit('renderFailed', { resource: resource.name });
-    return { loaded, render, missingKeys: render.missingKeys, written: false, error: e };
+    return { loaded, render, missingKeys: [], written: false, error: e };
   }
-  if (render.missingKeys.length > 0) return { loaded, render, missingKeys: render.missingKeys, written: false };
+  if (!write || render.missingKeys.length > 0) return { loaded, render, missingKeys: render.missingKeys, written: false };
   let writing: WriteOutcome | Promise<WriteOutcome>;
   try {
     writing = writeResource(resource, render.output, ctx.write);
@@ -120,7 +134,7 @@ function afterRender(ctx: RunContext, loaded: LoadedResource, store: KeyStore, r
   return afterWrite(ctx, loaded, render, writing);
 }
 
-function afterWrite(ctx: RunContext, loaded: LoadedResource, render: ResourceRender, outcome: WriteOutcome): ResourceOutcome {
+function afterWrite(ctx: PipelineContext, loaded: LoadedResource, render: ResourceRender, outcome: WriteOutcome): ResourceOutcome {
   const { resource } = loaded;
   const log = ctx.log;
   if (outcome.changes.length === 0) log.debug('unchanged', { resource: resource.name, dest: resource.dest });
@@ -130,28 +144,11 @@ function afterWrite(ctx: RunContext, loaded: LoadedResource, render: ResourceRen
   return { loaded, render, missingKeys: [], written: outcome.written, changes: outcome.changes };
 }
 
-function writeFailed(ctx: RunContext, loaded: LoadedResource, store: KeyStore, render: ResourceRender, error: unknown): ResourceOutcome {
+function writeFailed(ctx: PipelineContext, loaded: LoadedResource, store: KeyStore, render: ResourceRender, error: unknown): ResourceOutcome {
   const { resource } = loaded;
   const e = error instanceof KeyplateError ? error : new WriteError(`${resource.name}: ${(error as Error).message}`, { cause: error });
   const output = e instanceof WriteError && e.output ? `\n${redactValues(e.output, store, resource.keys)}` : '';
-  ctx.log.error(`${e.message}${output}`, { resource: resource.name });
-  ctx.events?.emit(/check_cmd/.test(e.message) ? 'checkFailed' : 'renderFailed', { resource: resource.name });
+  ctx.log.error(`${withoutName(e.message, resource.name)}${output}`, { resource: resource.name });
+  ctx.events?.emit(e instanceof CheckError ? 'checkFailed' : 'renderFailed', { resource: resource.name });
   return { loaded, render, missingKeys: [], written: false, error: e };
-}
-
-export async function readStore(backend: Backend, loaded: readonly LoadedResource[]): Promise<KeyStore> {
-  const prefixes = prefixesOf(loaded);
-  return prefixes.length === 0 ? new KeyStore() : KeyStore.adopt(await backend.getValues(prefixes));
-}
-
-/** `app.toml: missing /database/port (set DATABASE_PORT)`, one line per key. */
-export function missingReport(outcomes: readonly ResourceOutcome[], backend: Backend): string {
-  return outcomes
-    .filter((o) => o.missingKeys.length > 0)
-    .flatMap((o) => o.missingKeys.map((k) => `${o.loaded.resource.name}: missing ${k}${backend.hintForKey ? ` (${backend.hintForKey(k)})` : ''}`))
-    .join('\n');
-}
-
-export function exitCodeOf(outcomes: readonly ResourceOutcome[]): number {
-  return outcomes.some((o) => o.error || o.missingKeys.length > 0) ? ExitCode.resourceFailed : ExitCode.ok;
 }

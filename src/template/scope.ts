@@ -13,6 +13,7 @@ export interface KVPair {
   readonly Value: string;
 }
 
+/** A pair as templates see it, under both spellings (key/value and confd's Key/Value). */
 export function kvPair(key: string, value: string): KVPair {
   return { key, value, Key: key, Value: value };
 }

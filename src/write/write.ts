@@ -2,7 +2,7 @@
 import { chmodSync, chownSync, closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, constants as fsc } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { describeFailure, expandSrc, runShell } from '../process/commands.js';
-import { WriteError } from '../errors.js';
+import { CheckError, WriteError } from '../errors.js';
 import type { Resource } from '../resources/resource.js';
 
 export type Change = 'created' | 'content' | 'mode' | 'owner';
@@ -158,9 +158,9 @@ async function replaceFile(resource: Resource, output: string, { changes, mode, 
 
   try {
     if (resource.checkCmd && !options.syncOnly) {
-      const result = await runShell(expandSrc(resource.checkCmd, stage), { timeout: resource.checkTimeout });
+      const result = await runShell(expandSrc(resource.checkCmd, stage), { timeoutMs: resource.checkTimeoutMs });
       if (!result.ok) {
-        throw new WriteError(`${resource.name}: check_cmd ${describeFailure(result, resource.checkTimeout)}; ${dest} was left as it was`, { output: result.output });
+        throw new CheckError(`${resource.name}: check_cmd ${describeFailure(result, resource.checkTimeoutMs)}; ${dest} was left as it was`, { output: result.output });
       }
     }
     try {

@@ -21,7 +21,7 @@ export interface SrvRecord {
 }
 
 /** A lookup that has not answered by then counts as failed (getaddrinfo cannot be cancelled). */
-export const LOOKUP_TIMEOUT_MS = 10_000;
+const LOOKUP_TIMEOUT_MS = 10_000;
 
 type Kind = 'ip' | 'ip4' | 'ip6' | 'srv';
 

@@ -6,7 +6,7 @@ describe('Debouncer', () => {
   beforeEach(() => vi.useFakeTimers({ now: 1_000_000 }));
   afterEach(() => vi.useRealTimers());
 
-  const wait = { min: 50, max: 200 };
+  const wait = { minMs: 50, maxMs: 200 };
 
   it('fires at once for the first change after a quiet spell', () => {
     const fired: string[] = [];
@@ -42,7 +42,7 @@ describe('Debouncer', () => {
     // one immediate fire, then one every max (200ms) at most
     expect(fired.length).toBeGreaterThanOrEqual(5);
     expect(fired.length).toBeLessThanOrEqual(7);
-    for (let i = 1; i < fired.length; i++) expect(fired[i] - fired[i - 1]).toBeLessThanOrEqual(wait.max + 10);
+    for (let i = 1; i < fired.length; i++) expect(fired[i] - fired[i - 1]).toBeLessThanOrEqual(wait.maxMs + 10);
     expect(fired[0]).toBe(start);
   });
 

@@ -9,6 +9,8 @@ import { Debouncer } from './quiescence.js';
 /** Due resources (by file) and the one batch running at a time. */
 export class Batch {
   readonly #due = new Set<string>();
+  /** Every resource is due (the backend's first answer): no set of files is needed for that. */
+  #allDue = false;
   /** Made on the first change: a --onetime run renders everything once and never needs it. */
   #debouncer?: Debouncer<string>;
   #running: Promise<void> = Promise.resolve();
@@ -16,18 +18,18 @@ export class Batch {
   #stopped = false;
 
   /**
-   * @param render renders the given resources together (their reloads once per batch); never rejects on its own
-   * failures, but if it does, `onFailure` hears of it and later batches still run.
+   * @param render renders the given resources (undefined: all of them) together, their reloads once per batch; never
+   * rejects on its own failures, but if it does, `onFailure` hears of it and later batches still run.
    */
   constructor(
-    private readonly render: (files: readonly string[]) => Promise<void>,
+    private readonly render: (files: readonly string[] | undefined) => Promise<void>,
     private readonly onFailure: (error: unknown) => void,
   ) {}
 
-  /** Every one of these resources renders in the next batch, whatever its quiescence (the first read of the backend). */
-  dueNow(files: readonly string[]): void {
+  /** Every resource renders in the next batch, whatever its quiescence (the backend's first answer). */
+  allDue(): void {
     if (this.#stopped) return;
-    for (const file of files) this.#due.add(file);
+    this.#allDue = true;
     this.#schedule();
   }
 
@@ -49,8 +51,9 @@ export class Batch {
 
   async #drain(): Promise<void> {
     this.#scheduled = false;
-    while (this.#due.size > 0 && !this.#stopped) {
-      const files = [...this.#due];
+    while ((this.#allDue || this.#due.size > 0) && !this.#stopped) {
+      const files = this.#allDue ? undefined : [...this.#due];
+      this.#allDue = false;
       this.#due.clear();
       try {
         await this.render(files);
@@ -65,6 +68,7 @@ export class Batch {
     this.#stopped = true;
     this.#debouncer?.clear();
     this.#due.clear();
+    this.#allDue = false;
     return this.#running;
   }
 }

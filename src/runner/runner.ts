@@ -218,7 +218,7 @@ export class Runner {
   /** Every resource renders in the next batch (the backend's first answer, or after the sources restarted). */
   #renderAll(): void {
     if (this.#states.size === 0) void this.#checkProgress();
-    else this.#batch.dueNow(this.#states.files());
+    else this.#batch.allDue();
   }
 
   #touchKeys(keys: readonly string[]): void {
@@ -231,10 +231,10 @@ export class Runner {
     this.#batch.touch(state.loaded.resource.file, state.loaded.resource.wait ?? this.#options.quiescence);
   }
 
-  async #renderBatch(files: readonly string[]): Promise<void> {
+  async #renderBatch(files: readonly string[] | undefined): Promise<void> {
     const { pipeline, runReloads } = this.#options;
     const started = process.hrtime.bigint();
-    const batch = files.map((f) => this.#states.get(f)).filter((s): s is ResourceState => s !== undefined);
+    const batch = files ? files.map((f) => this.#states.get(f)).filter((s): s is ResourceState => s !== undefined) : this.#states.all();
     const outcomes = await mapLimit(batch, resourceConcurrency, (s) => processResource(pipeline, s.loaded, this.#store));
     if (pipeline.log.enabled('debug')) pipeline.log.debug(`rendered ${batch.length} resources in ${(Number(process.hrtime.bigint() - started) / 1e6).toFixed(1)}ms`);
     const changed = batch.filter((s, i) => this.#applyOutcome(s, outcomes[i]));
@@ -245,7 +245,8 @@ export class Runner {
   /** Record a pass's outcome; true when the resource wants a reload (written, or its last reload failed). */
   #applyOutcome(state: ResourceState, outcome: ResourceOutcome): boolean {
     state.attempted = true;
-    state.render = outcome.render;
+    // What it read decides which later changes touch it; a run that no change can reach needs none of it.
+    if (this.#keysCanArrive()) state.keysRead = outcome.render;
     state.error = outcome.error;
     state.changes = outcome.changes;
     this.#waiting.note(state, outcome.missingKeys);

@@ -3,8 +3,7 @@ import { EventEmitter } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { defaultBackoff, retryDelay, type Backoff } from './retry.js';
+import { defaultBackoff, pause, retryDelay, waitOrProbe, type Backoff } from './retry.js';
 import {
   BackendError,
   coveringPrefixes,
@@ -12,9 +11,9 @@ import {
   normalizeKey,
   type Backend,
   type BackendOptions,
-  type WatchEvent,
   type WatchOptions,
 } from './types.js';
+import { WatchMirror, type Snapshot, type Together } from './consul-mirror.js';
 
 const name = 'consul';
 /** Consul's own default blocking wait: an idle watch costs one request per 5 minutes. */
@@ -25,6 +24,9 @@ const minPause = 1_000;
 const readTimeout = 30_000;
 /** Consul rejects transactions with more operations than this. */
 const maxTxnOps = 64;
+/** While a watch is down, how often it asks /v1/status/leader whether the cluster could answer again (ms). */
+const probeInterval = 200;
+const probeTimeout = 1_000;
 
 interface KvPair {
   Key: string;
@@ -41,12 +43,11 @@ type WithReply<T> = [Reply, T?];
 interface ConsulClient {
   kv: { get(options: Record<string, unknown>): Promise<unknown> };
   transaction: { create(operations: unknown[], options: Record<string, unknown>): Promise<unknown> };
+  status: { leader(options: Record<string, unknown>): Promise<unknown> };
   destroy(): void;
 }
 type ConsulConstructor = new (options: Record<string, unknown>) => ConsulClient;
 
-/** One read of a prefix: each key's value and the index that last changed it (orders the events of one wake-up). */
-type Snapshot = Map<string, { value: string; modifyIndex: number }>;
 
 /** keyplate's `/app/db/host` is Consul's `app/db/host`; the root `/` is the empty key. */
 function consulKey(key: string): string {
@@ -187,7 +188,7 @@ export function createConsulBackend(options: BackendOptions): Backend {
   }
 
   /** Several prefixes in read-only transactions: each transaction reads one snapshot of the store. */
-  async function readTogether(prefixes: readonly string[]): Promise<Snapshot> {
+  async function readTogether(prefixes: readonly string[], signal?: AbortSignal): Promise<Snapshot> {
     const out: Snapshot = new Map();
     const consul = await getClient();
     for (let i = 0; i < prefixes.length; i += maxTxnOps) {
@@ -196,7 +197,7 @@ export function createConsulBackend(options: BackendOptions): Backend {
       try {
         const operations = chunk.map((p) => ({ KV: { Verb: 'get-tree', Key: consulKey(p) } }));
         const [reply, body] = await request<{ Results?: { KV?: KvPair }[] | null }>((ctx) =>
-          consul.transaction.create(operations, { ctx, timeout: readTimeout }),
+          consul.transaction.create(operations, { ctx, timeout: readTimeout }), signal,
         );
         requireLeader(reply, what);
         const pairs = (body?.Results ?? []).flatMap((r) => (r.KV ? [r.KV] : []));
@@ -222,7 +223,14 @@ export function createConsulBackend(options: BackendOptions): Backend {
     const covering = coveringPrefixes(prefixes);
     const stop = new AbortController();
     const watching = AbortSignal.any([signal, closed.signal, stop.signal]);
-    const mirror = new WatchMirror(covering, onEvent);
+    // Several prefixes: their blocking queries only say that something changed; what is emitted is read for all
+    // prefixes in one transaction, so that one wake-up never shows a consumer half of a write that spans them.
+    const together: Together | undefined = covering.length < 2 ? undefined : {
+      read: (s) => readTogether(covering, s),
+      retry: (attempt, s) => waitOrProbe(retryDelay(attempt, backoff), hasLeader, probeInterval, s),
+      signal: watching,
+    };
+    const mirror = new WatchMirror(covering, onEvent, together);
     if (covering.length === 0) mirror.received('', new Map());
     const loops = covering.map((prefix) =>
       watchPrefix(prefix, mirror, watching).catch((error: unknown) => {
@@ -254,7 +262,8 @@ export function createConsulBackend(options: BackendOptions): Backend {
           throw new BackendError(name, `gave up after ${options.retryTimeout}ms without reaching ${address} (--backend-retry-timeout): ${lost.message}`, { cause: lost });
         }
         index = undefined; // after an outage, read at once so that the fresh reset is not held back by a blocking wait
-        await pause(Math.min(retryDelay(attempt++, backoff), left), signal);
+        // Back within about probeInterval of the cluster having a leader, without reading from a Consul that is down.
+        await waitOrProbe(Math.min(retryDelay(attempt++, backoff), left), hasLeader, probeInterval, signal);
         continue;
       }
       attempt = 0;
@@ -268,6 +277,17 @@ export function createConsulBackend(options: BackendOptions): Backend {
       else if (index !== undefined && next < index) index = 0;
       else index = Math.max(next, 1);
       if (!advanced) await pause(minPause, signal);
+    }
+  }
+
+  /** The cheap probe while down: true once /v1/status/leader names a leader. */
+  async function hasLeader(): Promise<boolean> {
+    try {
+      const consul = await getClient();
+      const leader = await consul.status.leader({ timeout: probeTimeout });
+      return typeof leader === 'string' && leader !== '';
+    } catch {
+      return false;
     }
   }
 
@@ -285,60 +305,4 @@ export function createConsulBackend(options: BackendOptions): Backend {
       return closing;
     },
   } satisfies Backend;
-}
-
-async function pause(ms: number, signal: AbortSignal): Promise<void> {
-  await sleep(ms, undefined, { signal }).catch(() => undefined); // an abort ends the pause early; the loop then sees it
-}
-
-/**
- * What a watch has seen, per covering prefix, turned into events: one `reset` once every prefix has been read
- * (again, after an outage), then `put`/`delete` from diffing each new read against the last.
- */
-class WatchMirror {
-  private readonly snapshots = new Map<string, Snapshot>();
-  private readonly failing = new Set<string>();
-  private synced = false;
-  private down = false;
-
-  constructor(
-    private readonly prefixes: readonly string[],
-    private readonly emit: (event: WatchEvent) => void,
-  ) {}
-
-  failed(prefix: string, error: Error): void {
-    this.failing.add(prefix);
-    this.synced = false;
-    if (!this.down) {
-      this.down = true;
-      this.emit({ kind: 'status', up: false, error });
-    }
-  }
-
-  received(prefix: string, snapshot: Snapshot): void {
-    const previous = this.snapshots.get(prefix);
-    this.snapshots.set(prefix, snapshot);
-    this.failing.delete(prefix);
-    if (this.synced) {
-      if (previous) this.diff(previous, snapshot);
-      return;
-    }
-    if (this.failing.size > 0 || this.snapshots.size < this.prefixes.length) return;
-    if (this.down) {
-      this.down = false;
-      this.emit({ kind: 'status', up: true });
-    }
-    this.synced = true;
-    const values = new Map<string, string>();
-    for (const s of this.snapshots.values()) for (const [k, v] of s) values.set(k, v.value);
-    this.emit({ kind: 'reset', values });
-  }
-
-  private diff(previous: Snapshot, current: Snapshot): void {
-    // Several writes can land in one wake-up: emit them in the order Consul applied them.
-    const puts = [...current].filter(([k, v]) => previous.get(k)?.value !== v.value);
-    puts.sort((a, b) => a[1].modifyIndex - b[1].modifyIndex);
-    for (const [key, v] of puts) this.emit({ kind: 'put', key, value: v.value });
-    for (const key of previous.keys()) if (!current.has(key)) this.emit({ kind: 'delete', key });
-  }
 }

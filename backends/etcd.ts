@@ -1,7 +1,6 @@
 // etcd v3 backend (reads and watches; the connection is in etcd-client.ts): reads pinned to one revision in ≤128-operation transactions, and a watch that resyncs after outages and compaction.
-import { setTimeout as sleep } from 'node:timers/promises';
 import type * as Etcd from 'etcd3';
-import { defaultBackoff, retryDelay, type Backoff } from './retry.js';
+import { defaultBackoff, pause, retryDelay, waitOrProbe, type Backoff } from './retry.js';
 import {
   BackendError,
   coveringPrefixes,
@@ -16,16 +15,30 @@ import {
   defaultEndpoint,
   type Etcd3Module,
   type Client,
+  type Opened,
   resolveEndpoints,
   openClient,
+  openWatchStream,
+  anyEndpointListens,
+  probeInterval,
   explain,
 } from './etcd-client.js';
 
 /** etcd's default --max-txn-ops: a transaction with more operations is rejected. */
 const maxTxnOps = 128;
-/** A watch stream whose watchers etcd has not confirmed in this time counts as failed. */
-const createTimeout = 10_000;
-type WatchStream = Etcd.IDuplexStream<Etcd.IWatchRequest, Etcd.IWatchResponse>;
+/** A watch that etcd has not confirmed in this time counts as a silent member (ms). */
+const createTimeout = 5_000;
+/**
+ * A watch stream that has brought nothing for `quietAfter` ms gets a progress request (etcd 3.4+ answers it at
+ * once with its current revision); no message at all within `silentAfter` ms of the request means the member has
+ * stopped answering (a frozen process, a partition) even though its TCP connection stays open. Checked every
+ * `livenessTick` ms: a silent member is noticed within quietAfter + silentAfter + 2·livenessTick ≈ 4 s.
+ */
+const quietAfter = 1_000;
+const silentAfter = 2_000;
+const livenessTick = 500;
+/** A member that fell silent is passed over this long while another member may answer (ms). */
+const silentPause = 30_000;
 interface Range {
   key: Buffer;
   range_end?: Buffer;
@@ -38,16 +51,25 @@ type SessionEnd = 'aborted' | 'compacted';
 
 /** An error thrown by the watch's `onEvent`: it ends the watch instead of counting as an outage. */
 class ConsumerError extends Error {}
+/** The member holding the watch stream stopped answering; `host` is its `host:port`. */
+class MemberSilent extends Error {
+  constructor(
+    readonly host: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
 
 export function createEtcdBackend(options: BackendOptions): Backend {
   const endpoints = resolveEndpoints(options.nodes, options);
   const where = endpoints.join(', ');
   const backoff: Backoff = { min: options.retryMin ?? defaultBackoff.min, max: options.retryMax ?? defaultBackoff.max };
   const closing = new AbortController();
-  let client: Promise<{ lib: Etcd3Module; client: Client }> | undefined;
+  let client: Promise<Opened> | undefined;
   let closed: Promise<void> | undefined;
 
-  async function connect(): Promise<{ lib: Etcd3Module; client: Client }> {
+  async function connect(): Promise<Opened> {
     if (closing.signal.aborted) throw new BackendError(name, `the backend for ${where} is closed`);
     client ??= openClient(endpoints, options).catch((error: unknown) => {
       client = undefined; // a missing package or unreadable file may be fixed before the next try
@@ -79,7 +101,8 @@ export function createEtcdBackend(options: BackendOptions): Backend {
     const covering = coveringPrefixes(prefixes);
     const signal = AbortSignal.any([outer, closing.signal]);
     if (signal.aborted) return;
-    const { lib, client } = await connect(); // a missing package is not an outage: it fails the watch at once
+    const opened = await connect(); // a missing package is not an outage: it fails the watch at once
+    const { lib, client } = opened;
     let mirror: Map<string, string> | undefined;
     let resync: 'reset' | 'diff' = 'reset';
     let down = false;
@@ -116,7 +139,7 @@ export function createEtcdBackend(options: BackendOptions): Backend {
     while (!signal.aborted) {
       let established = false;
       try {
-        const end = await session(lib, client, covering, signal, {
+        const end = await session(opened, covering, signal, {
           snapshot: () => read(lib, client, covering),
           publish,
           apply,
@@ -130,6 +153,18 @@ export function createEtcdBackend(options: BackendOptions): Backend {
       } catch (error) {
         if (signal.aborted) return;
         if (error instanceof ConsumerError) throw error.cause;
+        if (error instanceof MemberSilent) {
+          // Its TCP connection looks fine, so nothing else would notice: say so, and go to another member now.
+          opened.health.pause(error.host, silentPause);
+          resync = 'diff';
+          if (!down) {
+            down = true;
+            downSince = Date.now();
+            const member = endpoints.find((e) => e.endsWith(`//${error.host}`)) ?? error.host;
+            onEvent({ kind: 'status', up: false, error: new BackendError(name, `member ${member} ${error.message}; moving the watch to another member`) });
+          }
+          continue;
+        }
         if (established && !down) {
           // A working watch broke: try once more (another member, or the same one back) before calling it an outage.
           resync = 'diff';
@@ -150,7 +185,8 @@ export function createEtcdBackend(options: BackendOptions): Backend {
           }
           delay = Math.min(delay, left);
         }
-        if (!(await pause(delay, signal))) return;
+        // Back within about probeInterval of etcd accepting connections again, without reading a store that is down.
+        if (!(await waitOrProbe(delay, () => anyEndpointListens(endpoints), probeInterval, signal))) return;
       }
     }
   }
@@ -178,9 +214,24 @@ function readRanges(prefix: string): Range[] {
   return [{ key: Buffer.from(prefix) }, { key: Buffer.from(`${prefix}/`), range_end: Buffer.from(`${prefix}0`) }];
 }
 
-/** One watch range per prefix: [p, p+'0') holds p and p/…, plus siblings such as p-x that events are filtered from. */
-function watchRange(prefix: string): Range {
-  return prefix === '/' ? { key: Buffer.from('/'), range_end: Buffer.from('0') } : { key: Buffer.from(prefix), range_end: Buffer.from(`${prefix}0`) };
+/**
+ * One watch range over all prefixes: from the smallest prefix to the end of the largest ([p, p+'0') holds p and p/…).
+ * Keys in between that are under no prefix (siblings such as p-x, or whatever sorts between two prefixes) are
+ * filtered from the events. One watcher, because etcd sends the events of one revision for one watcher in one
+ * response, while the events of one revision for two watchers arrive as two responses, possibly with other
+ * revisions between them (when a watcher catches up after a reconnect): one range is what lets every revision
+ * reach the consumer whole.
+ */
+function watchRange(prefixes: readonly string[]): Range {
+  let key = Buffer.from(prefixes[0]);
+  let end = Buffer.from(prefixes[0] === '/' ? '0' : `${prefixes[0]}0`);
+  for (const prefix of prefixes) {
+    const start = Buffer.from(prefix);
+    const stop = Buffer.from(prefix === '/' ? '0' : `${prefix}0`);
+    if (Buffer.compare(start, key) < 0) key = start;
+    if (Buffer.compare(stop, end) > 0) end = stop;
+  }
+  return { key, range_end: end };
 }
 
 /**
@@ -220,10 +271,12 @@ interface SessionHooks {
 }
 
 /**
- * One connected stretch of a watch: a snapshot, published, then one stream with a watcher per prefix starting right
- * after the snapshot's revision. Ends on abort or compaction; throws when the connection or the stream fails.
+ * One connected stretch of a watch: a snapshot, published, then one stream with one watcher over all prefixes,
+ * starting right after the snapshot's revision. Each response's events (whole revisions) are applied in one
+ * synchronous run. Ends on abort or compaction; throws when the connection or the stream fails, and MemberSilent
+ * when the member stops answering.
  */
-async function session(lib: Etcd3Module, client: Client, prefixes: readonly string[], signal: AbortSignal, hooks: SessionHooks): Promise<SessionEnd> {
+async function session({ lib, client }: Opened, prefixes: readonly string[], signal: AbortSignal, hooks: SessionHooks): Promise<SessionEnd> {
   const snapshot = await hooks.snapshot();
   if (signal.aborted) return 'aborted';
   try {
@@ -236,16 +289,29 @@ async function session(lib: Etcd3Module, client: Client, prefixes: readonly stri
     await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
     return 'aborted';
   }
-  const stream: WatchStream = await client.watchClient.watch();
+  const { stream, host } = await openWatchStream(client);
   return new Promise<SessionEnd>((resolve, reject) => {
     let done = false;
-    let pending = prefixes.length;
-    const timer = setTimeout(() => finish(new Error(`etcd did not confirm the watch within ${createTimeout}ms`)), createTimeout);
+    let created = false;
+    const openedAt = Date.now();
+    let heardAt = openedAt;
+    let askedAt: number | undefined;
+    const liveness = setInterval(() => {
+      const now = Date.now();
+      if (!created) {
+        if (now - openedAt >= createTimeout) finish(new MemberSilent(host, `did not confirm the watch within ${createTimeout}ms`));
+      } else if (askedAt !== undefined) {
+        if (now - askedAt >= silentAfter) finish(new MemberSilent(host, `stopped answering (no reply to a progress request within ${silentAfter}ms)`));
+      } else if (now - heardAt >= quietAfter) {
+        askedAt = now;
+        stream.write({ progress_request: {} });
+      }
+    }, livenessTick);
     const onAbort = () => finish('aborted');
     function finish(end: SessionEnd | Error): void {
       if (done) return;
       done = true;
-      clearTimeout(timer);
+      clearInterval(liveness);
       signal.removeEventListener('abort', onAbort);
       // Half-close first: etcd3 then does not count our own cancel as a failure of the member.
       stream.end();
@@ -255,13 +321,15 @@ async function session(lib: Etcd3Module, client: Client, prefixes: readonly stri
     }
     stream.on('data', (response) => {
       if (done) return;
+      heardAt = Date.now();
+      askedAt = undefined;
       if (response.canceled) {
         if (Number(response.compact_revision) > 0) finish('compacted');
         else finish(new lib.EtcdError(`etcd cancelled the watch: ${response.cancel_reason || 'no reason given'}`));
         return;
       }
-      if (response.created && --pending === 0) {
-        clearTimeout(timer);
+      if (response.created && !created) {
+        created = true;
         hooks.established();
       }
       try {
@@ -274,9 +342,7 @@ async function session(lib: Etcd3Module, client: Client, prefixes: readonly stri
     stream.on('end', () => finish(new lib.EtcdWatchStreamEnded()));
     signal.addEventListener('abort', onAbort, { once: true });
     if (signal.aborted) return finish('aborted');
-    for (const prefix of prefixes) {
-      stream.write({ create_request: { ...watchRange(prefix), start_revision: snapshot.revision + 1 } });
-    }
+    stream.write({ create_request: { ...watchRange(prefixes), start_revision: snapshot.revision + 1 } });
   });
 }
 
@@ -286,16 +352,6 @@ function diff(before: Map<string, string>, after: Map<string, string>): WatchEve
   for (const key of before.keys()) if (!after.has(key)) events.push({ kind: 'delete', key });
   for (const [key, value] of after) if (before.get(key) !== value) events.push({ kind: 'put', key, value });
   return events;
-}
-
-/** Resolves false when aborted first. */
-async function pause(ms: number, signal: AbortSignal): Promise<boolean> {
-  try {
-    await sleep(ms, undefined, { signal });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function listKeys(prefixes: readonly string[]): string {

@@ -213,7 +213,7 @@ export class MemberHealth {
     });
   }
 
-  /** Pass over `host` for `ms` (a member that stopped answering a watch), unless it is the only one left. */
+  /** Pass over `host` (an endpoint as given, with its scheme) for `ms`, unless it is the only one left. */
   pause(host: string, ms: number): void {
     const failures = (this.paused.get(host)?.failures ?? 0) + 1;
     this.paused.set(host, { until: Date.now() + ms, failures });

@@ -155,12 +155,12 @@ export function createEtcdBackend(options: BackendOptions): Backend {
         if (error instanceof ConsumerError) throw error.cause;
         if (error instanceof MemberSilent) {
           // Its TCP connection looks fine, so nothing else would notice: say so, and go to another member now.
-          opened.health.pause(error.host, silentPause);
+          const member = endpoints.find((e) => e.endsWith(`//${error.host}`)) ?? error.host;
+          opened.health.pause(member, silentPause);
           resync = 'diff';
           if (!down) {
             down = true;
             downSince = Date.now();
-            const member = endpoints.find((e) => e.endsWith(`//${error.host}`)) ?? error.host;
             onEvent({ kind: 'status', up: false, error: new BackendError(name, `member ${member} ${error.message}; moving the watch to another member`) });
           }
           continue;

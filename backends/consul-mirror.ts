@@ -1,5 +1,5 @@
 // A Consul watch's view of its prefixes, turned into watch events (see WatchMirror).
-import type { WatchEvent } from './types.js';
+import type { BackendError, WatchEvent } from './types.js';
 
 /** One read of a prefix: each key's value and the index that last changed it (orders the events of one wake-up). */
 export type Snapshot = Map<string, { value: string; modifyIndex: number }>;
@@ -7,7 +7,7 @@ export type Snapshot = Map<string, { value: string; modifyIndex: number }>;
 /** How a watch of several prefixes reads them all at one moment, and waits before trying again. */
 export interface Together {
   read(signal: AbortSignal): Promise<Snapshot>;
-  retry(attempt: number, signal: AbortSignal): Promise<boolean>;
+  retry(attempt: number, error: BackendError, signal: AbortSignal): Promise<boolean>;
   signal: AbortSignal;
 }
 
@@ -92,7 +92,7 @@ export class WatchMirror {
           if (together.signal.aborted) break;
           this.synced = false;
           this.reportDown(error as Error);
-          if (!(await together.retry(attempt++, together.signal))) break;
+          if (!(await together.retry(attempt++, error as BackendError, together.signal))) break;
           continue;
         }
         attempt = 0;

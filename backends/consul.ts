@@ -13,6 +13,7 @@ import {
   type BackendOptions,
   type WatchOptions,
 } from './types.js';
+import { failure as describeFailure, looksForeign, notConsul, type FailureContext } from './consul-errors.js';
 import { WatchMirror, type Snapshot, type Together } from './consul-mirror.js';
 
 const name = 'consul';
@@ -142,19 +143,16 @@ export function createConsulBackend(options: BackendOptions): Backend {
     }
   }
 
-  function failure(error: unknown, what: string): BackendError {
-    if (error instanceof BackendError) return error;
-    const e = error as { code?: string; message?: string; isTimeout?: boolean; response?: { statusCode?: number } };
-    const status = e.response?.statusCode;
-    let reason: string;
-    if (status === 403) reason = 'permission denied (HTTP 403); give a token that may read these keys (--token or CONSUL_HTTP_TOKEN)';
-    else if (status === 500 && /leader/i.test(e.message ?? '')) reason = 'the cluster has no leader (HTTP 500); wait for the Consul servers to elect one';
-    else if (status !== undefined) reason = `HTTP ${status} (${e.message ?? 'no message'}); see the Consul agent's log`;
-    else if (e.isTimeout) reason = `no answer in time; check that ${address} is a Consul agent's HTTP address`;
-    else if (/CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY|EPROTO|ERR_TLS|HANDSHAKE/i.test(`${e.code ?? ''} ${e.message ?? ''}`)) {
-      reason = `TLS handshake failed (${e.code ?? e.message}); check --client-ca-keys, --client-cert and --client-key (--client-insecure skips verifying the server)`;
-    } else reason = `${e.code ?? e.message ?? String(error)}; is the Consul agent running? set --node to its HTTP address (host:port)`;
-    return new BackendError(name, `${what} at ${address} failed: ${reason}`, { cause: error });
+  const context: FailureContext = { address, token: Boolean(token) };
+  const failure = (error: unknown, what: string): BackendError => describeFailure(error, what, context);
+
+  /** True when /v1/status/leader answers as Consul does (a JSON string: the leader's address, or empty). */
+  const speaksConsul = async (): Promise<boolean> => (await leaderReply()) !== undefined;
+
+  /** failure(), but an answer Consul would not give is checked first: is it Consul at all? */
+  async function classify(error: unknown, what: string): Promise<BackendError> {
+    if (!(error instanceof BackendError) && looksForeign(error) && !(await speaksConsul())) return notConsul(what, context, error);
+    return failure(error, what);
   }
 
   function toSnapshot(pairs: readonly KvPair[], prefixes: readonly string[], decode: (v: string) => string): Snapshot {
@@ -179,11 +177,13 @@ export function createConsulBackend(options: BackendOptions): Backend {
       const timeout = index === undefined ? readTimeout : wait + wait / 16 + readTimeout; // Consul adds up to wait/16 of jitter
       const [reply, pairs] = await request<KvPair[]>((ctx) => consul.kv.get({ key, recurse: true, ctx, timeout, ...blocking }), signal);
       requireLeader(reply, what);
+      // Consul sends X-Consul-Index on every KV read, a 404 included; another HTTP server (a wrong port) does not.
+      if (reply.headers['x-consul-index'] === undefined && !(await speaksConsul())) throw notConsul(what, context, undefined);
       const next = Number(reply.headers['x-consul-index']);
       // `consul` has already decoded the base64 values; a 404 (nothing under the prefix) leaves `pairs` undefined.
       return { snapshot: toSnapshot(pairs ?? [], [prefix], (v) => v), index: Number.isSafeInteger(next) ? next : undefined };
     } catch (error) {
-      throw failure(error, what);
+      throw await classify(error, what);
     }
   }
 
@@ -201,9 +201,13 @@ export function createConsulBackend(options: BackendOptions): Backend {
         );
         requireLeader(reply, what);
         const pairs = (body?.Results ?? []).flatMap((r) => (r.KV ? [r.KV] : []));
-        for (const [k, v] of toSnapshot(pairs, chunk, (b64) => Buffer.from(b64, 'base64').toString('utf8'))) out.set(k, v);
+        const read = toSnapshot(pairs, chunk, (b64) => Buffer.from(b64, 'base64').toString('utf8'));
+        for (const [k, v] of read) out.set(k, v);
+        // A transaction leaves out, without a word, the keys the token may not read: a prefix that came back
+        // empty is read once on its own, which answers 403 when that is why (and 404 when it is truly empty).
+        for (const p of chunk) if (![...read.keys()].some((k) => isUnder(k, p))) await readPrefix(p, undefined, signal);
       } catch (error) {
-        throw failure(error, what);
+        throw await classify(error, what);
       }
     }
     return out;
@@ -227,7 +231,7 @@ export function createConsulBackend(options: BackendOptions): Backend {
     // prefixes in one transaction, so that one wake-up never shows a consumer half of a write that spans them.
     const together: Together | undefined = covering.length < 2 ? undefined : {
       read: (s) => readTogether(covering, s),
-      retry: (attempt, s) => waitOrProbe(retryDelay(attempt, backoff), hasLeader, probeInterval, s),
+      retry: (attempt, error, s) => retryWait(attempt, error, s),
       signal: watching,
     };
     const mirror = new WatchMirror(covering, onEvent, together);
@@ -262,8 +266,7 @@ export function createConsulBackend(options: BackendOptions): Backend {
           throw new BackendError(name, `gave up after ${options.retryTimeout}ms without reaching ${address} (--backend-retry-timeout): ${lost.message}`, { cause: lost });
         }
         index = undefined; // after an outage, read at once so that the fresh reset is not held back by a blocking wait
-        // Back within about probeInterval of the cluster having a leader, without reading from a Consul that is down.
-        await waitOrProbe(Math.min(retryDelay(attempt++, backoff), left), hasLeader, probeInterval, signal);
+        await retryWait(attempt++, lost, signal, left);
         continue;
       }
       attempt = 0;
@@ -280,14 +283,25 @@ export function createConsulBackend(options: BackendOptions): Backend {
     }
   }
 
-  /** The cheap probe while down: true once /v1/status/leader names a leader. */
-  async function hasLeader(): Promise<boolean> {
+  /**
+   * The wait before retrying after `error`: back within about probeInterval of the cluster having a leader, without
+   * reading from a Consul that is down; a permanent error (permission denied, not Consul) waits out the backoff.
+   */
+  async function retryWait(attempt: number, error: BackendError, signal: AbortSignal, left = Infinity): Promise<boolean> {
+    const delay = Math.min(retryDelay(attempt, backoff), left);
+    if (error.permanent) return pause(delay, signal);
+    return waitOrProbe(delay, async () => Boolean(await leaderReply()), probeInterval, signal);
+  }
+
+  /** /v1/status/leader's answer: a string (the leader's address, '' without one) from Consul, undefined otherwise. */
+  async function leaderReply(): Promise<string | undefined> {
     try {
       const consul = await getClient();
-      const leader = await consul.status.leader({ timeout: probeTimeout });
-      return typeof leader === 'string' && leader !== '';
+      const [reply, leader] = await request<unknown>((ctx) => consul.status.leader({ ctx, timeout: probeTimeout }));
+      // Any web server can answer 200 with a string body; Consul's is JSON.
+      return String(reply.headers['content-type']).startsWith('application/json') && typeof leader === 'string' ? leader : undefined;
     } catch {
-      return false;
+      return undefined;
     }
   }
 

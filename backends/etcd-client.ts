@@ -271,10 +271,28 @@ export function explain(error: unknown, options: BackendOptions, lib: Etcd3Modul
     return `no answer within ${callTimeout}ms; check that a quorum of members is up and has a leader`;
   }
   if (error instanceof MemberPaused) return `${message}; waiting before trying it again`;
+  if (speaksOtherProtocol(message)) {
+    return `the server there does not speak etcd's gRPC API (${message}); set --node to an etcd client URL (port 2379 unless configured otherwise)`;
+  }
   if (/certificate|SSL|TLS|self.signed/i.test(message)) {
     return `TLS handshake failed (${message}); check clientCaKeys, clientCert and clientKey (clientInsecure skips verifying the server)`;
   }
   return `${message}; check that etcd is running there and reachable`;
+}
+
+/** grpc-js's words for an answer that is not HTTP/2 gRPC: an HTTP/1 server (Consul's port, a web server) or another protocol. */
+function speaksOtherProtocol(message: string): boolean {
+  return /Protocol error|Received HTTP status code|unexpected content-type|Bad Request|HTTP\/1/i.test(message);
+}
+
+/**
+ * True when retrying cannot help until the user changes something: credentials, permissions, a certificate, or
+ * a --node that is not etcd. A member that is down, slow or without a leader is never permanent.
+ */
+export function isPermanent(error: unknown, lib: Etcd3Module | undefined): boolean {
+  const message = grpcReason(error instanceof Error ? error.message : String(error));
+  if (lib && (error instanceof lib.EtcdAuthenticationFailedError || error instanceof lib.EtcdPermissionDeniedError || error instanceof lib.GRPCUnauthenticatedError)) return true;
+  return speaksOtherProtocol(message) || /user name is empty|certificate|self.signed/i.test(message);
 }
 
 /** grpc-js wraps the useful part ("connect ECONNREFUSED …") in status text, a timestamp and an empty resolution note. */

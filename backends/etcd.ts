@@ -22,6 +22,7 @@ import {
   anyEndpointListens,
   probeInterval,
   explain,
+  isPermanent,
 } from './etcd-client.js';
 
 /** etcd's default --max-txn-ops: a transaction with more operations is rejected. */
@@ -81,7 +82,7 @@ export function createEtcdBackend(options: BackendOptions): Backend {
   /** Why a call failed, in words a user can act on; never includes a value. */
   function failure(what: string, error: unknown, lib?: Etcd3Module): BackendError {
     if (error instanceof BackendError) return error;
-    return new BackendError(name, `${what} at ${where}: ${explain(error, options, lib)}`, { cause: error });
+    return new BackendError(name, `${what} at ${where}: ${explain(error, options, lib)}`, { cause: error, permanent: isPermanent(error, lib) });
   }
 
   async function read(lib: Etcd3Module, client: Client, covering: readonly string[]): Promise<Snapshot> {
@@ -185,8 +186,10 @@ export function createEtcdBackend(options: BackendOptions): Backend {
           }
           delay = Math.min(delay, left);
         }
-        // Back within about probeInterval of etcd accepting connections again, without reading a store that is down.
-        if (!(await waitOrProbe(delay, () => anyEndpointListens(endpoints), probeInterval, signal))) return;
+        // Back within about probeInterval of etcd accepting connections again, without reading a store that is down;
+        // a permanent error (credentials, not etcd) waits out the backoff: a probe would pass and change nothing.
+        const waited = lost.permanent ? pause(delay, signal) : waitOrProbe(delay, () => anyEndpointListens(endpoints), probeInterval, signal);
+        if (!(await waited)) return;
       }
     }
   }

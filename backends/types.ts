@@ -67,9 +67,12 @@ export interface BackendOptions extends BackendConnection {
 }
 
 export class BackendError extends Error {
-  constructor(backend: string, message: string, options?: { cause?: unknown }) {
+  /** True when retrying cannot help until the user changes something: permission denied, not that kind of server. */
+  readonly permanent: boolean;
+  constructor(backend: string, message: string, options?: { cause?: unknown; permanent?: boolean }) {
     super(`[${backend}] ${message}`, options);
     this.name = 'BackendError';
+    this.permanent = options?.permanent ?? false;
   }
 }
 

@@ -236,7 +236,7 @@ describe('consul: ACL tokens and errors', () => {
     const [port] = await freePorts(1);
     const backend = createConsulBackend(options(`127.0.0.1:${port}`));
     await expect(backend.getValues(['/a', '/b'])).rejects.toThrow(
-      new RegExp(`^\\[consul\\] reading a, b at 127\\.0\\.0\\.1:${port} failed: ECONNREFUSED; is the Consul agent running\\?`),
+      new RegExp(`^\\[consul\\] reading a, b at 127\\.0\\.0\\.1:${port} failed: ECONNREFUSED: nothing accepts connections there; start the Consul agent, or set --node to the address it listens on`),
     );
     await backend.close();
   });

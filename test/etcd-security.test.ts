@@ -69,6 +69,8 @@ describe('etcd backend: username and password', () => {
     const denied = await readError({ ...base(), username: 'keyplate', password }, '/secret');
     expect(denied.message).toMatch(/permission denied for user `keyplate`; give it a role that may read these keys$/);
     expect(denied.message).not.toContain('hidden');
+    // Retrying cannot help until the user changes the credentials or the role.
+    expect([wrong, anonymous, denied].map((e) => (e as BackendError).permanent)).toEqual([true, true, true]);
   });
 });
 

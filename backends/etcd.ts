@@ -5,6 +5,7 @@ import {
   BackendError,
   coveringPrefixes,
   isUnder,
+  normalizeKey,
   type Backend,
   type BackendOptions,
   type WatchEvent,
@@ -24,6 +25,7 @@ import {
   explain,
   isPermanent,
 } from './etcd-client.js';
+import { readRanges, watchRanges, Spellings } from './etcd-keys.js';
 
 /** etcd's default --max-txn-ops: a transaction with more operations is rejected. */
 const maxTxnOps = 128;
@@ -40,10 +42,6 @@ const silentAfter = 2_000;
 const livenessTick = 500;
 /** A member that fell silent is passed over this long while another member may answer (ms). */
 const silentPause = 30_000;
-interface Range {
-  key: Buffer;
-  range_end?: Buffer;
-}
 interface Snapshot {
   values: Map<string, string>;
   revision: number;
@@ -62,11 +60,24 @@ class MemberSilent extends Error {
   }
 }
 
-export function createEtcdBackend(options: BackendOptions): Backend {
+export interface EtcdBackendOptions extends BackendOptions {
+  /** Where warnings go (two etcd keys read as one keyplate key); default: a `keyplate: warning:` line on stderr. */
+  warn?: (message: string) => void;
+}
+
+export function createEtcdBackend(options: EtcdBackendOptions): Backend {
   const endpoints = resolveEndpoints(options.nodes, options);
   const where = endpoints.join(', ');
   const backoff: Backoff = { min: options.retryMin ?? defaultBackoff.min, max: options.retryMax ?? defaultBackoff.max };
   const closing = new AbortController();
+  const warned = new Set<string>();
+  const warn = options.warn ?? ((message: string) => process.stderr.write(`keyplate: warning: [${name}] ${message}\n`));
+  /** Each key's warning once per backend, however often it is read. */
+  const warnOnce = (key: string, message: string): void => {
+    if (warned.has(key)) return;
+    warned.add(key);
+    warn(message);
+  };
   let client: Promise<Opened> | undefined;
   let closed: Promise<void> | undefined;
 
@@ -85,9 +96,9 @@ export function createEtcdBackend(options: BackendOptions): Backend {
     return new BackendError(name, `${what} at ${where}: ${explain(error, options, lib)}`, { cause: error, permanent: isPermanent(error, lib) });
   }
 
-  async function read(lib: Etcd3Module, client: Client, covering: readonly string[]): Promise<Snapshot> {
+  async function read(lib: Etcd3Module, client: Client, covering: readonly string[], spellings = new Spellings(warnOnce)): Promise<Snapshot> {
     try {
-      return await readPinned(lib, client, covering);
+      return await readPinned(lib, client, covering, spellings);
     } catch (error) {
       throw failure(`cannot read ${listKeys(covering)}`, error, lib);
     }
@@ -105,6 +116,7 @@ export function createEtcdBackend(options: BackendOptions): Backend {
     const opened = await connect(); // a missing package is not an outage: it fails the watch at once
     const { lib, client } = opened;
     let mirror: Map<string, string> | undefined;
+    const spellings = new Spellings(warnOnce); // which etcd key gives each value the mirror holds
     let resync: 'reset' | 'diff' = 'reset';
     let down = false;
     let downSince = 0;
@@ -125,14 +137,16 @@ export function createEtcdBackend(options: BackendOptions): Backend {
       resync = 'reset';
     };
     const apply = (event: Etcd.IEvent) => {
-      const key = event.kv.key.toString();
+      const raw = event.kv.key.toString();
+      const key = normalizeKey(raw);
       if (!mirror || !covering.some((p) => isUnder(key, p))) return;
       if (event.type === 'Put') {
+        if (!spellings.take(raw, key)) return; // another spelling of the key gives its value
         const value = event.kv.value.toString();
         if (mirror.get(key) === value) return; // rewritten with the same value: nothing changed
         mirror.set(key, value);
         onEvent({ kind: 'put', key, value });
-      } else if (mirror.delete(key)) {
+      } else if (spellings.drop(raw, key) && mirror.delete(key)) {
         onEvent({ kind: 'delete', key });
       }
     };
@@ -141,7 +155,7 @@ export function createEtcdBackend(options: BackendOptions): Backend {
       let established = false;
       try {
         const end = await session(opened, covering, signal, {
-          snapshot: () => read(lib, client, covering),
+          snapshot: () => read(lib, client, covering, spellings),
           publish,
           apply,
           established: () => {
@@ -211,48 +225,27 @@ export function createEtcdBackend(options: BackendOptions): Backend {
   return { name, getValues, watch, hintForKey, close } satisfies Backend;
 }
 
-/** Read ranges for a prefix at `/` boundaries: the key itself, and everything under `key/`. */
-function readRanges(prefix: string): Range[] {
-  if (prefix === '/') return [{ key: Buffer.from('/'), range_end: Buffer.from('0') }]; // '0' is '/' + 1
-  return [{ key: Buffer.from(prefix) }, { key: Buffer.from(`${prefix}/`), range_end: Buffer.from(`${prefix}0`) }];
-}
-
 /**
- * One watch range over all prefixes: from the smallest prefix to the end of the largest ([p, p+'0') holds p and p/…).
- * Keys in between that are under no prefix (siblings such as p-x, or whatever sorts between two prefixes) are
- * filtered from the events. One watcher, because etcd sends the events of one revision for one watcher in one
- * response, while the events of one revision for two watchers arrive as two responses, possibly with other
- * revisions between them (when a watcher catches up after a reconnect): one range is what lets every revision
- * reach the consumer whole.
- */
-function watchRange(prefixes: readonly string[]): Range {
-  let key = Buffer.from(prefixes[0]);
-  let end = Buffer.from(prefixes[0] === '/' ? '0' : `${prefixes[0]}0`);
-  for (const prefix of prefixes) {
-    const start = Buffer.from(prefix);
-    const stop = Buffer.from(prefix === '/' ? '0' : `${prefix}0`);
-    if (Buffer.compare(start, key) < 0) key = start;
-    if (Buffer.compare(stop, end) > 0) end = stop;
-  }
-  return { key, range_end: end };
-}
-
-/**
- * Linearizable reads in transactions of at most 128 ranges; every transaction after the first reads at the first one's
+ * Linearizable reads in transactions of at most 128 ranges (both spellings of each prefix, see etcd-keys.ts); every transaction after the first reads at the first one's
  * revision, so the result is one moment of the store. If that revision is compacted meanwhile, read again.
  */
-async function readPinned(lib: Etcd3Module, client: Client, prefixes: readonly string[]): Promise<Snapshot> {
+async function readPinned(lib: Etcd3Module, client: Client, prefixes: readonly string[], spellings: Spellings): Promise<Snapshot> {
   const ranges = prefixes.flatMap(readRanges);
   for (let tries = 1; ; tries++) {
     try {
       const values = new Map<string, string>();
+      spellings.clear();
       let revision = 0;
       for (let start = 0; start === 0 || start < ranges.length; start += maxTxnOps) {
         const success = ranges.slice(start, start + maxTxnOps).map((range) => ({ request_range: { ...range, revision } }));
         const response = await client.kv.txn({ success });
         if (revision === 0) revision = Number(response.header.revision);
         for (const op of response.responses) {
-          for (const kv of op.response_range.kvs) values.set(kv.key.toString(), kv.value.toString());
+          for (const kv of op.response_range.kvs) {
+            const raw = kv.key.toString();
+            const key = normalizeKey(raw); // `p/x`, `/p//x` and `/p/x/` are all /p/x
+            if (prefixes.some((p) => isUnder(key, p)) && spellings.take(raw, key)) values.set(key, kv.value.toString());
+          }
         }
       }
       return { values, revision };
@@ -274,8 +267,8 @@ interface SessionHooks {
 }
 
 /**
- * One connected stretch of a watch: a snapshot, published, then one stream with one watcher over all prefixes,
- * starting right after the snapshot's revision. Each response's events (whole revisions) are applied in one
+ * One connected stretch of a watch: a snapshot, published, then one stream with a watcher over all prefixes per
+ * key spelling (watchRanges), starting right after the snapshot's revision. Each response's events (whole revisions) are applied in one
  * synchronous run. Ends on abort or compaction; throws when the connection or the stream fails, and MemberSilent
  * when the member stops answering.
  */
@@ -293,9 +286,11 @@ async function session({ lib, client }: Opened, prefixes: readonly string[], sig
     return 'aborted';
   }
   const { stream, host } = await openWatchStream(client);
+  const ranges = watchRanges(prefixes);
   return new Promise<SessionEnd>((resolve, reject) => {
     let done = false;
     let created = false;
+    let pending = ranges.length;
     const openedAt = Date.now();
     let heardAt = openedAt;
     let askedAt: number | undefined;
@@ -331,7 +326,7 @@ async function session({ lib, client }: Opened, prefixes: readonly string[], sig
         else finish(new lib.EtcdError(`etcd cancelled the watch: ${response.cancel_reason || 'no reason given'}`));
         return;
       }
-      if (response.created && !created) {
+      if (response.created && --pending === 0) {
         created = true;
         hooks.established();
       }
@@ -345,7 +340,7 @@ async function session({ lib, client }: Opened, prefixes: readonly string[], sig
     stream.on('end', () => finish(new lib.EtcdWatchStreamEnded()));
     signal.addEventListener('abort', onAbort, { once: true });
     if (signal.aborted) return finish('aborted');
-    stream.write({ create_request: { ...watchRange(prefixes), start_revision: snapshot.revision + 1 } });
+    for (const range of ranges) stream.write({ create_request: { ...range, start_revision: snapshot.revision + 1 } });
   });
 }
 

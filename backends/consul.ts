@@ -309,7 +309,9 @@ export function createConsulBackend(options: BackendOptions): Backend {
     name,
     getValues,
     watch,
-    hintForKey: (key: string) => `consul kv put ${consulKey(key)} <value>`,
+    // Without enable_key_list_policy, Consul leaves out of a recursive read the keys a token may not read, without
+    // an error: the hint says so, since nothing else can.
+    hintForKey: (key: string) => `consul kv put ${consulKey(key)} <value>; with ACLs on, a token that may not read it sees it as missing (--token or CONSUL_HTTP_TOKEN)`,
     close(): Promise<void> {
       closing ??= (async () => {
         closed.abort();

@@ -169,15 +169,7 @@ export function createEtcdBackend(options: EtcdBackendOptions): Backend {
         if (signal.aborted) return;
         if (error instanceof ConsumerError) throw error.cause;
         if (error instanceof MemberSilent) {
-          // Its TCP connection looks fine, so nothing else would notice: say so, and go to another member now.
-          const member = endpoints.find((e) => e.endsWith(`//${error.host}`)) ?? error.host;
-          opened.health.pause(member, silentPause);
-          resync = 'diff';
-          if (!down) {
-            down = true;
-            downSince = Date.now();
-            onEvent({ kind: 'status', up: false, error: new BackendError(name, `member ${member} ${error.message}; moving the watch to another member`) });
-          }
+          movePast(error);
           continue;
         }
         if (established && !down) {
@@ -186,25 +178,40 @@ export function createEtcdBackend(options: EtcdBackendOptions): Backend {
           if (!(await pause(retryDelay(0, backoff), signal))) return;
           continue;
         }
-        const lost = failure('lost the watch', error, lib);
-        if (!down) {
-          down = true;
-          downSince = Date.now();
-          onEvent({ kind: 'status', up: false, error: lost });
-        }
-        let delay = retryDelay(attempt++, backoff);
-        if (options.retryTimeout !== undefined) {
-          const left = options.retryTimeout - (Date.now() - downSince);
-          if (left <= 0) {
-            throw new BackendError(name, `gave up watching ${listKeys(covering)} after ${options.retryTimeout}ms without etcd (retryTimeout): ${stripPrefix(lost.message)}`, { cause: error });
-          }
-          delay = Math.min(delay, left);
-        }
-        // Back within about probeInterval of etcd accepting connections again, without reading a store that is down;
-        // a permanent error (credentials, not etcd) waits out the backoff: a probe would pass and change nothing.
-        const waited = lost.permanent ? pause(delay, signal) : waitOrProbe(delay, () => anyEndpointListens(endpoints), probeInterval, signal);
-        if (!(await waited)) return;
+        if (!(await outage(error))) return;
       }
+    }
+
+    /** The member holding the stream fell silent: its TCP connection looks fine, so nothing else would notice. */
+    function movePast(error: MemberSilent): void {
+      const member = endpoints.find((e) => e.endsWith(`//${error.host}`)) ?? error.host;
+      opened.health.pause(member, silentPause);
+      resync = 'diff';
+      reportDown(new BackendError(name, `member ${member} ${error.message}; moving the watch to another member`));
+    }
+
+    function reportDown(error: BackendError): void {
+      if (down) return;
+      down = true;
+      downSince = Date.now();
+      onEvent({ kind: 'status', up: false, error });
+    }
+
+    /** Say the store is lost (once), then wait before the next try; false when aborted. Throws past retryTimeout. */
+    async function outage(error: unknown): Promise<boolean> {
+      const lost = failure('lost the watch', error, lib);
+      reportDown(lost);
+      let delay = retryDelay(attempt++, backoff);
+      if (options.retryTimeout !== undefined) {
+        const left = options.retryTimeout - (Date.now() - downSince);
+        if (left <= 0) {
+          throw new BackendError(name, `gave up watching ${listKeys(covering)} after ${options.retryTimeout}ms without etcd (retryTimeout): ${stripPrefix(lost.message)}`, { cause: error, permanent: lost.permanent });
+        }
+        delay = Math.min(delay, left);
+      }
+      // Back within about probeInterval of etcd accepting connections again, without reading a store that is down;
+      // a permanent error (credentials, not etcd) waits out the backoff: a probe would pass and change nothing.
+      return lost.permanent ? pause(delay, signal) : waitOrProbe(delay, () => anyEndpointListens(endpoints), probeInterval, signal);
     }
   }
 

@@ -163,21 +163,21 @@ async function consulOutage(variants: Variant[], persistent: boolean): Promise<v
 async function etcdFreeze(variants: Variant[]): Promise<void> {
   const cluster = await startEtcdCluster(3);
   const results = new Map<string, number[]>(variants.map((v) => [v.name, []]));
-  const writer = new Etcd3({ hosts: cluster.endpoints });
   try {
     for (let n = 0; n < rounds; n++) {
       for (const v of variants) {
         // The leader last, so that the frozen member is a follower; with Math.random() = 0 etcd3 picks the first.
-        const { leader } = await writer.maintenance.status();
         const isLeader = await Promise.all(cluster.members.map(async (m) => {
           const probe = new Etcd3({ hosts: [m.endpoint] });
           try {
-            return (await probe.maintenance.status()).header.member_id === leader;
+            const status = await probe.maintenance.status();
+            return status.header.member_id === status.leader;
           } finally {
             probe.close();
           }
         }));
         const order = [...cluster.members.filter((_, i) => !isLeader[i]), ...cluster.members.filter((_, i) => isLeader[i])];
+        const writer = new Etcd3({ hosts: order.slice(1).map((m) => m.endpoint) }); // never the member to be frozen
         const random = Math.random;
         Math.random = () => 0;
         const w = watchRec(v.etcd({ nodes: order.map((m) => m.endpoint), envFiles: [] }));
@@ -192,12 +192,12 @@ async function etcdFreeze(variants: Variant[]): Promise<void> {
         const fresh = await until(() => w.mirror.get('/rec/v') === after, 120_000, 'the value after the freeze');
         results.get(v.name)!.push(fresh - frozen);
         order[0].thaw();
+        writer.close();
         await w.stop();
         await sleep(500);
       }
     }
   } finally {
-    writer.close();
     await cluster.stop();
   }
   console.log(`\n## etcd cluster: the member holding the watch frozen (SIGSTOP) → the new value in the watch (median of ${rounds})`);

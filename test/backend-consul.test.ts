@@ -243,6 +243,8 @@ describe('consul: ACL tokens and errors', () => {
 
   it('rejects a bad node address and names the key to put in its hint', () => {
     expect(() => createConsulBackend(options('ftp://127.0.0.1:8500'))).toThrow(/^\[consul\] bad node address `ftp:\/\/127\.0\.0\.1:8500`/);
-    expect(createConsulBackend(options('127.0.0.1:8500')).hintForKey?.('/app/db/host')).toBe('consul kv put app/db/host <value>');
+    expect(createConsulBackend(options('127.0.0.1:8500')).hintForKey?.('/app/db/host')).toBe(
+      'consul kv put app/db/host <value>; with ACLs on, a token that may not read it sees it as missing (--token or CONSUL_HTTP_TOKEN)',
+    );
   });
 });

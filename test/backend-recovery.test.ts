@@ -42,6 +42,17 @@ function expectOneLossOneRecovery(events: WatchEvent[]): void {
 describe('recovery: etcd killed, down 6 s, restarted', () => {
   const ctx = useEtcd();
 
+  it('an idle watch is not taken for a silent member: progress requests are answered, nothing is reported', async () => {
+    const backend = createEtcdBackend({ nodes: ctx.etcd.endpoints, envFiles: [] });
+    await whileWatching(backend, ['/idle'], async ({ events }) => {
+      await waitFor(() => events.some((e) => e.kind === 'reset'), 10_000, 'reset');
+      await new Promise((r) => setTimeout(r, 5_000)); // several rounds of quiet → progress request → answer
+      await ctx.client.put('/idle/v').value('still here');
+      await waitFor(() => mirrorOf(events)['/idle/v'] === 'still here', 5_000, 'a put after the quiet');
+      expect(events.map((e) => e.kind)).toEqual(['reset', 'put']);
+    });
+  });
+
   it('is fresh within 1 s of etcd answering again, with the default backoff', async () => {
     const [member] = ctx.etcd.members;
     const backend = createEtcdBackend({ nodes: ctx.etcd.endpoints, envFiles: [] });

@@ -49,7 +49,6 @@ interface ConsulClient {
 }
 type ConsulConstructor = new (options: Record<string, unknown>) => ConsulClient;
 
-
 /** keyplate's `/app/db/host` is Consul's `app/db/host`; the root `/` is the empty key. */
 function consulKey(key: string): string {
   return normalizeKey(key).slice(1);
@@ -263,7 +262,7 @@ export function createConsulBackend(options: BackendOptions): Backend {
         downSince ??= Date.now();
         const left = options.retryTimeout === undefined ? Infinity : options.retryTimeout - (Date.now() - downSince);
         if (left <= 0) {
-          throw new BackendError(name, `gave up after ${options.retryTimeout}ms without reaching ${address} (--backend-retry-timeout): ${lost.message}`, { cause: lost });
+          throw new BackendError(name, `gave up after ${options.retryTimeout}ms without reaching ${address} (--backend-retry-timeout): ${lost.message}`, { cause: lost, permanent: lost.permanent });
         }
         index = undefined; // after an outage, read at once so that the fresh reset is not held back by a blocking wait
         await retryWait(attempt++, lost, signal, left);

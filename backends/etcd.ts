@@ -29,8 +29,6 @@ import { readRanges, watchRanges, Spellings } from './etcd-keys.js';
 
 /** etcd's default --max-txn-ops: a transaction with more operations is rejected. */
 const maxTxnOps = 128;
-/** A watch that etcd has not confirmed in this time counts as a silent member (ms). */
-const createTimeout = 5_000;
 /**
  * A watch stream that has brought nothing for `quietAfter` ms gets a progress request (etcd 3.4+ answers it at
  * once with its current revision); no message at all within `silentAfter` ms of the request means the member has
@@ -40,6 +38,8 @@ const createTimeout = 5_000;
 const quietAfter = 1_000;
 const silentAfter = 2_000;
 const livenessTick = 500;
+/** A watch that etcd has not confirmed in this time counts as a silent member, like an unanswered progress request (ms). */
+const createTimeout = quietAfter + silentAfter;
 /** A member that fell silent is passed over this long while another member may answer (ms). */
 const silentPause = 30_000;
 interface Snapshot {

@@ -34,7 +34,10 @@ function watchRec(backend: Backend) {
         for (const [k, v] of e.values) mirror.set(k, v);
       } else if (e.kind === 'put') mirror.set(e.key, e.value);
       else if (e.kind === 'delete') mirror.delete(e.key);
-      else statuses.push(e.up);
+      else {
+        statuses.push(e.up);
+        if (process.env.BENCH_DEBUG) console.log(performance.now().toFixed(0), e.up, e.error?.message);
+      }
     },
   }).catch((error: unknown) => console.error(`bench: watch failed: ${String(error)}`));
   return {
@@ -187,6 +190,7 @@ async function etcdFreeze(variants: Variant[]): Promise<void> {
         Math.random = random;
         order[0].freeze();
         const frozen = performance.now();
+        if (process.env.BENCH_DEBUG) console.log(frozen.toFixed(0), 'froze', order[0].endpoint);
         const after = `f${n}-after`;
         await writer.put('/rec/v').value(after);
         const fresh = await until(() => w.mirror.get('/rec/v') === after, 120_000, 'the value after the freeze');

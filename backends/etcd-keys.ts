@@ -8,19 +8,28 @@ export interface Range {
   range_end?: Buffer;
 }
 
-/** Every key of etcd: etcd reads `range_end` "\0" with key "\0" as "all keys". */
-const everything: Range = { key: Buffer.from([0]), range_end: Buffer.from([0]) };
-
 /** [p, p+'0'): p itself, p/…, and siblings such as p-x (filtered out by the caller). '0' is '/' + 1. */
 function span(prefix: string): Range {
   return { key: Buffer.from(prefix), range_end: Buffer.from(`${prefix}0`) };
 }
 
-/** Read ranges for a prefix at `/` boundaries, in both spellings: the key itself, and everything under `key/`. */
-export function readRanges(prefix: string): Range[] {
-  if (prefix === '/') return [everything];
-  const bare = prefix.slice(1);
-  return [prefix, bare].flatMap((p) => [{ key: Buffer.from(p) }, { key: Buffer.from(`${p}/`), range_end: Buffer.from(`${p}0`) }]);
+/** For the root, the keys without a leading `/`: all before '/', and all from '0' ("\0" as range_end: to the end). */
+const bareRoot: Range[] = [
+  { key: Buffer.from([0]), range_end: Buffer.from('/') },
+  { key: Buffer.from('0'), range_end: Buffer.from([0]) },
+];
+
+export type Spelling = 'slashed' | 'bare';
+
+/**
+ * Read ranges for a prefix at `/` boundaries in one spelling: the key itself, and everything under `key/`.
+ * Kept apart because etcd's role-based access control grants ranges: a user with read on `/app` may have
+ * nothing on `app`, and a transaction with one denied range fails whole.
+ */
+export function readRanges(prefix: string, spelling: Spelling): Range[] {
+  if (prefix === '/') return spelling === 'slashed' ? [span('/')] : bareRoot;
+  const p = spelling === 'slashed' ? prefix : prefix.slice(1);
+  return [{ key: Buffer.from(p) }, { key: Buffer.from(`${p}/`), range_end: Buffer.from(`${p}0`) }];
 }
 
 /** The smallest range holding all of `ranges`. */
@@ -28,20 +37,25 @@ function cover(ranges: readonly Range[]): Range {
   let { key, range_end: end } = ranges[0];
   for (const r of ranges) {
     if (Buffer.compare(r.key, key) < 0) key = r.key;
-    if (Buffer.compare(r.range_end!, end!) > 0) end = r.range_end;
+    // "\0" as range_end means "to the end of the keyspace": the largest end there is.
+    if (end!.equals(Buffer.from([0])) || r.range_end!.equals(Buffer.from([0]))) end = Buffer.from([0]);
+    else if (Buffer.compare(r.range_end!, end!) > 0) end = r.range_end;
   }
   return { key, range_end: end };
 }
 
 /**
- * Watch ranges: one over all `/…` prefixes and one over their `…` spellings (all of etcd for the root). One
- * watcher per spelling, because etcd sends the events of one revision for one watcher in one response, while
- * for two watchers they arrive as two responses, possibly with other revisions between them (when watchers
- * catch up after a reconnect): keys in between that are under no prefix are filtered out by the caller.
+ * Watch ranges in one spelling: one range over all prefixes (two for the root's bare spelling, which has '/'
+ * keys in its middle). One watcher per spelling, because etcd sends the events of one revision for one watcher
+ * in one response, while for two watchers they arrive as two responses, possibly with other revisions between
+ * them (when watchers catch up after a reconnect): keys in between that are under no prefix are filtered out.
+ * `perPrefix`: one range per prefix, for a user whose etcd role grants the prefixes but not the keys between them
+ * (etcd checks a watch's whole range); a revision that spans two prefixes may then arrive in two steps.
  */
-export function watchRanges(prefixes: readonly string[]): Range[] {
-  if (prefixes.includes('/')) return [everything];
-  return [cover(prefixes.map(span)), cover(prefixes.map((p) => span(p.slice(1))))];
+export function watchRanges(prefixes: readonly string[], spelling: Spelling, perPrefix = false): Range[] {
+  if (prefixes.includes('/')) return spelling === 'slashed' ? [span('/')] : bareRoot;
+  const spans = prefixes.map((p) => span(spelling === 'slashed' ? p : p.slice(1)));
+  return perPrefix ? spans : [cover(spans)];
 }
 
 /**

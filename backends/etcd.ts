@@ -25,7 +25,7 @@ import {
   explain,
   isPermanent,
 } from './etcd-client.js';
-import { readRanges, watchRanges, Spellings } from './etcd-keys.js';
+import { readRanges, watchRanges, Spellings, type Range } from './etcd-keys.js';
 
 /** etcd's default --max-txn-ops: a transaction with more operations is rejected. */
 const maxTxnOps = 128;
@@ -45,11 +45,15 @@ const silentPause = 30_000;
 interface Snapshot {
   values: Map<string, string>;
   revision: number;
+  /** False when the user may not read the keys spelled without a leading `/` (they are then not watched either). */
+  bare: boolean;
 }
 type SessionEnd = 'aborted' | 'compacted';
 
 /** An error thrown by the watch's `onEvent`: it ends the watch instead of counting as an outage. */
 class ConsumerError extends Error {}
+/** etcd refused a watch over a covering range: the user's role grants the prefixes, not the keys between them. */
+class CoveringDenied extends Error {}
 /** The member holding the watch stream stopped answering; `host` is its `host:port`. */
 class MemberSilent extends Error {
   constructor(
@@ -118,6 +122,7 @@ export function createEtcdBackend(options: EtcdBackendOptions): Backend {
     let mirror: Map<string, string> | undefined;
     const spellings = new Spellings(warnOnce); // which etcd key gives each value the mirror holds
     let resync: 'reset' | 'diff' = 'reset';
+    let perPrefix = false; // one watcher per prefix instead of one over all (see CoveringDenied)
     let down = false;
     let downSince = 0;
     let attempt = 0;
@@ -154,7 +159,7 @@ export function createEtcdBackend(options: EtcdBackendOptions): Backend {
     while (!signal.aborted) {
       let established = false;
       try {
-        const end = await session(opened, covering, signal, {
+        const end = await session(opened, covering, perPrefix, signal, {
           snapshot: () => read(lib, client, covering, spellings),
           publish,
           apply,
@@ -170,6 +175,11 @@ export function createEtcdBackend(options: EtcdBackendOptions): Backend {
         if (error instanceof ConsumerError) throw error.cause;
         if (error instanceof MemberSilent) {
           movePast(error);
+          continue;
+        }
+        if (error instanceof CoveringDenied) {
+          perPrefix = true;
+          resync = 'diff';
           continue;
         }
         if (established && !down) {
@@ -237,27 +247,39 @@ export function createEtcdBackend(options: EtcdBackendOptions): Backend {
  * revision, so the result is one moment of the store. If that revision is compacted meanwhile, read again.
  */
 async function readPinned(lib: Etcd3Module, client: Client, prefixes: readonly string[], spellings: Spellings): Promise<Snapshot> {
-  const ranges = prefixes.flatMap(readRanges);
+  const slashed = prefixes.flatMap((p) => readRanges(p, 'slashed'));
+  const bare = prefixes.flatMap((p) => readRanges(p, 'bare'));
   for (let tries = 1; ; tries++) {
     try {
-      const values = new Map<string, string>();
+      const snapshot: Snapshot = { values: new Map(), revision: 0, bare: true };
       spellings.clear();
-      let revision = 0;
-      for (let start = 0; start === 0 || start < ranges.length; start += maxTxnOps) {
-        const success = ranges.slice(start, start + maxTxnOps).map((range) => ({ request_range: { ...range, revision } }));
-        const response = await client.kv.txn({ success });
-        if (revision === 0) revision = Number(response.header.revision);
-        for (const op of response.responses) {
-          for (const kv of op.response_range.kvs) {
-            const raw = kv.key.toString();
-            const key = normalizeKey(raw); // `p/x`, `/p//x` and `/p/x/` are all /p/x
-            if (prefixes.some((p) => isUnder(key, p)) && spellings.take(raw, key)) values.set(key, kv.value.toString());
-          }
-        }
+      await readRangesAt(client, slashed, prefixes, spellings, snapshot);
+      try {
+        await readRangesAt(client, bare, prefixes, spellings, snapshot);
+      } catch (error) {
+        // A user whose role grants `/app` but not `app`: that spelling is not theirs to read, so it is not read.
+        if (!(error instanceof lib.EtcdPermissionDeniedError)) throw error;
+        snapshot.bare = false;
       }
-      return { values, revision };
+      return snapshot;
     } catch (error) {
       if (tries >= 3 || !isCompacted(lib, error)) throw error;
+    }
+  }
+}
+
+/** Read `ranges` in transactions of at most 128, at `snapshot.revision` (0: now, and set it), into `snapshot`. */
+async function readRangesAt(client: Client, ranges: readonly Range[], prefixes: readonly string[], spellings: Spellings, snapshot: Snapshot): Promise<void> {
+  for (let start = 0; start < ranges.length; start += maxTxnOps) {
+    const success = ranges.slice(start, start + maxTxnOps).map((range) => ({ request_range: { ...range, revision: snapshot.revision } }));
+    const response = await client.kv.txn({ success });
+    if (snapshot.revision === 0) snapshot.revision = Number(response.header.revision);
+    for (const op of response.responses) {
+      for (const kv of op.response_range.kvs) {
+        const raw = kv.key.toString();
+        const key = normalizeKey(raw); // `p/x`, `/p//x` and `/p/x/` are all /p/x
+        if (prefixes.some((p) => isUnder(key, p)) && spellings.take(raw, key)) snapshot.values.set(key, kv.value.toString());
+      }
     }
   }
 }
@@ -279,7 +301,7 @@ interface SessionHooks {
  * synchronous run. Ends on abort or compaction; throws when the connection or the stream fails, and MemberSilent
  * when the member stops answering.
  */
-async function session({ lib, client }: Opened, prefixes: readonly string[], signal: AbortSignal, hooks: SessionHooks): Promise<SessionEnd> {
+async function session({ lib, client }: Opened, prefixes: readonly string[], perPrefix: boolean, signal: AbortSignal, hooks: SessionHooks): Promise<SessionEnd> {
   const snapshot = await hooks.snapshot();
   if (signal.aborted) return 'aborted';
   try {
@@ -293,7 +315,7 @@ async function session({ lib, client }: Opened, prefixes: readonly string[], sig
     return 'aborted';
   }
   const { stream, host } = await openWatchStream(client);
-  const ranges = watchRanges(prefixes);
+  const ranges = [...watchRanges(prefixes, 'slashed', perPrefix), ...(snapshot.bare ? watchRanges(prefixes, 'bare', perPrefix) : [])];
   return new Promise<SessionEnd>((resolve, reject) => {
     let done = false;
     let created = false;
@@ -329,8 +351,11 @@ async function session({ lib, client }: Opened, prefixes: readonly string[], sig
       heardAt = Date.now();
       askedAt = undefined;
       if (response.canceled) {
+        const reason = response.cancel_reason || 'no reason given';
         if (Number(response.compact_revision) > 0) finish('compacted');
-        else finish(new lib.EtcdError(`etcd cancelled the watch: ${response.cancel_reason || 'no reason given'}`));
+        else if (/permission denied/i.test(reason) && !perPrefix && prefixes.length > 1) finish(new CoveringDenied(reason));
+        else if (/permission denied/i.test(reason)) finish(new lib.EtcdPermissionDeniedError(reason));
+        else finish(new lib.EtcdError(`etcd cancelled the watch: ${reason}`));
         return;
       }
       if (response.created && --pending === 0) {

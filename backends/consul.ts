@@ -3,16 +3,16 @@ import { EventEmitter } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { defaultBackoff, retryDelay, type Backoff } from './retry.js';
+import { defaultBackoff, pause, retryDelay, waitOrProbe, type Backoff } from './retry.js';
 import { coveringPrefixes, isUnder, normalizeKey } from '../src/keys/paths.js';
 import {
   BackendError,
   type Backend,
   type BackendOptions,
-  type WatchEvent,
   type WatchOptions,
 } from './types.js';
+import { failure as describeFailure, looksForeign, notConsul, type FailureContext } from './consul-errors.js';
+import { WatchMirror, type Snapshot, type Together } from './consul-mirror.js';
 
 const name = 'consul';
 /** Consul's own default blocking wait: an idle watch costs one request per 5 minutes. */
@@ -23,6 +23,9 @@ const minPause = 1_000;
 const readTimeout = 30_000;
 /** Consul rejects transactions with more operations than this. */
 const maxTxnOps = 64;
+/** While a watch is down, how often it asks /v1/status/leader whether the cluster could answer again (ms). */
+const probeInterval = 200;
+const probeTimeout = 1_000;
 
 interface KvPair {
   Key: string;
@@ -39,12 +42,10 @@ type WithReply<T> = [Reply, T?];
 interface ConsulClient {
   kv: { get(options: Record<string, unknown>): Promise<unknown> };
   transaction: { create(operations: unknown[], options: Record<string, unknown>): Promise<unknown> };
+  status: { leader(options: Record<string, unknown>): Promise<unknown> };
   destroy(): void;
 }
 type ConsulConstructor = new (options: Record<string, unknown>) => ConsulClient;
-
-/** One read of a prefix: each key's value and the index that last changed it (orders the events of one wake-up). */
-type Snapshot = Map<string, { value: string; modifyIndex: number }>;
 
 /** keyplate's `/app/db/host` is Consul's `app/db/host`; the root `/` is the empty key. */
 function consulKey(key: string): string {
@@ -139,19 +140,16 @@ export function createConsulBackend(options: BackendOptions): Backend {
     }
   }
 
-  function failure(error: unknown, what: string): BackendError {
-    if (error instanceof BackendError) return error;
-    const e = error as { code?: string; message?: string; isTimeout?: boolean; response?: { statusCode?: number } };
-    const status = e.response?.statusCode;
-    let reason: string;
-    if (status === 403) reason = 'permission denied (HTTP 403); give a token that may read these keys (--token or CONSUL_HTTP_TOKEN)';
-    else if (status === 500 && /leader/i.test(e.message ?? '')) reason = 'the cluster has no leader (HTTP 500); wait for the Consul servers to elect one';
-    else if (status !== undefined) reason = `HTTP ${status} (${e.message ?? 'no message'}); see the Consul agent's log`;
-    else if (e.isTimeout) reason = `no answer in time; check that ${address} is a Consul agent's HTTP address`;
-    else if (/CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY|EPROTO|ERR_TLS|HANDSHAKE/i.test(`${e.code ?? ''} ${e.message ?? ''}`)) {
-      reason = `TLS handshake failed (${e.code ?? e.message}); check --client-ca-keys, --client-cert and --client-key (--client-insecure skips verifying the server)`;
-    } else reason = `${e.code ?? e.message ?? String(error)}; is the Consul agent running? set --node to its HTTP address (host:port)`;
-    return new BackendError(name, `${what} at ${address} failed: ${reason}`, { cause: error });
+  const context: FailureContext = { address, token: Boolean(token) };
+  const failure = (error: unknown, what: string): BackendError => describeFailure(error, what, context);
+
+  /** True when /v1/status/leader answers as Consul does (a JSON string: the leader's address, or empty). */
+  const speaksConsul = async (): Promise<boolean> => (await leaderReply()) !== undefined;
+
+  /** failure(), but an answer Consul would not give is checked first: is it Consul at all? */
+  async function classify(error: unknown, what: string): Promise<BackendError> {
+    if (!(error instanceof BackendError) && looksForeign(error) && !(await speaksConsul())) return notConsul(what, context, error);
+    return failure(error, what);
   }
 
   function toSnapshot(pairs: readonly KvPair[], prefixes: readonly string[], decode: (v: string) => string): Snapshot {
@@ -176,16 +174,18 @@ export function createConsulBackend(options: BackendOptions): Backend {
       const timeout = index === undefined ? readTimeout : wait + wait / 16 + readTimeout; // Consul adds up to wait/16 of jitter
       const [reply, pairs] = await request<KvPair[]>((ctx) => consul.kv.get({ key, recurse: true, ctx, timeout, ...blocking }), signal);
       requireLeader(reply, what);
+      // Consul sends X-Consul-Index on every KV read, a 404 included; another HTTP server (a wrong port) does not.
+      if (reply.headers['x-consul-index'] === undefined && !(await speaksConsul())) throw notConsul(what, context, undefined);
       const next = Number(reply.headers['x-consul-index']);
       // `consul` has already decoded the base64 values; a 404 (nothing under the prefix) leaves `pairs` undefined.
       return { snapshot: toSnapshot(pairs ?? [], [prefix], (v) => v), index: Number.isSafeInteger(next) ? next : undefined };
     } catch (error) {
-      throw failure(error, what);
+      throw await classify(error, what);
     }
   }
 
   /** Several prefixes in read-only transactions: each transaction reads one snapshot of the store. */
-  async function readTogether(prefixes: readonly string[]): Promise<Snapshot> {
+  async function readTogether(prefixes: readonly string[], signal?: AbortSignal): Promise<Snapshot> {
     const out: Snapshot = new Map();
     const consul = await getClient();
     for (let i = 0; i < prefixes.length; i += maxTxnOps) {
@@ -194,13 +194,17 @@ export function createConsulBackend(options: BackendOptions): Backend {
       try {
         const operations = chunk.map((p) => ({ KV: { Verb: 'get-tree', Key: consulKey(p) } }));
         const [reply, body] = await request<{ Results?: { KV?: KvPair }[] | null }>((ctx) =>
-          consul.transaction.create(operations, { ctx, timeout: readTimeout }),
+          consul.transaction.create(operations, { ctx, timeout: readTimeout }), signal,
         );
         requireLeader(reply, what);
         const pairs = (body?.Results ?? []).flatMap((r) => (r.KV ? [r.KV] : []));
-        for (const [k, v] of toSnapshot(pairs, chunk, (b64) => Buffer.from(b64, 'base64').toString('utf8'))) out.set(k, v);
+        const read = toSnapshot(pairs, chunk, (b64) => Buffer.from(b64, 'base64').toString('utf8'));
+        for (const [k, v] of read) out.set(k, v);
+        // A transaction leaves out, without a word, the keys the token may not read: a prefix that came back
+        // empty is read once on its own, which answers 403 when that is why (and 404 when it is truly empty).
+        for (const p of chunk) if (![...read.keys()].some((k) => isUnder(k, p))) await readPrefix(p, undefined, signal);
       } catch (error) {
-        throw failure(error, what);
+        throw await classify(error, what);
       }
     }
     return out;
@@ -220,7 +224,14 @@ export function createConsulBackend(options: BackendOptions): Backend {
     const covering = coveringPrefixes(prefixes);
     const stop = new AbortController();
     const watching = AbortSignal.any([signal, closed.signal, stop.signal]);
-    const mirror = new WatchMirror(covering, onEvent);
+    // Several prefixes: their blocking queries only say that something changed; what is emitted is read for all
+    // prefixes in one transaction, so that one wake-up never shows a consumer half of a write that spans them.
+    const together: Together | undefined = covering.length < 2 ? undefined : {
+      read: (s) => readTogether(covering, s),
+      retry: (attempt, error, s) => retryWait(attempt, error, s),
+      signal: watching,
+    };
+    const mirror = new WatchMirror(covering, onEvent, together);
     if (covering.length === 0) mirror.received('', new Map());
     const loops = covering.map((prefix) =>
       watchPrefix(prefix, mirror, watching).catch((error: unknown) => {
@@ -249,10 +260,10 @@ export function createConsulBackend(options: BackendOptions): Backend {
         downSince ??= Date.now();
         const left = options.retryTimeout === undefined ? Infinity : options.retryTimeout - (Date.now() - downSince);
         if (left <= 0) {
-          throw new BackendError(name, `gave up after ${options.retryTimeout}ms without reaching ${address} (--backend-retry-timeout): ${lost.message}`, { cause: lost });
+          throw new BackendError(name, `gave up after ${options.retryTimeout}ms without reaching ${address} (--backend-retry-timeout): ${lost.message}`, { cause: lost, permanent: lost.permanent });
         }
         index = undefined; // after an outage, read at once so that the fresh reset is not held back by a blocking wait
-        await pause(Math.min(retryDelay(attempt++, backoff), left), signal);
+        await retryWait(attempt++, lost, signal, left);
         continue;
       }
       attempt = 0;
@@ -269,12 +280,36 @@ export function createConsulBackend(options: BackendOptions): Backend {
     }
   }
 
+  /**
+   * The wait before retrying after `error`: back within about probeInterval of the cluster having a leader, without
+   * reading from a Consul that is down; a permanent error (permission denied, not Consul) waits out the backoff.
+   */
+  async function retryWait(attempt: number, error: BackendError, signal: AbortSignal, left = Infinity): Promise<boolean> {
+    const delay = Math.min(retryDelay(attempt, backoff), left);
+    if (error.permanent) return pause(delay, signal);
+    return waitOrProbe(delay, async () => Boolean(await leaderReply()), probeInterval, signal);
+  }
+
+  /** /v1/status/leader's answer: a string (the leader's address, '' without one) from Consul, undefined otherwise. */
+  async function leaderReply(): Promise<string | undefined> {
+    try {
+      const consul = await getClient();
+      const [reply, leader] = await request<unknown>((ctx) => consul.status.leader({ ctx, timeout: probeTimeout }));
+      // Any web server can answer 200 with a string body; Consul's is JSON.
+      return String(reply.headers['content-type']).startsWith('application/json') && typeof leader === 'string' ? leader : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
   return {
     name,
     canChange: true,
     getValues,
     watch,
-    hintForKey: (key: string) => `consul kv put ${consulKey(key)} <value>`,
+    // Without enable_key_list_policy, Consul leaves out of a recursive read the keys a token may not read, without
+    // an error: the hint says so, since nothing else can.
+    hintForKey: (key: string) => `consul kv put ${consulKey(key)} <value>; with ACLs on, a token that may not read it sees it as missing (--token or CONSUL_HTTP_TOKEN)`,
     close(): Promise<void> {
       closing ??= (async () => {
         closed.abort();
@@ -284,60 +319,4 @@ export function createConsulBackend(options: BackendOptions): Backend {
       return closing;
     },
   } satisfies Backend;
-}
-
-async function pause(ms: number, signal: AbortSignal): Promise<void> {
-  await sleep(ms, undefined, { signal }).catch(() => undefined); // an abort ends the pause early; the loop then sees it
-}
-
-/**
- * What a watch has seen, per covering prefix, turned into events: one `reset` once every prefix has been read
- * (again, after an outage), then `put`/`delete` from diffing each new read against the last.
- */
-class WatchMirror {
-  private readonly snapshots = new Map<string, Snapshot>();
-  private readonly failing = new Set<string>();
-  private synced = false;
-  private down = false;
-
-  constructor(
-    private readonly prefixes: readonly string[],
-    private readonly emit: (event: WatchEvent) => void,
-  ) {}
-
-  failed(prefix: string, error: Error): void {
-    this.failing.add(prefix);
-    this.synced = false;
-    if (!this.down) {
-      this.down = true;
-      this.emit({ kind: 'status', up: false, error });
-    }
-  }
-
-  received(prefix: string, snapshot: Snapshot): void {
-    const previous = this.snapshots.get(prefix);
-    this.snapshots.set(prefix, snapshot);
-    this.failing.delete(prefix);
-    if (this.synced) {
-      if (previous) this.diff(previous, snapshot);
-      return;
-    }
-    if (this.failing.size > 0 || this.snapshots.size < this.prefixes.length) return;
-    if (this.down) {
-      this.down = false;
-      this.emit({ kind: 'status', up: true });
-    }
-    this.synced = true;
-    const values = new Map<string, string>();
-    for (const s of this.snapshots.values()) for (const [k, v] of s) values.set(k, v.value);
-    this.emit({ kind: 'reset', values });
-  }
-
-  private diff(previous: Snapshot, current: Snapshot): void {
-    // Several writes can land in one wake-up: emit them in the order Consul applied them.
-    const puts = [...current].filter(([k, v]) => previous.get(k)?.value !== v.value);
-    puts.sort((a, b) => a[1].modifyIndex - b[1].modifyIndex);
-    for (const [key, v] of puts) this.emit({ kind: 'put', key, value: v.value });
-    for (const key of previous.keys()) if (!current.has(key)) this.emit({ kind: 'delete', key });
-  }
 }

@@ -1,6 +1,7 @@
 // etcd connection stage: endpoints, lazy loading of etcd3 and gRPC, member fail-over policy, TLS, and errors people can act on.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import net from 'node:net';
 import type * as Grpc from '@grpc/grpc-js';
 import type * as Etcd from 'etcd3';
 import { BackendError, type BackendOptions } from './types.js';
@@ -66,7 +67,13 @@ export async function loadEtcd3(): Promise<{ lib: Etcd3Module; grpc: typeof Grpc
   return { lib, grpc };
 }
 
-export async function openClient(endpoints: readonly string[], options: BackendOptions): Promise<{ lib: Etcd3Module; client: Client }> {
+export interface Opened {
+  lib: Etcd3Module;
+  client: Client;
+  health: MemberHealth;
+}
+
+export async function openClient(endpoints: readonly string[], options: BackendOptions): Promise<Opened> {
   const { lib, grpc } = await loadEtcd3();
   const secure = endpoints[0].startsWith('https:');
   const file = (what: string, path: string | undefined): Buffer | undefined => {
@@ -116,7 +123,57 @@ export async function openClient(endpoints: readonly string[], options: BackendO
     faultHandling: { host: (host) => health.policy(host), global: health.tryEachMember() },
   });
   if (secure && options.clientInsecure) skipVerification(client);
-  return { lib, client };
+  return { lib, client, health };
+}
+
+type WatchStream = Etcd.IDuplexStream<Etcd.IWatchRequest, Etcd.IWatchResponse>;
+
+/**
+ * A watch stream as etcd3's `watchClient.watch()` opens it (a member picked by the pool, passed-over members
+ * skipped), with the member it went to (`host:port`), so that a member that falls silent can be named and avoided.
+ */
+export function openWatchStream(client: Client): Promise<{ stream: WatchStream; host: string }> {
+  type Pool = {
+    callOptionsFactory: Etcd.IOptions['defaultCallOptions'];
+    markFailed(resource: unknown, error: unknown): void;
+    withConnection<T>(service: string, fn: (c: { resource: { host: string }; client: { watch(m: unknown, o: unknown): WatchStream }; metadata: unknown }) => T): Promise<T>;
+  };
+  const pool = (client as unknown as { pool: Pool }).pool;
+  return pool.withConnection('Watch', ({ resource, client: service, metadata }) => {
+    const options = typeof pool.callOptionsFactory === 'function'
+      ? pool.callOptionsFactory({ service: 'Watch', method: 'watch', isStream: true })
+      : pool.callOptionsFactory;
+    const stream = service.watch(metadata, options);
+    stream.on('error', (error: unknown) => (stream as unknown as { writable: boolean }).writable && pool.markFailed(resource, error));
+    return { stream, host: resource.host };
+  });
+}
+
+/** How often a watch that is down tries a TCP connection to the members, and how long one try may take (ms). */
+export const probeInterval = 200;
+const probeTimeout = 500;
+
+/**
+ * True once any endpoint accepts a TCP connection: the cheap sign that etcd may answer again, tried far more
+ * often than a full resync (a connection costs etcd nothing, a linearizable read a quorum round).
+ */
+export function anyEndpointListens(endpoints: readonly string[]): Promise<boolean> {
+  return new Promise((resolve) => {
+    let left = endpoints.length;
+    if (left === 0) resolve(false);
+    for (const endpoint of endpoints) {
+      const url = new URL(endpoint);
+      const socket = net.connect({ host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port) });
+      const done = (ok: boolean): void => {
+        socket.destroy();
+        if (ok) resolve(true);
+        else if (--left === 0) resolve(false);
+      };
+      socket.setTimeout(probeTimeout, () => done(false));
+      socket.once('connect', () => done(true));
+      socket.once('error', () => done(false));
+    }
+  });
 }
 
 /**
@@ -154,6 +211,12 @@ export class MemberHealth {
         throw error;
       }
     });
+  }
+
+  /** Pass over `host` (an endpoint as given, with its scheme) for `ms`, unless it is the only one left. */
+  pause(host: string, ms: number): void {
+    const failures = (this.paused.get(host)?.failures ?? 0) + 1;
+    this.paused.set(host, { until: Date.now() + ms, failures });
   }
 
   tryEachMember(): FaultPolicy {
@@ -208,10 +271,28 @@ export function explain(error: unknown, options: BackendOptions, lib: Etcd3Modul
     return `no answer within ${callTimeout}ms; check that a quorum of members is up and has a leader`;
   }
   if (error instanceof MemberPaused) return `${message}; waiting before trying it again`;
+  if (speaksOtherProtocol(message)) {
+    return `the server there does not speak etcd's gRPC API (${message}); set --node to an etcd client URL (port 2379 unless configured otherwise)`;
+  }
   if (/certificate|SSL|TLS|self.signed/i.test(message)) {
     return `TLS handshake failed (${message}); check clientCaKeys, clientCert and clientKey (clientInsecure skips verifying the server)`;
   }
   return `${message}; check that etcd is running there and reachable`;
+}
+
+/** grpc-js's words for an answer that is not HTTP/2 gRPC: an HTTP/1 server (Consul's port, a web server) or another protocol. */
+function speaksOtherProtocol(message: string): boolean {
+  return /Protocol error|Received HTTP status code|unexpected content-type|Bad Request|HTTP\/1/i.test(message);
+}
+
+/**
+ * True when retrying cannot help until the user changes something: credentials, permissions, a certificate, or
+ * a --node that is not etcd. A member that is down, slow or without a leader is never permanent.
+ */
+export function isPermanent(error: unknown, lib: Etcd3Module | undefined): boolean {
+  const message = grpcReason(error instanceof Error ? error.message : String(error));
+  if (lib && (error instanceof lib.EtcdAuthenticationFailedError || error instanceof lib.EtcdPermissionDeniedError || error instanceof lib.GRPCUnauthenticatedError)) return true;
+  return speaksOtherProtocol(message) || /user name is empty|certificate|self.signed/i.test(message);
 }
 
 /** grpc-js wraps the useful part ("connect ECONNREFUSED …") in status text, a timestamp and an empty resolution note. */

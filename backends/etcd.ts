@@ -1,8 +1,7 @@
 // etcd v3 backend (reads and watches; the connection is in etcd-client.ts): reads pinned to one revision in ≤128-operation transactions, and a watch that resyncs after outages and compaction.
-import { setTimeout as sleep } from 'node:timers/promises';
 import type * as Etcd from 'etcd3';
-import { defaultBackoff, retryDelay, type Backoff } from './retry.js';
-import { coveringPrefixes, isUnder } from '../src/keys/paths.js';
+import { defaultBackoff, pause, retryDelay, waitOrProbe, type Backoff } from './retry.js';
+import { coveringPrefixes, isUnder, normalizeKey } from '../src/keys/paths.js';
 import {
   BackendError,
   type Backend,
@@ -15,38 +14,76 @@ import {
   defaultEndpoint,
   type Etcd3Module,
   type Client,
+  type Opened,
   resolveEndpoints,
   openClient,
+  openWatchStream,
+  anyEndpointListens,
+  probeInterval,
   explain,
+  isPermanent,
 } from './etcd-client.js';
+import { readRanges, watchRanges, Spellings, type Range } from './etcd-keys.js';
 
 /** etcd's default --max-txn-ops: a transaction with more operations is rejected. */
 const maxTxnOps = 128;
-/** A watch stream whose watchers etcd has not confirmed in this time counts as failed. */
-const createTimeout = 10_000;
-type WatchStream = Etcd.IDuplexStream<Etcd.IWatchRequest, Etcd.IWatchResponse>;
-interface Range {
-  key: Buffer;
-  range_end?: Buffer;
-}
+/**
+ * A watch stream that has brought nothing for `quietAfter` ms gets a progress request (etcd 3.4+ answers it at
+ * once with its current revision); no message at all within `silentAfter` ms of the request means the member has
+ * stopped answering (a frozen process, a partition) even though its TCP connection stays open. Checked every
+ * `livenessTick` ms: a silent member is noticed within quietAfter + silentAfter + 2·livenessTick ≈ 4 s.
+ */
+const quietAfter = 1_000;
+const silentAfter = 2_000;
+const livenessTick = 500;
+/** A watch that etcd has not confirmed in this time counts as a silent member, like an unanswered progress request (ms). */
+const createTimeout = quietAfter + silentAfter;
+/** A member that fell silent is passed over this long while another member may answer (ms). */
+const silentPause = 30_000;
 interface Snapshot {
   values: Map<string, string>;
   revision: number;
+  /** False when the user may not read the keys spelled without a leading `/` (they are then not watched either). */
+  bare: boolean;
 }
 type SessionEnd = 'aborted' | 'compacted';
 
 /** An error thrown by the watch's `onEvent`: it ends the watch instead of counting as an outage. */
 class ConsumerError extends Error {}
+/** etcd refused a watch over a covering range: the user's role grants the prefixes, not the keys between them. */
+class CoveringDenied extends Error {}
+/** The member holding the watch stream stopped answering; `host` is its `host:port`. */
+class MemberSilent extends Error {
+  constructor(
+    readonly host: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
 
-export function createEtcdBackend(options: BackendOptions): Backend {
+export interface EtcdBackendOptions extends BackendOptions {
+  /** Where warnings go (two etcd keys read as one keyplate key); default: a `keyplate: warning:` line on stderr. */
+  warn?: (message: string) => void;
+}
+
+export function createEtcdBackend(options: EtcdBackendOptions): Backend {
   const endpoints = resolveEndpoints(options.nodes, options);
   const where = endpoints.join(', ');
   const backoff: Backoff = { min: options.retryMin ?? defaultBackoff.min, max: options.retryMax ?? defaultBackoff.max };
   const closing = new AbortController();
-  let client: Promise<{ lib: Etcd3Module; client: Client }> | undefined;
+  const warned = new Set<string>();
+  const warn = options.warn ?? ((message: string) => process.stderr.write(`keyplate: warning: [${name}] ${message}\n`));
+  /** Each key's warning once per backend, however often it is read. */
+  const warnOnce = (key: string, message: string): void => {
+    if (warned.has(key)) return;
+    warned.add(key);
+    warn(message);
+  };
+  let client: Promise<Opened> | undefined;
   let closed: Promise<void> | undefined;
 
-  async function connect(): Promise<{ lib: Etcd3Module; client: Client }> {
+  async function connect(): Promise<Opened> {
     if (closing.signal.aborted) throw new BackendError(name, `the backend for ${where} is closed`);
     client ??= openClient(endpoints, options).catch((error: unknown) => {
       client = undefined; // a missing package or unreadable file may be fixed before the next try
@@ -58,12 +95,12 @@ export function createEtcdBackend(options: BackendOptions): Backend {
   /** Why a call failed, in words a user can act on; never includes a value. */
   function failure(what: string, error: unknown, lib?: Etcd3Module): BackendError {
     if (error instanceof BackendError) return error;
-    return new BackendError(name, `${what} at ${where}: ${explain(error, options, lib)}`, { cause: error });
+    return new BackendError(name, `${what} at ${where}: ${explain(error, options, lib)}`, { cause: error, permanent: isPermanent(error, lib) });
   }
 
-  async function read(lib: Etcd3Module, client: Client, covering: readonly string[]): Promise<Snapshot> {
+  async function read(lib: Etcd3Module, client: Client, covering: readonly string[], spellings = new Spellings(warnOnce)): Promise<Snapshot> {
     try {
-      return await readPinned(lib, client, covering);
+      return await readPinned(lib, client, covering, spellings);
     } catch (error) {
       throw failure(`cannot read ${listKeys(covering)}`, error, lib);
     }
@@ -78,9 +115,12 @@ export function createEtcdBackend(options: BackendOptions): Backend {
     const covering = coveringPrefixes(prefixes);
     const signal = AbortSignal.any([outer, closing.signal]);
     if (signal.aborted) return;
-    const { lib, client } = await connect(); // a missing package is not an outage: it fails the watch at once
+    const opened = await connect(); // a missing package is not an outage: it fails the watch at once
+    const { lib, client } = opened;
     let mirror: Map<string, string> | undefined;
+    const spellings = new Spellings(warnOnce); // which etcd key gives each value the mirror holds
     let resync: 'reset' | 'diff' = 'reset';
+    let perPrefix = false; // one watcher per prefix instead of one over all (see CoveringDenied)
     let down = false;
     let downSince = 0;
     let attempt = 0;
@@ -100,14 +140,16 @@ export function createEtcdBackend(options: BackendOptions): Backend {
       resync = 'reset';
     };
     const apply = (event: Etcd.IEvent) => {
-      const key = event.kv.key.toString();
+      const raw = event.kv.key.toString();
+      const key = normalizeKey(raw);
       if (!mirror || !covering.some((p) => isUnder(key, p))) return;
       if (event.type === 'Put') {
+        if (!spellings.take(raw, key)) return; // another spelling of the key gives its value
         const value = event.kv.value.toString();
         if (mirror.get(key) === value) return; // rewritten with the same value: nothing changed
         mirror.set(key, value);
         onEvent({ kind: 'put', key, value });
-      } else if (mirror.delete(key)) {
+      } else if (spellings.drop(raw, key) && mirror.delete(key)) {
         onEvent({ kind: 'delete', key });
       }
     };
@@ -115,8 +157,8 @@ export function createEtcdBackend(options: BackendOptions): Backend {
     while (!signal.aborted) {
       let established = false;
       try {
-        const end = await session(lib, client, covering, signal, {
-          snapshot: () => read(lib, client, covering),
+        const end = await session(opened, covering, perPrefix, signal, {
+          snapshot: () => read(lib, client, covering, spellings),
           publish,
           apply,
           established: () => {
@@ -129,28 +171,55 @@ export function createEtcdBackend(options: BackendOptions): Backend {
       } catch (error) {
         if (signal.aborted) return;
         if (error instanceof ConsumerError) throw error.cause;
+        if (error instanceof MemberSilent) {
+          movePast(error);
+          continue;
+        }
+        if (error instanceof CoveringDenied) {
+          perPrefix = true;
+          resync = 'diff';
+          continue;
+        }
         if (established && !down) {
           // A working watch broke: try once more (another member, or the same one back) before calling it an outage.
           resync = 'diff';
           if (!(await pause(retryDelay(0, backoff), signal))) return;
           continue;
         }
-        const lost = failure('lost the watch', error, lib);
-        if (!down) {
-          down = true;
-          downSince = Date.now();
-          onEvent({ kind: 'status', up: false, error: lost });
-        }
-        let delay = retryDelay(attempt++, backoff);
-        if (options.retryTimeout !== undefined) {
-          const left = options.retryTimeout - (Date.now() - downSince);
-          if (left <= 0) {
-            throw new BackendError(name, `gave up watching ${listKeys(covering)} after ${options.retryTimeout}ms without etcd (retryTimeout): ${stripPrefix(lost.message)}`, { cause: error });
-          }
-          delay = Math.min(delay, left);
-        }
-        if (!(await pause(delay, signal))) return;
+        if (!(await outage(error))) return;
       }
+    }
+
+    /** The member holding the stream fell silent: its TCP connection looks fine, so nothing else would notice. */
+    function movePast(error: MemberSilent): void {
+      const member = endpoints.find((e) => e.endsWith(`//${error.host}`)) ?? error.host;
+      opened.health.pause(member, silentPause);
+      resync = 'diff';
+      reportDown(new BackendError(name, `member ${member} ${error.message}; moving the watch to another member`));
+    }
+
+    function reportDown(error: BackendError): void {
+      if (down) return;
+      down = true;
+      downSince = Date.now();
+      onEvent({ kind: 'status', up: false, error });
+    }
+
+    /** Say the store is lost (once), then wait before the next try; false when aborted. Throws past retryTimeout. */
+    async function outage(error: unknown): Promise<boolean> {
+      const lost = failure('lost the watch', error, lib);
+      reportDown(lost);
+      let delay = retryDelay(attempt++, backoff);
+      if (options.retryTimeout !== undefined) {
+        const left = options.retryTimeout - (Date.now() - downSince);
+        if (left <= 0) {
+          throw new BackendError(name, `gave up watching ${listKeys(covering)} after ${options.retryTimeout}ms without etcd (retryTimeout): ${stripPrefix(lost.message)}`, { cause: error, permanent: lost.permanent });
+        }
+        delay = Math.min(delay, left);
+      }
+      // Back within about probeInterval of etcd accepting connections again, without reading a store that is down;
+      // a permanent error (credentials, not etcd) waits out the backoff: a probe would pass and change nothing.
+      return lost.permanent ? pause(delay, signal) : waitOrProbe(delay, () => anyEndpointListens(endpoints), probeInterval, signal);
     }
   }
 
@@ -171,38 +240,44 @@ export function createEtcdBackend(options: BackendOptions): Backend {
   return { name, canChange: true, getValues, watch, hintForKey, close } satisfies Backend;
 }
 
-/** Read ranges for a prefix at `/` boundaries: the key itself, and everything under `key/`. */
-function readRanges(prefix: string): Range[] {
-  if (prefix === '/') return [{ key: Buffer.from('/'), range_end: Buffer.from('0') }]; // '0' is '/' + 1
-  return [{ key: Buffer.from(prefix) }, { key: Buffer.from(`${prefix}/`), range_end: Buffer.from(`${prefix}0`) }];
-}
-
-/** One watch range per prefix: [p, p+'0') holds p and p/…, plus siblings such as p-x that events are filtered from. */
-function watchRange(prefix: string): Range {
-  return prefix === '/' ? { key: Buffer.from('/'), range_end: Buffer.from('0') } : { key: Buffer.from(prefix), range_end: Buffer.from(`${prefix}0`) };
-}
-
 /**
- * Linearizable reads in transactions of at most 128 ranges; every transaction after the first reads at the first one's
+ * Linearizable reads in transactions of at most 128 ranges (both spellings of each prefix, see etcd-keys.ts); every transaction after the first reads at the first one's
  * revision, so the result is one moment of the store. If that revision is compacted meanwhile, read again.
  */
-async function readPinned(lib: Etcd3Module, client: Client, prefixes: readonly string[]): Promise<Snapshot> {
-  const ranges = prefixes.flatMap(readRanges);
+async function readPinned(lib: Etcd3Module, client: Client, prefixes: readonly string[], spellings: Spellings): Promise<Snapshot> {
+  const slashed = prefixes.flatMap((p) => readRanges(p, 'slashed'));
+  const bare = prefixes.flatMap((p) => readRanges(p, 'bare'));
   for (let tries = 1; ; tries++) {
     try {
-      const values = new Map<string, string>();
-      let revision = 0;
-      for (let start = 0; start === 0 || start < ranges.length; start += maxTxnOps) {
-        const success = ranges.slice(start, start + maxTxnOps).map((range) => ({ request_range: { ...range, revision } }));
-        const response = await client.kv.txn({ success });
-        if (revision === 0) revision = Number(response.header.revision);
-        for (const op of response.responses) {
-          for (const kv of op.response_range.kvs) values.set(kv.key.toString(), kv.value.toString());
-        }
+      const snapshot: Snapshot = { values: new Map(), revision: 0, bare: true };
+      spellings.clear();
+      await readRangesAt(client, slashed, prefixes, spellings, snapshot);
+      try {
+        await readRangesAt(client, bare, prefixes, spellings, snapshot);
+      } catch (error) {
+        // A user whose role grants `/app` but not `app`: that spelling is not theirs to read, so it is not read.
+        if (!(error instanceof lib.EtcdPermissionDeniedError)) throw error;
+        snapshot.bare = false;
       }
-      return { values, revision };
+      return snapshot;
     } catch (error) {
       if (tries >= 3 || !isCompacted(lib, error)) throw error;
+    }
+  }
+}
+
+/** Read `ranges` in transactions of at most 128, at `snapshot.revision` (0: now, and set it), into `snapshot`. */
+async function readRangesAt(client: Client, ranges: readonly Range[], prefixes: readonly string[], spellings: Spellings, snapshot: Snapshot): Promise<void> {
+  for (let start = 0; start < ranges.length; start += maxTxnOps) {
+    const success = ranges.slice(start, start + maxTxnOps).map((range) => ({ request_range: { ...range, revision: snapshot.revision } }));
+    const response = await client.kv.txn({ success });
+    if (snapshot.revision === 0) snapshot.revision = Number(response.header.revision);
+    for (const op of response.responses) {
+      for (const kv of op.response_range.kvs) {
+        const raw = kv.key.toString();
+        const key = normalizeKey(raw); // `p/x`, `/p//x` and `/p/x/` are all /p/x
+        if (prefixes.some((p) => isUnder(key, p)) && spellings.take(raw, key)) snapshot.values.set(key, kv.value.toString());
+      }
     }
   }
 }
@@ -219,10 +294,12 @@ interface SessionHooks {
 }
 
 /**
- * One connected stretch of a watch: a snapshot, published, then one stream with a watcher per prefix starting right
- * after the snapshot's revision. Ends on abort or compaction; throws when the connection or the stream fails.
+ * One connected stretch of a watch: a snapshot, published, then one stream with a watcher over all prefixes per
+ * key spelling (watchRanges), starting right after the snapshot's revision. Each response's events (whole revisions) are applied in one
+ * synchronous run. Ends on abort or compaction; throws when the connection or the stream fails, and MemberSilent
+ * when the member stops answering.
  */
-async function session(lib: Etcd3Module, client: Client, prefixes: readonly string[], signal: AbortSignal, hooks: SessionHooks): Promise<SessionEnd> {
+async function session({ lib, client }: Opened, prefixes: readonly string[], perPrefix: boolean, signal: AbortSignal, hooks: SessionHooks): Promise<SessionEnd> {
   const snapshot = await hooks.snapshot();
   if (signal.aborted) return 'aborted';
   try {
@@ -235,16 +312,31 @@ async function session(lib: Etcd3Module, client: Client, prefixes: readonly stri
     await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
     return 'aborted';
   }
-  const stream: WatchStream = await client.watchClient.watch();
+  const { stream, host } = await openWatchStream(client);
+  const ranges = [...watchRanges(prefixes, 'slashed', perPrefix), ...(snapshot.bare ? watchRanges(prefixes, 'bare', perPrefix) : [])];
   return new Promise<SessionEnd>((resolve, reject) => {
     let done = false;
-    let pending = prefixes.length;
-    const timer = setTimeout(() => finish(new Error(`etcd did not confirm the watch within ${createTimeout}ms`)), createTimeout);
+    let created = false;
+    let pending = ranges.length;
+    const openedAt = Date.now();
+    let heardAt = openedAt;
+    let askedAt: number | undefined;
+    const liveness = setInterval(() => {
+      const now = Date.now();
+      if (!created) {
+        if (now - openedAt >= createTimeout) finish(new MemberSilent(host, `did not confirm the watch within ${createTimeout}ms`));
+      } else if (askedAt !== undefined) {
+        if (now - askedAt >= silentAfter) finish(new MemberSilent(host, `stopped answering (no reply to a progress request within ${silentAfter}ms)`));
+      } else if (now - heardAt >= quietAfter) {
+        askedAt = now;
+        stream.write({ progress_request: {} });
+      }
+    }, livenessTick);
     const onAbort = () => finish('aborted');
     function finish(end: SessionEnd | Error): void {
       if (done) return;
       done = true;
-      clearTimeout(timer);
+      clearInterval(liveness);
       signal.removeEventListener('abort', onAbort);
       // Half-close first: etcd3 then does not count our own cancel as a failure of the member.
       stream.end();
@@ -254,13 +346,18 @@ async function session(lib: Etcd3Module, client: Client, prefixes: readonly stri
     }
     stream.on('data', (response) => {
       if (done) return;
+      heardAt = Date.now();
+      askedAt = undefined;
       if (response.canceled) {
+        const reason = response.cancel_reason || 'no reason given';
         if (Number(response.compact_revision) > 0) finish('compacted');
-        else finish(new lib.EtcdError(`etcd cancelled the watch: ${response.cancel_reason || 'no reason given'}`));
+        else if (/permission denied/i.test(reason) && !perPrefix && prefixes.length > 1) finish(new CoveringDenied(reason));
+        else if (/permission denied/i.test(reason)) finish(new lib.EtcdPermissionDeniedError(reason));
+        else finish(new lib.EtcdError(`etcd cancelled the watch: ${reason}`));
         return;
       }
       if (response.created && --pending === 0) {
-        clearTimeout(timer);
+        created = true;
         hooks.established();
       }
       try {
@@ -273,9 +370,7 @@ async function session(lib: Etcd3Module, client: Client, prefixes: readonly stri
     stream.on('end', () => finish(new lib.EtcdWatchStreamEnded()));
     signal.addEventListener('abort', onAbort, { once: true });
     if (signal.aborted) return finish('aborted');
-    for (const prefix of prefixes) {
-      stream.write({ create_request: { ...watchRange(prefix), start_revision: snapshot.revision + 1 } });
-    }
+    for (const range of ranges) stream.write({ create_request: { ...range, start_revision: snapshot.revision + 1 } });
   });
 }
 
@@ -285,16 +380,6 @@ function diff(before: Map<string, string>, after: Map<string, string>): WatchEve
   for (const key of before.keys()) if (!after.has(key)) events.push({ kind: 'delete', key });
   for (const [key, value] of after) if (before.get(key) !== value) events.push({ kind: 'put', key, value });
   return events;
-}
-
-/** Resolves false when aborted first. */
-async function pause(ms: number, signal: AbortSignal): Promise<boolean> {
-  try {
-    await sleep(ms, undefined, { signal });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function listKeys(prefixes: readonly string[]): string {

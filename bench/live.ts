@@ -5,7 +5,10 @@ import path from 'node:path';
 import { Etcd3 } from 'etcd3';
 import { startConsul } from '../test/servers/consul.js';
 import { startEtcd } from '../test/servers/etcd.js';
+import { createConsulBackend } from '../backends/consul.js';
+import { createEtcdBackend } from '../backends/etcd.js';
 import { cli, median, percentile, tempDir } from './lib.js';
+import { benchRecovery } from './recovery.js';
 
 const samples = Number(process.env.BENCH_SAMPLES ?? 200);
 const idleSeconds = Number(process.env.BENCH_IDLE_SECONDS ?? 60);
@@ -178,6 +181,8 @@ async function scaleAndStorm(etcd: { endpoints: string[] }, client: Etcd3): Prom
 }
 
 export async function benchLive(): Promise<void> {
+  // BENCH_RECOVERY_ONLY=1: only the outage and freeze scenarios (about 5 minutes).
+  if (process.env.BENCH_RECOVERY_ONLY) return benchRecovery([{ name: 'keyplate', etcd: createEtcdBackend, consul: createConsulBackend }]);
   const etcd = await startEtcd();
   const client = new Etcd3({ hosts: etcd.endpoints });
   try {
@@ -224,4 +229,5 @@ export async function benchLive(): Promise<void> {
   } finally {
     await consul.stop();
   }
+  await benchRecovery([{ name: 'keyplate', etcd: createEtcdBackend, consul: createConsulBackend }]);
 }

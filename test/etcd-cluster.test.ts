@@ -93,3 +93,43 @@ describe('etcd backend: three-member cluster', () => {
   });
 });
 
+
+describe('etcd backend: the member holding the watch freezes', () => {
+  const ctx = useEtcdCluster(3);
+
+  it('notices within seconds, names the member, moves to another and resyncs: fresh within 5 s', async () => {
+    const [first, second, third] = await followerFirst(ctx.cluster);
+    const writer = new Etcd3({ hosts: [second.endpoint, third.endpoint] });
+    const backend = createEtcdBackend({ nodes: [first, second, third].map((m) => m.endpoint), envFiles: [] });
+    const random = vi.spyOn(Math, 'random').mockReturnValue(0); // the snapshot and the stream go to `first`
+    try {
+      await whileWatching(backend, ['/fz'], async ({ events }) => {
+        await waitFor(() => events.some((e) => e.kind === 'reset'), 10_000, 'reset');
+        await writer.put('/fz/v').value('before');
+        await waitFor(() => events.some((e) => e.kind === 'put' && e.value === 'before'), 10_000, 'a put event: the stream is up');
+        random.mockRestore();
+
+        first.freeze(); // SIGSTOP: its TCP connections stay open, nothing answers
+        const frozenAt = Date.now();
+        await writer.put('/fz/v').value('after');
+        await waitFor(() => mirrorOf(events)['/fz/v'] === 'after', 10_000, 'the write made while the member is frozen');
+        const freshMs = Date.now() - frozenAt;
+        expect(freshMs).toBeLessThan(5_000);
+        const statuses = events.filter((e) => e.kind === 'status');
+        expect(statuses.map((e) => e.kind === 'status' && e.up)).toEqual([false, true]);
+        const down = statuses[0];
+        expect(down.kind === 'status' && down.error?.message).toBe(
+          `[etcd] member ${first.endpoint} stopped answering (no reply to a progress request within 2000ms); moving the watch to another member`,
+        );
+        // Later changes keep coming from the member it moved to.
+        await writer.put('/fz/v').value('later');
+        await waitFor(() => mirrorOf(events)['/fz/v'] === 'later', 5_000, 'a later write');
+        expect(events.filter((e) => e.kind === 'status')).toHaveLength(2);
+      });
+    } finally {
+      random.mockRestore();
+      first.thaw();
+      writer.close();
+    }
+  });
+});

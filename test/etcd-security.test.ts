@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEtcdBackend } from '../backends/etcd.js';
 import { BackendError, type BackendOptions } from '../backends/types.js';
 import { makeTestPki, startEtcd, type EtcdServer, type TestPki } from './servers/etcd.js';
-import { watchSeesPut } from './lifecycle.js';
+import { mirrorOf, watchSeesPut, whileWatching } from './lifecycle.js';
+import { waitFor } from './util.js';
 
 async function readError(options: BackendOptions, prefix: string): Promise<Error> {
   const backend = createEtcdBackend(options);
@@ -37,6 +38,7 @@ describe('etcd backend: username and password', () => {
     await admin.user('root').addRole('root');
     const reader = await admin.role('reader').create();
     await reader.grant({ permission: 'Read', range: admin.range({ prefix: '/app' }) });
+    await reader.grant({ permission: 'Read', range: admin.range({ prefix: '/other' }) }); // /secret lies between
     await admin.user('keyplate').create(password);
     await admin.user('keyplate').addRole('reader');
     await admin.auth.authEnable({});
@@ -58,6 +60,20 @@ describe('etcd backend: username and password', () => {
     await watchSeesPut(createEtcdBackend({ ...base(), username: 'keyplate', password }), async () => void (await root.put('/app/db/port').value('5432')), ['/app/db/port', '5432']);
   });
 
+  it('watches two prefixes the role grants, with keys between them it does not (one watcher per prefix then)', async () => {
+    const backend = createEtcdBackend({ ...base(), username: 'keyplate', password });
+    await whileWatching(backend, ['/app', '/other'], async ({ events }) => {
+      await waitFor(() => events.some((e) => e.kind === 'reset'), 10_000, 'reset');
+      await root.put('/other/x').value('1');
+      await root.put('/secret/key').value('still hidden');
+      await root.put('/app/y').value('2');
+      await waitFor(() => mirrorOf(events)['/app/y'] === '2', 10_000, 'the put under /app');
+      expect(mirrorOf(events)).toMatchObject({ '/other/x': '1', '/app/y': '2' });
+      expect('/secret/key' in mirrorOf(events)).toBe(false);
+      expect(events.filter((e) => e.kind === 'status')).toEqual([]);
+    });
+  });
+
   it('says what is wrong, never echoing the password', async () => {
     const wrong = await readError({ ...base(), username: 'keyplate', password: `${password}-typo` }, '/app');
     expect(wrong.message).toMatch(/^\[etcd\] cannot read \/app at http:\/\/127\.0\.0\.1:\d+: authentication failed for user `keyplate`; check the username and password$/);
@@ -69,6 +85,8 @@ describe('etcd backend: username and password', () => {
     const denied = await readError({ ...base(), username: 'keyplate', password }, '/secret');
     expect(denied.message).toMatch(/permission denied for user `keyplate`; give it a role that may read these keys$/);
     expect(denied.message).not.toContain('hidden');
+    // Retrying cannot help until the user changes the credentials or the role.
+    expect([wrong, anonymous, denied].map((e) => (e as BackendError).permanent)).toEqual([true, true, true]);
   });
 });
 

@@ -25,6 +25,9 @@ export interface EtcdMember {
   kill(): Promise<void>;
   /** Start again with the same data dir and ports; resolves once the member answers /health (when `waitHealthy`). */
   restart(options?: { waitHealthy?: boolean }): Promise<void>;
+  /** SIGSTOP / SIGCONT: a hung VM or a partition, as a client sees it (connections stay open, nothing answers). */
+  freeze(): void;
+  thaw(): void;
 }
 
 export interface EtcdServer {
@@ -180,6 +183,14 @@ class Member implements EtcdMember {
     });
     child.once('error', (error) => this.log.push(`spawn failed: ${error.message}`));
     if (waitHealthy) await this.waitHealthy();
+  }
+
+  freeze(): void {
+    this.child?.kill('SIGSTOP');
+  }
+
+  thaw(): void {
+    this.child?.kill('SIGCONT');
   }
 
   async kill(): Promise<void> {

@@ -1,7 +1,8 @@
 // The safe write: compare → stage (0600, fsync) → check_cmd → chmod/chown → rename → fsync dir.
-import { chmodSync, chownSync, closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, constants as fsc } from 'node:fs';
+import { chmodSync, chownSync, closeSync, fsyncSync, openSync, readSync, renameSync, rmSync, statSync, writeFileSync, constants as fsc } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { describeFailure, expandSrc, runShell } from './commands.js';
+import { followDest, kindOf, LinkLoopError, notRegularMessage } from './destination.js';
 import { WriteError } from './errors.js';
 import type { Resource } from './resources.js';
 
@@ -23,49 +24,70 @@ export interface WriteOutcome {
 }
 
 interface Current {
-  /** The file decoded as UTF-8 (see sameContent for files that are not). */
-  text: string;
+  /** Size in bytes, from the stat taken before anything was opened. */
+  size: number;
   mode: number;
   uid: number;
   gid: number;
 }
 
-/** fs options as constants: Node copies a string or fresh options object on every call (100 files per start). */
-const utf8 = { encoding: 'utf8' } as const;
+/** fs options as constants: Node copies a fresh options object on every call (100 files per start). */
 const noThrow = { throwIfNoEntry: false } as const;
+/** O_NONBLOCK: should a FIFO take the file's place between the stat and the open, the open and read return at once. */
+const readFlags = fsc.O_RDONLY | fsc.O_NONBLOCK;
+/** The most of a current file --noop reads to show a diff. */
+const diffLimit = 4 * 1024 * 1024;
 
 function cannotRead(dest: string, error: unknown): WriteError {
   return new WriteError(`${dest}: cannot read the current file (${(error as Error).message})`, { cause: error });
 }
 
 /**
- * A stat and a read, two calls into Node's C++ side (readFileSync with 'utf8' is one native call on Node 20+);
- * config files are small, so synchronously, with no thread-pool round trips.
+ * Up to `limit` bytes of `path`. The type was checked by stat before (a device or FIFO is never opened), and
+ * the read is bounded whatever the file became since, so it can neither block nor grow without end.
  */
-function readCurrent(dest: string): Current | undefined {
-  let stat;
-  let text: string;
+function readBounded(path: string, limit: number): Buffer {
+  const buffer = Buffer.allocUnsafe(limit);
+  let length = 0;
   try {
-    stat = statSync(dest, noThrow);
-    if (stat === undefined) return undefined;
-    text = readFileSync(dest, utf8);
+    const fd = openSync(path, readFlags);
+    try {
+      for (let n = -1; n !== 0 && length < limit; length += n) n = readSync(fd, buffer, length, limit - length, null);
+    } finally {
+      closeSync(fd);
+    }
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw cannotRead(dest, error);
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return Buffer.alloc(0);
+    throw cannotRead(path, error);
   }
-  return { text, mode: stat.mode & 0o7777, uid: stat.uid, gid: stat.gid };
+  return buffer.subarray(0, length);
 }
 
-/** Same bytes on disk as `output` would write. Text equality decides, except where the file was not valid UTF-8. */
-function sameContent(dest: string, current: Current, output: string): boolean {
-  if (current.text !== output) return false;
-  // Invalid UTF-8 decodes to U+FFFD, which could equal a literal U+FFFD in the output: compare bytes then.
-  if (!output.includes('\uFFFD')) return true;
+/**
+ * Where the file really is, and its stat. A dest that exists and is not a regular file is refused here too
+ * (the loader refuses it first; this covers one that changed since). See destination.ts.
+ */
+function locate(resource: Resource): { path: string; current: Current | undefined } {
+  const { dest } = resource;
+  let found;
   try {
-    return readFileSync(dest).equals(Buffer.from(output, 'utf8'));
+    found = followDest(dest);
   } catch (error) {
-    throw cannotRead(dest, error);
+    throw new WriteError(error instanceof LinkLoopError ? error.message : `${dest}: cannot look up the destination (${(error as Error).message})`, { cause: error });
   }
+  let stat = found.stat;
+  // A link readlink cannot follow (/proc's magic links, as /dev/stdout): the kernel can.
+  if (stat === undefined && found.path !== dest) stat = statSync(dest, noThrow);
+  if (stat === undefined) return { path: found.path, current: undefined };
+  if (!stat.isFile()) throw new WriteError(notRegularMessage(dest, found.stat ? found.path : (found.link ?? dest), kindOf(stat)));
+  return { path: found.path, current: { size: stat.size, mode: stat.mode & 0o7777, uid: stat.uid, gid: stat.gid } };
+}
+
+/** Same bytes on disk as `content`: a size that differs decides without reading anything. */
+function sameContent(path: string, current: Current, content: Buffer): boolean {
+  if (current.size !== content.length) return false;
+  // One byte more than expected, so a file that grew since the stat reads as different.
+  return readBounded(path, content.length + 1).equals(content);
 }
 
 function fsyncDir(dir: string): void {
@@ -85,6 +107,9 @@ function stageSuffix(): string {
 
 /** What the destination should become: the changes found, and the final mode and owner. */
 interface Plan {
+  /** The file really written: dest, or the end of dest's symlinks (the links stay as they are). */
+  path: string;
+  content: Buffer;
   current: Current | undefined;
   changes: Change[];
   mode: number;
@@ -94,21 +119,12 @@ interface Plan {
 
 /**
  * Compare, then (when something differs) print the diff or replace the file. The comparison is synchronous,
- * so an unchanged file, the common case at every start, costs no promise.
+ * so an unchanged file, the common case at every start, costs no promise. A dest that is a symlink is
+ * written through: the file at the end of its links is replaced, in that file's directory.
  */
 export function writeResource(resource: Resource, output: string, options: WriteOptions): WriteOutcome | Promise<WriteOutcome> {
-  const { dest } = resource;
-  const dir = dirname(dest);
-  const current = readCurrent(dest);
-  if (!current) {
-    let isDir = false;
-    try {
-      isDir = statSync(dir).isDirectory();
-    } catch {
-      // reported below
-    }
-    if (!isDir) throw new WriteError(`${resource.name}: destination directory ${dir} does not exist; create it or fix dest in ${resource.file}`);
-  }
+  const { path, current } = locate(resource);
+  const content = Buffer.from(output, 'utf8');
   const mode = resource.mode ?? current?.mode ?? 0o644;
   const uid = resource.uid ?? current?.uid ?? process.getuid?.() ?? 0;
   const gid = resource.gid ?? current?.gid ?? process.getgid?.() ?? 0;
@@ -116,30 +132,47 @@ export function writeResource(resource: Resource, output: string, options: Write
   const changes: Change[] = [];
   if (!current) changes.push('created');
   else {
-    if (!sameContent(dest, current, output)) changes.push('content');
+    if (!sameContent(path, current, content)) changes.push('content');
     if (current.mode !== mode) changes.push('mode');
     if (current.uid !== uid || current.gid !== gid) changes.push('owner');
   }
   if (changes.length === 0) return { changes, written: false };
-  const plan: Plan = { current, changes, mode, uid, gid };
-  return options.noop ? showDiff(resource, output, plan, options) : replaceFile(resource, output, plan, options);
+  const plan: Plan = { path, content, current, changes, mode, uid, gid };
+  if (!current && !isDirectory(dirname(path))) throw missingDirectory(resource, path);
+  return options.noop ? showDiff(resource, output, plan, options) : replaceFile(resource, plan, options);
 }
 
-async function showDiff(resource: Resource, output: string, { current, changes, mode, uid, gid }: Plan, options: WriteOptions): Promise<WriteOutcome> {
+function isDirectory(dir: string): boolean {
+  try {
+    return statSync(dir, noThrow)?.isDirectory() ?? false;
+  } catch {
+    return false;
+  }
+}
+
+function missingDirectory(resource: Resource, path: string): WriteError {
+  const via = path === resource.dest ? '' : ` (where dest's symlink ${resource.dest} points)`;
+  return new WriteError(`${resource.name}: destination directory ${dirname(path)}${via} does not exist; create it or fix dest in ${resource.file}`);
+}
+
+async function showDiff(resource: Resource, output: string, { path, current, changes, mode, uid, gid }: Plan, options: WriteOptions): Promise<WriteOutcome> {
   const { dest } = resource;
   const { createTwoFilesPatch } = await import('diff');
-  const patch = createTwoFilesPatch(dest, dest, current?.text ?? '', output, current ? 'current' : '(new file)', 'rendered');
+  const before = current ? readBounded(path, Math.min(current.size, diffLimit)).toString('utf8') : '';
+  const cut = current && current.size > diffLimit ? ` (first ${diffLimit} of ${current.size} bytes)` : '';
+  const patch = createTwoFilesPatch(dest, dest, before, output, current ? `current${cut}` : '(new file)', 'rendered');
   const meta = changes.filter((c) => c === 'mode' || c === 'owner').map((c) => (c === 'mode' ? `mode ${(current!.mode).toString(8)} → ${mode.toString(8)}` : `owner ${current!.uid}:${current!.gid} → ${uid}:${gid}`));
+  if (path !== dest) meta.push(`written through the symlink to ${path}`);
   options.printDiff?.(`# ${resource.name}${meta.length ? ' (' + meta.join(', ') + ')' : ''}\n${patch}`);
   return { changes, written: false };
 }
 
-async function replaceFile(resource: Resource, output: string, { changes, mode, uid, gid }: Plan, options: WriteOptions): Promise<WriteOutcome> {
+async function replaceFile(resource: Resource, { path, content, changes, mode, uid, gid }: Plan, options: WriteOptions): Promise<WriteOutcome> {
   const { dest } = resource;
-  const dir = dirname(dest);
-  const content = Buffer.from(output, 'utf8');
-  // Same directory, so the final rename is atomic; private until it gets its final mode.
-  const stage = join(dir, `.${basename(dest)}.keyplate-${stageSuffix()}`);
+  const dir = dirname(path);
+  // Same directory as the file really written, so the final rename is atomic and leaves dest's links in place;
+  // private until it gets its final mode.
+  const stage = join(dir, `.${basename(path)}.keyplate-${stageSuffix()}`);
   let renamed = false;
   // Synchronous file calls: config files are small, and ten thread-pool round trips per write cost more
   // change latency (measured ~4 ms here) than the sub-millisecond block they save the event loop.
@@ -171,13 +204,13 @@ async function replaceFile(resource: Resource, output: string, { changes, mode, 
       throw new WriteError(`${resource.name}: cannot set mode ${mode.toString(8)} and owner ${uid}:${gid} (${(error as Error).message}); run as a user allowed to, or drop owner/uid/gid`, { cause: error });
     }
     try {
-      renameSync(stage, dest);
+      renameSync(stage, path);
       renamed = true;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EBUSY') throw error;
       // A bind-mounted file (docker -v file:file) cannot be replaced, only rewritten in place.
-      writeFileSync(dest, content);
-      chmodSync(dest, mode);
+      writeFileSync(path, content);
+      chmodSync(path, mode);
       rmSync(stage, { force: true });
     }
     fsyncDir(dir);

@@ -1,0 +1,94 @@
+// Destinations as they are on real hosts: devices, FIFOs, sockets and directories refused; symlinks written
+// through; --noop before the directory exists. The CLI as a process, on the real filesystem.
+import { execFileSync } from 'node:child_process';
+import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { appConfdir, appFlags, cleanupTemps, readIfExists, runCli } from './util.js';
+
+afterEach(cleanupTemps);
+
+const onetime = (dir: string, ...more: string[]) => runCli(['--onetime', ...appFlags(dir), ...more], { timeout: 8_000 });
+
+describe('a destination that is not a regular file is refused, exit 2, before anything is written', () => {
+  // Each prepares out/app.conf; /dev entries are reached through a link of the test's own, so that a keyplate
+  // without the rule replaces the link, never the device itself.
+  const cases: Array<[string, (dest: string) => void | (() => void), RegExp]> = [
+    ['a FIFO (which would block a read forever)', (dest) => void execFileSync('mkfifo', [dest]), /is a FIFO \(named pipe\)/],
+    ['a directory', (dest) => mkdirSync(dest), /is a directory/],
+    ['a link to /dev/null', (dest) => symlinkSync('/dev/null', dest), /\(it links to \/dev\/null\) is a character device/],
+    ['a link to /dev/zero (which would read without end)', (dest) => symlinkSync('/dev/zero', dest), /\(it links to \/dev\/zero\) is a character device/],
+    ['a link to /dev/stdout, a magic link into /proc (a pipe or socket here)', (dest) => symlinkSync('/dev/stdout', dest), /\(it links to \/proc\/self\/fd\/1\) is a (socket|FIFO)/],
+    [
+      'a socket',
+      (dest) => {
+        const server = createServer().listen(dest);
+        return () => server.close();
+      },
+      /is a socket/,
+    ],
+  ];
+
+  it.each(cases)('%s', async (_, prepare, kind) => {
+    const dir = appConfdir({ toml: 'check_cmd = "touch ../checked"\n' });
+    const dest = path.join(dir, 'out/app.conf');
+    const before = existsSync(dest) ? lstatSync(dest) : undefined;
+    expect(before).toBeUndefined();
+    const cleanup = prepare(dest);
+    await new Promise((r) => setTimeout(r, 50)); // the socket binds asynchronously
+    const kindBefore = lstatSync(dest);
+    try {
+      const r = await onetime(dir);
+      expect(r.signal).toBeNull(); // not killed by the test's timeout: nothing blocked
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(kind);
+      expect(r.stderr).toContain(`app.toml: dest ${dest}`);
+      expect(r.stderr).toContain('point dest at a file path');
+      expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+      const after = lstatSync(dest);
+      expect([after.mode, after.ino]).toEqual([kindBefore.mode, kindBefore.ino]);
+
+      const check = await runCli(['check', ...appFlags(dir)], { timeout: 8_000 });
+      expect(check.code).toBe(2);
+      expect(check.stderr).toMatch(kind);
+    } finally {
+      if (typeof cleanup === 'function') cleanup();
+    }
+    expect(statSync('/dev/null').isCharacterDevice()).toBe(true);
+  });
+
+  it('one refused resource means nothing is written for the others either', async () => {
+    const dir = appConfdir();
+    writeFileSync(path.join(dir, 'conf.d/other.toml'), '[template]\nsrc = "app.tmpl"\ndest = "out/other.conf"\nkeys = ["/app"]\n');
+    execFileSync('mkfifo', [path.join(dir, 'out/app.conf')]);
+    const r = await onetime(dir);
+    expect(r.code).toBe(2);
+    expect(existsSync(path.join(dir, 'out/other.conf'))).toBe(false);
+  });
+
+  it('a dest whose links loop is refused with exit 2, naming it', async () => {
+    const dir = appConfdir();
+    const dest = path.join(dir, 'out/app.conf');
+    symlinkSync('loop.conf', dest);
+    symlinkSync('app.conf', path.join(dir, 'out/loop.conf'));
+    const r = await onetime(dir);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`dest ${dest}: its symbolic links loop`);
+    expect(readlinkSync(dest)).toBe('loop.conf');
+  });
+
+  it('a regular file is compared without being read when its size differs, and rewritten', async () => {
+    const dir = appConfdir();
+    const dest = path.join(dir, 'out/app.conf');
+    writeFileSync(dest, 'port=1\n');
+    expect((await onetime(dir)).stderr).not.toContain('updated');
+    writeFileSync(dest, 'port=2\n'); // same size, other bytes
+    expect((await onetime(dir)).stderr).toContain('updated');
+    writeFileSync(dest, 'port=12\n');
+    const r = await onetime(dir);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('updated');
+    expect(readIfExists(dest)).toBe('port=1\n');
+  });
+});

@@ -1,4 +1,6 @@
 // Confdir → resources with their compiled templates; everything is validated before anything is written.
+import { destProblem } from './destination.js';
+import { ConfigError } from './errors.js';
 import type { Resource } from './resources.js';
 import { loadResources } from './resources.js';
 import { compileTemplates, defaultCacheDir, type CompiledTemplate, type TemplateFile } from './template.js';
@@ -17,6 +19,12 @@ export interface LoadConfdirOptions {
 export async function loadConfdir({ confdir, prefix, cacheDir }: LoadConfdirOptions): Promise<LoadedResource[]> {
   const cache = cacheDir === null ? undefined : (cacheDir ?? defaultCacheDir());
   const resources = loadResources({ confdir, prefix, cacheDir: cache });
+  // Judged at every start, never cached: what sits at a dest can change between runs.
+  const refused = resources.flatMap((r) => {
+    const problem = destProblem(r.dest);
+    return problem ? [`${r.file}: ${problem}`] : [];
+  });
+  if (refused.length > 0) throw new ConfigError(refused.join('\n'));
   const files = new Map<string, TemplateFile>();
   for (const r of resources) if (!files.has(r.src)) files.set(r.src, { name: r.srcName, file: r.src });
   const templates = await compileTemplates([...files.values()], { cacheDir: cache });

@@ -92,3 +92,68 @@ describe('a destination that is not a regular file is refused, exit 2, before an
     expect(readIfExists(dest)).toBe('port=1\n');
   });
 });
+
+describe('a dest that is a symlink is written through, and the link stays', () => {
+  /** out/app.conf → ../available/app.conf, as sites-enabled → sites-available. */
+  function linkedConfdir(toml = '') {
+    const dir = appConfdir({ toml });
+    mkdirSync(path.join(dir, 'available'));
+    const dest = path.join(dir, 'out/app.conf');
+    return { dir, dest, target: path.join(dir, 'available/app.conf') };
+  }
+
+  it('a relative link: the target gets the content, in its own directory, and the link is kept', async () => {
+    const { dir, dest, target } = linkedConfdir('check_cmd = "case {{src}} in */available/.app.conf.keyplate-*) exit 0;; *) exit 9;; esac"\nmode = "0640"\n');
+    writeFileSync(target, 'port=old\n');
+    symlinkSync('../available/app.conf', dest);
+    const r = await onetime(dir);
+    expect(r.stderr).toBe(`keyplate INFO  app.toml: updated ${dest} (content, mode)\n`);
+    expect(r.code).toBe(0);
+    expect(readlinkSync(dest)).toBe('../available/app.conf');
+    expect(readFileSync(target, 'utf8')).toBe('port=1\n');
+    expect(statSync(target).mode & 0o777).toBe(0o640);
+    // Unchanged on the next run: compared through the link.
+    expect((await onetime(dir)).stderr).toBe('');
+  });
+
+  it('a link to a link: the file at the end of the chain is written', async () => {
+    const { dir, dest, target } = linkedConfdir();
+    writeFileSync(target, 'port=old\n');
+    symlinkSync(target, path.join(dir, 'available/current.conf')); // absolute
+    symlinkSync('../available/current.conf', dest); // relative, to a link
+    expect((await onetime(dir)).code).toBe(0);
+    expect(readlinkSync(dest)).toBe('../available/current.conf');
+    expect(readlinkSync(path.join(dir, 'available/current.conf'))).toBe(target);
+    expect(readFileSync(target, 'utf8')).toBe('port=1\n');
+  });
+
+  it('a dangling link: its target is created, the link kept', async () => {
+    const { dir, dest, target } = linkedConfdir();
+    symlinkSync('../available/app.conf', dest);
+    const r = await onetime(dir);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain(`updated ${dest} (created)`);
+    expect(lstatSync(dest).isSymbolicLink()).toBe(true);
+    expect(readFileSync(target, 'utf8')).toBe('port=1\n');
+  });
+
+  it("a dangling link into a directory that does not exist: exit 1, naming the link's target directory", async () => {
+    const { dir, dest } = linkedConfdir();
+    symlinkSync('../nowhere/app.conf', dest);
+    const r = await onetime(dir);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`destination directory ${path.join(dir, 'nowhere')} (where dest's symlink ${dest} points) does not exist`);
+    expect(readlinkSync(dest)).toBe('../nowhere/app.conf');
+  });
+
+  it('--noop shows the diff of the target and says it is written through the link', async () => {
+    const { dir, dest, target } = linkedConfdir();
+    writeFileSync(target, 'port=old\n');
+    symlinkSync('../available/app.conf', dest);
+    const r = await onetime(dir, '--noop');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`# app.toml (written through the symlink to ${target})`);
+    expect(r.stdout).toContain('-port=old\n+port=1');
+    expect(readFileSync(target, 'utf8')).toBe('port=old\n');
+  });
+});

@@ -1,10 +1,11 @@
 // The safe write: compare → stage (0600, fsync) → check_cmd → chmod/chown → rename → fsync dir.
 import { chmodSync, chownSync, closeSync, fsyncSync, openSync, readSync, renameSync, rmSync, statSync, writeFileSync, constants as fsc } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { describeFailure, expandSrc, runShell } from './commands.js';
 import { followDest, kindOf, LinkLoopError, notRegularMessage } from './destination.js';
 import { WriteError } from './errors.js';
 import type { Resource } from './resources.js';
+import { stagePath } from './stage-files.js';
 
 export type Change = 'created' | 'content' | 'mode' | 'owner';
 
@@ -99,12 +100,6 @@ function fsyncDir(dir: string): void {
   }
 }
 
-let stageCount = 0;
-/** Unique per process and call; O_EXCL on open makes a clash an error, never a shared file. */
-function stageSuffix(): string {
-  return `${process.pid.toString(36)}${Date.now().toString(36)}${(stageCount++).toString(36)}`;
-}
-
 /** What the destination should become: the changes found, and the final mode and owner. */
 interface Plan {
   /** The file really written: dest, or the end of dest's symlinks (the links stay as they are). */
@@ -172,7 +167,7 @@ async function replaceFile(resource: Resource, { path, content, changes, mode, u
   const dir = dirname(path);
   // Same directory as the file really written, so the final rename is atomic and leaves dest's links in place;
   // private until it gets its final mode.
-  const stage = join(dir, `.${basename(path)}.keyplate-${stageSuffix()}`);
+  const stage = stagePath(path);
   let renamed = false;
   // Synchronous file calls: config files are small, and ten thread-pool round trips per write cost more
   // change latency (measured ~4 ms here) than the sub-millisecond block they save the event loop.

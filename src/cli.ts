@@ -10,6 +10,7 @@ import { createLogger, type Logger } from './log.js';
 import { writeOut } from './output.js';
 import { reloadChanged } from './reload.js';
 import { redactValues } from './redact.js';
+import { sweepStageFiles } from './stage-files.js';
 import { exitCodeOf, mapLimit, missingReport, processResource, readStore, resourceConcurrency, type RunContext } from './run.js';
 
 declare const KEYPLATE_VERSION: string;
@@ -69,6 +70,7 @@ async function run(config: Config, env: NodeJS.ProcessEnv, log: Logger, io: Io):
   const started = process.hrtime.bigint();
   const loaded = await loadConfdir({ confdir: config.confdir, prefix: config.prefix });
   log.debug(`loaded ${loaded.length} resources from ${config.confdir} in ${elapsed(started)} (${Math.round(process.uptime() * 1000)}ms since process start)`);
+  if (config.subcommand !== 'check' && !config.noop && !config.keepStageFile) sweepStageFiles(loaded.map((l) => l.resource.dest), log);
   let environment: NodeJS.ProcessEnv;
   try {
     environment = environmentWithFiles(config.envFiles, env);

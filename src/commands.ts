@@ -1,4 +1,5 @@
-// check_cmd and reload_cmd: /bin/sh -c in their own process group, with a timeout that kills the whole group.
+// check_cmd and reload_cmd: /bin/sh -c in their own process group, done when the shell exits, with a timeout that kills the whole group.
+import type { Socket } from 'node:net';
 
 export interface CommandResult {
   ok: boolean;
@@ -27,13 +28,28 @@ export interface RunOptions {
   cwd?: string;
 }
 
+/** After the shell exits, output still arriving this long after the last byte belongs to its background children. */
+const settleMs = 25;
+
+/**
+ * Runs `command` with /bin/sh -c in a process group of its own. Done when the shell exits: a command that
+ * leaves a background child (`reload_cmd = "sleep 30 &"`, a daemon's launcher) neither holds keyplate nor is
+ * killed at the timeout. The output the shell and its commands wrote before it exited is collected first: it
+ * is already in the socket, and is read until the sockets close or fall quiet ({@link settleMs}, then one more
+ * poll of the event loop, so a busy loop cannot cut it short). The sockets then stay open, unreferenced, so a
+ * background child that writes later gets no SIGPIPE while keyplate runs; what it writes is dropped.
+ */
 export async function runShell(command: string, { timeout, env, cwd }: RunOptions): Promise<CommandResult> {
   // Loaded on first use: most onetime runs of resources without commands never need it.
   const { spawn } = await import('node:child_process');
   return new Promise((resolve) => {
     const child = spawn('/bin/sh', ['-c', command], { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env, cwd });
     let output = '';
+    let finished = false;
+    let lastData = 0;
     const collect = (chunk: Buffer): void => {
+      if (finished) return;
+      lastData = Date.now();
       output += chunk.toString('utf8');
       if (output.length > maxOutput * 2) output = output.slice(-maxOutput);
     };
@@ -51,14 +67,30 @@ export async function runShell(command: string, { timeout, env, cwd }: RunOption
       timedOut = true;
       killGroup('SIGKILL');
     }, timeout);
-    child.on('error', (error) => {
+    const finish = (result: Omit<CommandResult, 'output'>, extra = ''): void => {
+      if (finished) return;
+      finished = true;
       clearTimeout(timer);
-      resolve({ ok: false, code: null, signal: null, timedOut, output: `${output}${error.message}` });
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
+      for (const stream of [child.stdout, child.stderr]) (stream as Socket).unref();
+      resolve({ ...result, output: `${output.slice(-maxOutput)}${extra}`.trimEnd() });
+    };
+    child.on('error', (error) => finish({ ok: false, code: null, signal: null, timedOut }, error.message));
+    child.on('exit', (code, signal) => {
       if (timedOut) killGroup('SIGKILL'); // grandchildren that kept the pipes open
-      resolve({ ok: code === 0 && !timedOut, code, signal, timedOut, output: output.slice(-maxOutput).trimEnd() });
+      const result = { ok: code === 0 && !timedOut, code, signal, timedOut };
+      child.on('close', () => finish(result));
+      lastData = Date.now();
+      const settle = (): void => {
+        const quiet = Date.now() - lastData;
+        if (quiet < settleMs) {
+          setTimeout(settle, settleMs - quiet);
+          return;
+        }
+        // One more poll phase reads whatever arrived while timers ran late.
+        const before = lastData;
+        setImmediate(() => (lastData === before ? finish(result) : settle()));
+      };
+      settle();
     });
   });
 }

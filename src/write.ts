@@ -133,7 +133,12 @@ export function writeResource(resource: Resource, output: string, options: Write
   }
   if (changes.length === 0) return { changes, written: false };
   const plan: Plan = { path, content, current, changes, mode, uid, gid };
-  if (!current && !isDirectory(dirname(path))) throw missingDirectory(resource, path);
+  if (!current && !isDirectory(dirname(path))) {
+    const missing = missingDirectory(resource, path, options.noop);
+    if (!options.noop) throw missing;
+    // --noop shows the whole new file first, then fails as the real run would (exit 1), so CI sees both.
+    return showDiff(resource, output, plan, options).then(() => Promise.reject(missing));
+  }
   return options.noop ? showDiff(resource, output, plan, options) : replaceFile(resource, plan, options);
 }
 
@@ -145,9 +150,10 @@ function isDirectory(dir: string): boolean {
   }
 }
 
-function missingDirectory(resource: Resource, path: string): WriteError {
+function missingDirectory(resource: Resource, path: string, noop: boolean): WriteError {
   const via = path === resource.dest ? '' : ` (where dest's symlink ${resource.dest} points)`;
-  return new WriteError(`${resource.name}: destination directory ${dirname(path)}${via} does not exist; create it or fix dest in ${resource.file}`);
+  const would = noop ? '; the diff shows the new file, but a run would fail here' : '';
+  return new WriteError(`${resource.name}: destination directory ${dirname(path)}${via} does not exist${would}; create it or fix dest in ${resource.file}`);
 }
 
 async function showDiff(resource: Resource, output: string, { path, current, changes, mode, uid, gid }: Plan, options: WriteOptions): Promise<WriteOutcome> {

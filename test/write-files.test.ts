@@ -157,3 +157,25 @@ describe('a dest that is a symlink is written through, and the link stays', () =
     expect(readFileSync(target, 'utf8')).toBe('port=old\n');
   });
 });
+
+describe('--noop before the destination directory exists', () => {
+  it('shows the new file as a diff, says the directory is missing, and exits 1 as the real run would', async () => {
+    const dir = appConfdir();
+    writeFileSync(path.join(dir, 'conf.d/app.toml'), '[template]\nsrc = "app.tmpl"\ndest = "etc/app/app.conf"\nkeys = ["/app"]\n');
+    writeFileSync(path.join(dir, 'conf.d/other.toml'), '[template]\nsrc = "app.tmpl"\ndest = "out/other.conf"\nkeys = ["/app"]\n');
+    const r = await onetime(dir, '--noop');
+    expect(r.stdout).toContain('# app.toml\n');
+    expect(r.stdout).toContain('(new file)');
+    expect(r.stdout).toContain('+port=1');
+    expect(r.stdout).toContain('# other.toml\n'); // the other resources are shown too
+    expect(r.stderr).toContain(`app.toml: destination directory ${path.join(dir, 'etc/app')} does not exist; the diff shows the new file, but a run would fail here`);
+    expect(r.code).toBe(1);
+    expect(existsSync(path.join(dir, 'etc'))).toBe(false);
+    expect(existsSync(path.join(dir, 'out/other.conf'))).toBe(false);
+
+    // The real run fails the same way, with the same exit code.
+    const real = await onetime(dir);
+    expect(real.code).toBe(1);
+    expect(real.stderr).toContain(`destination directory ${path.join(dir, 'etc/app')} does not exist; create it`);
+  });
+});

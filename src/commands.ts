@@ -6,11 +6,14 @@ export interface CommandResult {
   code: number | null;
   signal: NodeJS.Signals | null;
   timedOut: boolean;
-  /** Combined stdout and stderr, the last 16 KiB. */
+  /** Combined stdout and stderr, the last 16 KiB (16,384 characters), after `outputCut` when more was written. */
   output: string;
 }
 
 const maxOutput = 16 * 1024;
+
+/** Starts output of which only the last 16 KiB were kept; redactValues removes a value the cut split. */
+export const outputCut = '[earlier output cut; the last 16 KiB follow]\n';
 
 /** Quote a string for /bin/sh. */
 export function shellQuote(text: string): string {
@@ -45,16 +48,21 @@ export async function runShell(command: string, { timeout, env, cwd }: RunOption
   return new Promise((resolve) => {
     const child = spawn('/bin/sh', ['-c', command], { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env, cwd });
     let output = '';
+    let cut = false;
     let finished = false;
     let lastData = 0;
-    const collect = (chunk: Buffer): void => {
+    const collect = (chunk: string): void => {
       if (finished) return;
       lastData = Date.now();
-      output += chunk.toString('utf8');
-      if (output.length > maxOutput * 2) output = output.slice(-maxOutput);
+      output += chunk;
+      if (output.length > maxOutput * 2) {
+        output = output.slice(-maxOutput);
+        cut = true;
+      }
     };
-    child.stdout.on('data', collect);
-    child.stderr.on('data', collect);
+    // Decoded per stream, so a character split between two reads stays whole.
+    child.stdout.setEncoding('utf8').on('data', collect);
+    child.stderr.setEncoding('utf8').on('data', collect);
     let timedOut = false;
     const killGroup = (signal: NodeJS.Signals): void => {
       try {
@@ -72,7 +80,8 @@ export async function runShell(command: string, { timeout, env, cwd }: RunOption
       finished = true;
       clearTimeout(timer);
       for (const stream of [child.stdout, child.stderr]) (stream as Socket).unref();
-      resolve({ ...result, output: `${output.slice(-maxOutput)}${extra}`.trimEnd() });
+      const kept = `${output}${extra}`.trimEnd();
+      resolve({ ...result, output: cut || kept.length > maxOutput ? outputCut + kept.slice(-maxOutput) : kept });
     };
     child.on('error', (error) => finish({ ok: false, code: null, signal: null, timedOut }, error.message));
     child.on('exit', (code, signal) => {

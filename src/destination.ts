@@ -1,6 +1,6 @@
 // What a resource's dest names on disk: symlinks followed to the file keyplate really writes, and the type judged there.
-import { lstatSync, readlinkSync, statSync, type Stats } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { lstatSync, readdirSync, readlinkSync, statSync, type Dirent, type Stats } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
 
 /** fs options as constants: Node copies a fresh options object on every call (100 files per start). */
 const noThrow = { throwIfNoEntry: false } as const;
@@ -39,7 +39,7 @@ export function followDest(dest: string): Destination {
 }
 
 /** `a FIFO (named pipe)`, `a character device`…, for a file that is not a regular one. */
-export function kindOf(stat: Stats): string {
+export function kindOf(stat: Stats | Dirent): string {
   if (stat.isDirectory()) return 'a directory';
   if (stat.isFIFO()) return 'a FIFO (named pipe)';
   if (stat.isSocket()) return 'a socket';
@@ -80,4 +80,49 @@ export function destProblem(dest: string): string | undefined {
     // A link the kernel followed but readlink cannot: keep naming dest.
   }
   return notRegularMessage(dest, target, kindOf(stat));
+}
+
+/** Directory listings taken by destProblems, for the stage-file sweep that follows at start (see takeListing). */
+const listings = new Map<string, Dirent[]>();
+const withTypes = { withFileTypes: true } as const;
+
+/**
+ * destProblem for many dests at once, keyed by dest: one directory listing per destination directory gives each
+ * entry's type (getdents' d_type; Node lstats only where a file system leaves it unknown), so only symlinks
+ * cost a stat of their own. The listings are kept for takeListing, so the sweep at start lists nothing again.
+ */
+export function destProblems(dests: readonly string[]): Map<string, string> {
+  const problems = new Map<string, string>();
+  const byDir = new Map<string, string[]>();
+  for (const dest of dests) {
+    const dir = dirname(dest);
+    const list = byDir.get(dir);
+    if (list) list.push(dest);
+    else byDir.set(dir, [dest]);
+  }
+  listings.clear();
+  for (const [dir, inDir] of byDir) {
+    let entries: Dirent[];
+    try {
+      entries = readdirSync(dir, withTypes);
+    } catch {
+      continue; // No directory (or no access): the write names it.
+    }
+    listings.set(dir, entries);
+    const names = new Map(entries.map((e) => [e.name, e]));
+    for (const dest of inDir) {
+      const entry = names.get(basename(dest));
+      if (entry === undefined || entry.isFile()) continue;
+      const problem = entry.isSymbolicLink() ? destProblem(dest) : notRegularMessage(dest, dest, kindOf(entry));
+      if (problem) problems.set(dest, problem);
+    }
+  }
+  return problems;
+}
+
+/** The listing of `dir` that destProblems took, once; undefined when it took none. */
+export function takeListing(dir: string): Dirent[] | undefined {
+  const entries = listings.get(dir);
+  listings.delete(dir);
+  return entries;
 }

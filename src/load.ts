@@ -1,5 +1,5 @@
 // Confdir → resources with their compiled templates; everything is validated before anything is written.
-import { destProblem } from './destination.js';
+import { destProblems } from './destination.js';
 import { ConfigError } from './errors.js';
 import type { Resource } from './resources.js';
 import { loadResources } from './resources.js';
@@ -20,11 +20,8 @@ export async function loadConfdir({ confdir, prefix, cacheDir }: LoadConfdirOpti
   const cache = cacheDir === null ? undefined : (cacheDir ?? defaultCacheDir());
   const resources = loadResources({ confdir, prefix, cacheDir: cache });
   // Judged at every start, never cached: what sits at a dest can change between runs.
-  const refused = resources.flatMap((r) => {
-    const problem = destProblem(r.dest);
-    return problem ? [`${r.file}: ${problem}`] : [];
-  });
-  if (refused.length > 0) throw new ConfigError(refused.join('\n'));
+  const refused = destProblems(resources.map((r) => r.dest));
+  if (refused.size > 0) throw new ConfigError(resources.flatMap((r) => (refused.has(r.dest) ? [`${r.file}: ${refused.get(r.dest)}`] : [])).join('\n'));
   const files = new Map<string, TemplateFile>();
   for (const r of resources) if (!files.has(r.src)) files.set(r.src, { name: r.srcName, file: r.src });
   const templates = await compileTemplates([...files.values()], { cacheDir: cache });

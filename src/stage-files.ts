@@ -1,7 +1,7 @@
 // Stage files: their names say which keyplate process made them, so a later start can remove those no running keyplate holds.
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, type Dirent } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { followDest } from './destination.js';
+import { followDest, takeListing } from './destination.js';
 import type { Logger } from './log.js';
 
 /** `.app.conf.keyplate-<pid>-<start>-<n>`: pid in decimal, the process's start time and a counter in base 36. */
@@ -23,6 +23,7 @@ function startTimeOf(pid: number | 'self'): string | undefined {
   return ticks === undefined ? undefined : BigInt(ticks).toString(36);
 }
 
+const withTypes = { withFileTypes: true } as const;
 let ownStart: string | undefined;
 let stageCount = 0;
 
@@ -62,26 +63,34 @@ export interface Sweep {
  * are never touched. Errors reading a directory are skipped: the write reports them with more context.
  */
 export function removeLeftoverStageFiles(dests: readonly string[]): Sweep {
-  const dirs = new Set<string>();
-  for (const dest of dests) {
-    try {
-      dirs.add(dirname(followDest(dest).path));
-    } catch {
-      // A looping link is refused at load.
-    }
-  }
+  const byDir = new Map<string, Set<string>>();
+  const add = (dir: string, name: string): void => {
+    const names = byDir.get(dir);
+    if (names) names.add(name);
+    else byDir.set(dir, new Set([name]));
+  };
+  for (const dest of dests) add(dirname(dest), basename(dest));
   const sweep: Sweep = { removed: [], failed: [] };
-  for (const dir of dirs) {
-    let names: string[];
+  // Directories are added while iterating: those holding the files that dests' symlinks lead to.
+  for (const [dir, names] of byDir) {
+    let entries: Dirent[];
     try {
-      names = readdirSync(dir);
+      entries = takeListing(dir) ?? readdirSync(dir, withTypes);
     } catch {
       continue;
     }
-    for (const name of names) {
-      const match = stagePattern.exec(name);
+    for (const entry of entries) {
+      if (names.has(entry.name) && entry.isSymbolicLink()) {
+        try {
+          const target = followDest(join(dir, entry.name)).path;
+          add(dirname(target), basename(target));
+        } catch {
+          // A looping link is refused at load.
+        }
+      }
+      const match = stagePattern.exec(entry.name);
       if (!match || held(Number(match[1]), match[2]!)) continue;
-      const file = join(dir, name);
+      const file = join(dir, entry.name);
       try {
         rmSync(file, { force: true });
         sweep.removed.push(file);

@@ -1,5 +1,5 @@
 // The safe write: compare → stage (0600, fsync) → check_cmd → chmod/chown → rename → fsync dir.
-import { chmodSync, chownSync, closeSync, fsyncSync, openSync, readSync, renameSync, rmSync, statSync, writeFileSync, constants as fsc } from 'node:fs';
+import { chmodSync, chownSync, closeSync, fsyncSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync, constants as fsc } from 'node:fs';
 import { dirname } from 'node:path';
 import { describeFailure, expandSrc, runShell } from './commands.js';
 import { followDest, kindOf, LinkLoopError, notRegularMessage } from './destination.js';
@@ -34,8 +34,12 @@ interface Current {
 
 /** fs options as constants: Node copies a fresh options object on every call (100 files per start). */
 const noThrow = { throwIfNoEntry: false } as const;
-/** O_NONBLOCK: should a FIFO take the file's place between the stat and the open, the open and read return at once. */
-const readFlags = fsc.O_RDONLY | fsc.O_NONBLOCK;
+/**
+ * Should something else take the file's place between the stat and the open: O_NONBLOCK makes a FIFO's open and
+ * read return at once, and O_NOFOLLOW refuses a symlink (to /dev/zero, say) where the links were already followed.
+ */
+const readFlags = fsc.O_RDONLY | fsc.O_NONBLOCK | fsc.O_NOFOLLOW;
+const readUtf8 = { encoding: 'utf8', flag: readFlags } as const;
 /** The most of a current file --noop reads to show a diff. */
 const diffLimit = 4 * 1024 * 1024;
 
@@ -44,8 +48,8 @@ function cannotRead(dest: string, error: unknown): WriteError {
 }
 
 /**
- * Up to `limit` bytes of `path`. The type was checked by stat before (a device or FIFO is never opened), and
- * the read is bounded whatever the file became since, so it can neither block nor grow without end.
+ * Up to `limit` bytes of `path`. The type was checked by stat before (a device or FIFO is never opened), and the
+ * read is bounded whatever the file became since, so it can neither block nor grow without end.
  */
 function readBounded(path: string, limit: number): Buffer {
   const buffer = Buffer.allocUnsafe(limit);
@@ -84,13 +88,6 @@ function locate(resource: Resource): { path: string; current: Current | undefine
   return { path: found.path, current: { size: stat.size, mode: stat.mode & 0o7777, uid: stat.uid, gid: stat.gid } };
 }
 
-/** Same bytes on disk as `content`: a size that differs decides without reading anything. */
-function sameContent(path: string, current: Current, content: Buffer): boolean {
-  if (current.size !== content.length) return false;
-  // One byte more than expected, so a file that grew since the stat reads as different.
-  return readBounded(path, content.length + 1).equals(content);
-}
-
 function fsyncDir(dir: string): void {
   const fd = openSync(dir, fsc.O_RDONLY);
   try {
@@ -100,11 +97,32 @@ function fsyncDir(dir: string): void {
   }
 }
 
+/**
+ * `output` (`bytes` long in UTF-8) is on disk already. A size that differs decides without reading anything.
+ * Otherwise the file is read whole in one native call, as a start compares every resource's file: a regular file
+ * of that size a moment ago, opened without following links and without blocking (readFlags). The bounded read
+ * (four calls through Node's argument checks, enough at 100 resources to make V8 optimize one of Node's own
+ * functions on every start) is kept for the rare output holding U+FFFD, where text equality cannot decide.
+ */
+function sameContent(path: string, current: Current, output: string, bytes: number): boolean {
+  if (current.size !== bytes) return false;
+  let text: string;
+  try {
+    text = readFileSync(path, readUtf8);
+  } catch (error) {
+    throw cannotRead(path, error);
+  }
+  if (text !== output) return false;
+  // Invalid UTF-8 decodes to U+FFFD, which could equal a literal U+FFFD in the output: compare bytes then.
+  if (!output.includes('\uFFFD')) return true;
+  // One byte more than expected, so a file that grew since the stat reads as different.
+  return readBounded(path, bytes + 1).equals(Buffer.from(output, 'utf8'));
+}
+
 /** What the destination should become: the changes found, and the final mode and owner. */
 interface Plan {
   /** The file really written: dest, or the end of dest's symlinks (the links stay as they are). */
   path: string;
-  content: Buffer;
   current: Current | undefined;
   changes: Change[];
   mode: number;
@@ -119,7 +137,7 @@ interface Plan {
  */
 export function writeResource(resource: Resource, output: string, options: WriteOptions): WriteOutcome | Promise<WriteOutcome> {
   const { path, current } = locate(resource);
-  const content = Buffer.from(output, 'utf8');
+  const bytes = Buffer.byteLength(output, 'utf8');
   const mode = resource.mode ?? current?.mode ?? 0o644;
   const uid = resource.uid ?? current?.uid ?? process.getuid?.() ?? 0;
   const gid = resource.gid ?? current?.gid ?? process.getgid?.() ?? 0;
@@ -127,19 +145,19 @@ export function writeResource(resource: Resource, output: string, options: Write
   const changes: Change[] = [];
   if (!current) changes.push('created');
   else {
-    if (!sameContent(path, current, content)) changes.push('content');
+    if (!sameContent(path, current, output, bytes)) changes.push('content');
     if (current.mode !== mode) changes.push('mode');
     if (current.uid !== uid || current.gid !== gid) changes.push('owner');
   }
   if (changes.length === 0) return { changes, written: false };
-  const plan: Plan = { path, content, current, changes, mode, uid, gid };
+  const plan: Plan = { path, current, changes, mode, uid, gid };
   if (!current && !isDirectory(dirname(path))) {
     const missing = missingDirectory(resource, path, options.noop);
     if (!options.noop) throw missing;
     // --noop shows the whole new file first, then fails as the real run would (exit 1), so CI sees both.
     return showDiff(resource, output, plan, options).then(() => Promise.reject(missing));
   }
-  return options.noop ? showDiff(resource, output, plan, options) : replaceFile(resource, plan, options);
+  return options.noop ? showDiff(resource, output, plan, options) : replaceFile(resource, output, plan, options);
 }
 
 function isDirectory(dir: string): boolean {
@@ -168,8 +186,9 @@ async function showDiff(resource: Resource, output: string, { path, current, cha
   return { changes, written: false };
 }
 
-async function replaceFile(resource: Resource, { path, content, changes, mode, uid, gid }: Plan, options: WriteOptions): Promise<WriteOutcome> {
+async function replaceFile(resource: Resource, output: string, { path, changes, mode, uid, gid }: Plan, options: WriteOptions): Promise<WriteOutcome> {
   const { dest } = resource;
+  const content = Buffer.from(output, 'utf8');
   const dir = dirname(path);
   // Same directory as the file really written, so the final rename is atomic and leaves dest's links in place;
   // private until it gets its final mode.

@@ -33,75 +33,101 @@ export interface RunOptions {
 
 /** After the shell exits, output still arriving this long after the last byte belongs to its background children. */
 const settleMs = 25;
+/** A background child that never stops writing does not hold the command past this, after the shell's exit. */
+const settleLimitMs = 500;
+
+/** The combined output of a command's two streams: the last 16 KiB, marked with `outputCut` when more came. */
+class OutputTail {
+  #text = '';
+  #cut = false;
+  /** Date.now() of the last chunk. */
+  lastData = 0;
+  /** Both streams closed: every writer is gone. */
+  closed = false;
+  /** Nothing is taken any more: what a background child writes later is dropped. */
+  done = false;
+
+  readonly add = (chunk: string): void => {
+    if (this.done) return;
+    this.lastData = Date.now();
+    this.#text += chunk;
+    if (this.#text.length > maxOutput * 2) {
+      this.#text = this.#text.slice(-maxOutput);
+      this.#cut = true;
+    }
+  };
+
+  text(extra = ''): string {
+    this.done = true;
+    const kept = `${this.#text}${extra}`.trimEnd();
+    return this.#cut || kept.length > maxOutput ? outputCut + kept.slice(-maxOutput) : kept;
+  }
+}
+
+/**
+ * Resolves once the output the shell wrote before it exited has been read: when the streams close, or when they
+ * have been quiet for settleMs and one more poll phase of the event loop brought nothing (a late timer cannot cut
+ * it short), or settleLimitMs after the exit whatever a background child keeps writing.
+ */
+function settled(tail: OutputTail): Promise<void> {
+  const exitedAt = Date.now();
+  tail.lastData = exitedAt;
+  return new Promise((resolve) => {
+    const check = (): void => {
+      const now = Date.now();
+      if (tail.closed || now - exitedAt >= settleLimitMs) return resolve();
+      const quiet = now - tail.lastData;
+      if (quiet < settleMs) {
+        setTimeout(check, settleMs - quiet);
+        return;
+      }
+      const before = tail.lastData;
+      setImmediate(() => (tail.lastData === before ? resolve() : check()));
+    };
+    check();
+  });
+}
+
+/** kill(-pgid): the whole group; nothing to do when it is gone. */
+function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
+  try {
+    if (pid) process.kill(-pid, signal);
+  } catch {
+    // The group is already gone.
+  }
+}
 
 /**
  * Runs `command` with /bin/sh -c in a process group of its own. Done when the shell exits: a command that
  * leaves a background child (`reload_cmd = "sleep 30 &"`, a daemon's launcher) neither holds keyplate nor is
- * killed at the timeout. The output the shell and its commands wrote before it exited is collected first: it
- * is already in the socket, and is read until the sockets close or fall quiet ({@link settleMs}, then one more
- * poll of the event loop, so a busy loop cannot cut it short). The sockets then stay open, unreferenced, so a
- * background child that writes later gets no SIGPIPE while keyplate runs; what it writes is dropped.
+ * killed at the timeout, which is the shell's (an overrun kills the whole group). The output the shell and its
+ * commands wrote before it exited is collected first (see settled). The sockets then stay open, unreferenced,
+ * so a background child that writes later gets no SIGPIPE while keyplate runs; what it writes is dropped.
  */
 export async function runShell(command: string, { timeout, env, cwd }: RunOptions): Promise<CommandResult> {
   // Loaded on first use: most onetime runs of resources without commands never need it.
   const { spawn } = await import('node:child_process');
-  return new Promise((resolve) => {
-    const child = spawn('/bin/sh', ['-c', command], { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env, cwd });
-    let output = '';
-    let cut = false;
-    let finished = false;
-    let lastData = 0;
-    const collect = (chunk: string): void => {
-      if (finished) return;
-      lastData = Date.now();
-      output += chunk;
-      if (output.length > maxOutput * 2) {
-        output = output.slice(-maxOutput);
-        cut = true;
-      }
-    };
-    // Decoded per stream, so a character split between two reads stays whole.
-    child.stdout.setEncoding('utf8').on('data', collect);
-    child.stderr.setEncoding('utf8').on('data', collect);
-    let timedOut = false;
-    const killGroup = (signal: NodeJS.Signals): void => {
-      try {
-        if (child.pid) process.kill(-child.pid, signal);
-      } catch {
-        // The group is already gone.
-      }
-    };
-    const timer = setTimeout(() => {
-      timedOut = true;
-      killGroup('SIGKILL');
-    }, timeout);
-    const finish = (result: Omit<CommandResult, 'output'>, extra = ''): void => {
-      if (finished) return;
-      finished = true;
-      clearTimeout(timer);
-      for (const stream of [child.stdout, child.stderr]) (stream as Socket).unref();
-      const kept = `${output}${extra}`.trimEnd();
-      resolve({ ...result, output: cut || kept.length > maxOutput ? outputCut + kept.slice(-maxOutput) : kept });
-    };
-    child.on('error', (error) => finish({ ok: false, code: null, signal: null, timedOut }, error.message));
-    child.on('exit', (code, signal) => {
-      if (timedOut) killGroup('SIGKILL'); // grandchildren that kept the pipes open
-      const result = { ok: code === 0 && !timedOut, code, signal, timedOut };
-      child.on('close', () => finish(result));
-      lastData = Date.now();
-      const settle = (): void => {
-        const quiet = Date.now() - lastData;
-        if (quiet < settleMs) {
-          setTimeout(settle, settleMs - quiet);
-          return;
-        }
-        // One more poll phase reads whatever arrived while timers ran late.
-        const before = lastData;
-        setImmediate(() => (lastData === before ? finish(result) : settle()));
-      };
-      settle();
-    });
+  const child = spawn('/bin/sh', ['-c', command], { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env, cwd });
+  const tail = new OutputTail();
+  // Decoded per stream, so a character split between two reads stays whole.
+  child.stdout.setEncoding('utf8').on('data', tail.add);
+  child.stderr.setEncoding('utf8').on('data', tail.add);
+  child.once('close', () => (tail.closed = true));
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    killGroup(child.pid, 'SIGKILL');
+  }, timeout);
+  const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null } | Error>((resolve) => {
+    child.on('error', resolve); // kept: a later 'error' without a listener would throw
+    child.once('exit', (code, signal) => resolve({ code, signal }));
   });
+  clearTimeout(timer);
+  if (exit instanceof Error) return { ok: false, code: null, signal: null, timedOut, output: tail.text(exit.message) };
+  if (timedOut) killGroup(child.pid, 'SIGKILL'); // what the shell left in its group still holds the output
+  await settled(tail);
+  for (const stream of [child.stdout, child.stderr]) (stream as Socket).unref();
+  return { ok: exit.code === 0 && !timedOut, ...exit, timedOut, output: tail.text() };
 }
 
 export function describeFailure(result: CommandResult, timeout: number): string {

@@ -63,6 +63,16 @@ describe('a command that leaves a background child', () => {
     pidIn(path.join(dir, 'bg.pid'));
   });
 
+  it('a background child that never stops writing holds keyplate at most half a second after the shell exits', async () => {
+    const dir = appConfdir({ toml: 'reload_cmd = "(while :; do echo spam; sleep 0.005; done) & echo $! > bg.pid; echo reloading"\n' });
+    const began = Date.now();
+    const r = await runCli(['--onetime', '--log-level', 'debug', ...appFlags(dir)], { cwd: dir });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/reload_cmd output:\n(spam\n)*reloading/);
+    expect(Date.now() - began).toBeLessThan(4_000);
+    expect(alive(pidIn(path.join(dir, 'bg.pid')))).toBe(true);
+  });
+
   it('output that ends right at exit, past the socket buffer, loses none of its end (20 runs)', async () => {
     const dir = appConfdir({ toml: 'reload_cmd = "yes x | head -c 70000; echo end-of-output; exit 4"\n' });
     for (let i = 0; i < 20; i++) {

@@ -1,7 +1,7 @@
 // Command output is logged, and a check or reload command may print what it read: hide backend values in it,
 // in every shape the template may have given them, and never leave part of one where the output was cut.
 import { outputCut } from './commands.js';
-import { secretForms } from './secret-forms.js';
+import { secretForms, secretFormsIn } from './secret-forms.js';
 import type { KeyReader } from './store.js';
 
 /** Values shorter than this are too common to hide without hiding ordinary words and numbers. */
@@ -14,23 +14,32 @@ const minimumLength = 4;
  */
 export function redactValues(text: string, store: KeyReader, prefixes: readonly string[]): string {
   if (!text) return text;
-  const secrets = new Map<string, string>();
-  for (const prefix of prefixes) {
-    for (const [key, value] of store.under(prefix)) {
-      if (value.length < minimumLength) continue;
-      for (const form of secretForms(value)) if (form.length >= minimumLength && !secrets.has(form)) secrets.set(form, key);
-    }
-  }
   let head = '';
   if (text.startsWith(outputCut)) {
     head = outputCut;
-    text = withoutPartialSecret(text.slice(outputCut.length), secrets.keys());
+    text = withoutPartialSecret(text.slice(outputCut.length), allForms(store, prefixes));
   }
-  const found = [...secrets].filter(([form]) => text.includes(form));
+  const lowerText = text.toLowerCase();
+  const found = new Map<string, string>();
+  for (const prefix of prefixes) {
+    for (const [key, value] of store.under(prefix)) {
+      if (value.length < minimumLength) continue;
+      for (const form of secretFormsIn(value, text, lowerText, minimumLength)) if (!found.has(form)) found.set(form, key);
+    }
+  }
   // Longest first, so a value that contains another is hidden whole.
-  found.sort((a, b) => b[0].length - a[0].length);
-  for (const [form, key] of found) text = text.split(form).join(`[value of ${key}]`);
+  for (const [form, key] of [...found].sort((a, b) => b[0].length - a[0].length)) text = text.split(form).join(`[value of ${key}]`);
   return head + text;
+}
+
+/** Every form of every value under `prefixes`: only for output that was cut, where any of them may be split. */
+function* allForms(store: KeyReader, prefixes: readonly string[]): Iterable<string> {
+  for (const prefix of prefixes) {
+    for (const [, value] of store.under(prefix)) {
+      if (value.length < minimumLength) continue;
+      for (const form of secretForms(value)) if (form.length >= minimumLength) yield form;
+    }
+  }
 }
 
 /**

@@ -55,3 +55,16 @@ function jsonLeaves(text: string): string[] {
   }
   return leaves;
 }
+
+/**
+ * The forms of `value` (see secretForms) that occur in `text`, at most a few substring searches for the common
+ * value: its case-insensitive core covers the value, `toUpper`, `toLower` and `trim`; the other forms are built
+ * only for values that can have them (several parts, base64 or JSON text). `lowerText` is `text.toLowerCase()`.
+ */
+export function secretFormsIn(value: string, text: string, lowerText: string, minimumLength: number): string[] {
+  const core = value.trim().toLowerCase();
+  const encoded = Buffer.from(value, 'utf8').toString('base64');
+  const more = separators.test(value.trim()) || base64.test(value) || /^\s*[[{]/.test(value);
+  if (!more && !text.includes(encoded) && (core.length < minimumLength || !lowerText.includes(core))) return [];
+  return [...secretForms(value)].filter((form) => form.length >= minimumLength && text.includes(form));
+}

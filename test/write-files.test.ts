@@ -1,11 +1,11 @@
 // Destinations as they are on real hosts: devices, FIFOs, sockets and directories refused; symlinks written
 // through; --noop before the directory exists. The CLI as a process, on the real filesystem.
 import { execFileSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { appConfdir, appFlags, cleanupTemps, readIfExists, runCli } from './util.js';
+import { appConfdir, appFlags, baseEnv, cleanupTemps, readIfExists, runCli, waitFor, whileRunning } from './util.js';
 
 afterEach(cleanupTemps);
 
@@ -65,6 +65,23 @@ describe('a destination that is not a regular file is refused, exit 2, before an
     const r = await onetime(dir);
     expect(r.code).toBe(2);
     expect(existsSync(path.join(dir, 'out/other.conf'))).toBe(false);
+  });
+
+  it('a dest that becomes a FIFO while keyplate watches fails that write, naming it, without blocking the loop', async () => {
+    const dir = appConfdir();
+    const dest = path.join(dir, 'out/app.conf');
+    const { code } = await whileRunning(['--watch', ...appFlags(dir)], { env: baseEnv() }, async (kp) => {
+      await waitFor(() => readIfExists(dest) === 'port=1\n', 10_000, 'first render');
+      rmSync(dest);
+      execFileSync('mkfifo', [dest]);
+      writeFileSync(path.join(dir, 'dev.env'), 'APP_PORT=2\n');
+      await waitFor(() => kp.out.stderr.includes(`dest ${dest} is a FIFO (named pipe)`), 10_000, 'the refusal');
+      // Still watching: the next change is rendered once the dest is a file again.
+      rmSync(dest);
+      writeFileSync(path.join(dir, 'dev.env'), 'APP_PORT=3\n');
+      await waitFor(() => readIfExists(dest) === 'port=3\n', 10_000, 'render after the FIFO is gone');
+    });
+    expect(code).toBe(0);
   });
 
   it('a dest whose links loop is refused with exit 2, naming it', async () => {

@@ -70,7 +70,7 @@ async function run(config: Config, env: NodeJS.ProcessEnv, log: Logger, io: Io):
   const started = process.hrtime.bigint();
   const loaded = await loadConfdir({ confdir: config.confdir, prefix: config.prefix });
   log.debug(`loaded ${loaded.length} resources from ${config.confdir} in ${elapsed(started)} (${Math.round(process.uptime() * 1000)}ms since process start)`);
-  if (config.subcommand !== 'check' && !config.noop && !config.keepStageFile) sweepStageFiles(loaded.map((l) => l.resource.dest), log);
+  if (config.subcommand !== 'check' && !config.noop && !config.keepStageFile) sweepStageFiles(loaded.map((l) => l.resource), log);
   let environment: NodeJS.ProcessEnv;
   try {
     environment = environmentWithFiles(config.envFiles, env);

@@ -1,6 +1,6 @@
 // What a resource's dest names on disk: symlinks followed to the file keyplate really writes, and the type judged there.
-import { lstatSync, readdirSync, readlinkSync, statSync, type Dirent, type Stats } from 'node:fs';
-import { basename, dirname, resolve } from 'node:path';
+import { constants, lstatSync, readlinkSync, statSync, type Stats } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 
 /** fs options as constants: Node copies a fresh options object on every call (100 files per start). */
 const noThrow = { throwIfNoEntry: false } as const;
@@ -39,7 +39,7 @@ export function followDest(dest: string): Destination {
 }
 
 /** `a FIFO (named pipe)`, `a character device`…, for a file that is not a regular one. */
-export function kindOf(stat: Stats | Dirent): string {
+export function kindOf(stat: Stats): string {
   if (stat.isDirectory()) return 'a directory';
   if (stat.isFIFO()) return 'a FIFO (named pipe)';
   if (stat.isSocket()) return 'a socket';
@@ -82,47 +82,46 @@ export function destProblem(dest: string): string | undefined {
   return notRegularMessage(dest, target, kindOf(stat));
 }
 
-/** Directory listings taken by destProblems, for the stage-file sweep that follows at start (see takeListing). */
-const listings = new Map<string, Dirent[]>();
-const withTypes = { withFileTypes: true } as const;
+const { S_IFMT, S_IFREG, S_IFLNK } = constants;
+
+/** The directories destProblems found the files of its dests in (after their links), for the sweep at start. */
+let lastDirs = new Set<string>();
 
 /**
- * destProblem for many dests at once, keyed by dest: one directory listing per destination directory gives each
- * entry's type (getdents' d_type; Node lstats only where a file system leaves it unknown), so only symlinks
- * cost a stat of their own. The listings are kept for takeListing, so the sweep at start lists nothing again.
+ * destProblem for many resources' dests at once, keyed by dest. One lstat per dest judged from its mode bits, and a stat
+ * and readlinks only for symlinks: this runs at every start for every resource, where each extra call per file
+ * counts (see README, Benchmarks). The directories the files are really in are kept for takeDestDirs.
  */
-export function destProblems(dests: readonly string[]): Map<string, string> {
+export function destProblems(resources: readonly { dest: string }[]): Map<string, string> {
   const problems = new Map<string, string>();
-  const byDir = new Map<string, string[]>();
-  for (const dest of dests) {
-    const dir = dirname(dest);
-    const list = byDir.get(dir);
-    if (list) list.push(dest);
-    else byDir.set(dir, [dest]);
-  }
-  listings.clear();
-  for (const [dir, inDir] of byDir) {
-    let entries: Dirent[];
+  lastDirs = new Set();
+  for (const { dest } of resources) {
+    let stat: Stats | undefined;
     try {
-      entries = readdirSync(dir, withTypes);
+      stat = lstatSync(dest, noThrow);
     } catch {
-      continue; // No directory (or no access): the write names it.
+      continue; // EACCES, ENOTDIR…: the write reports these with the operation that failed.
     }
-    listings.set(dir, entries);
-    const names = new Map(entries.map((e) => [e.name, e]));
-    for (const dest of inDir) {
-      const entry = names.get(basename(dest));
-      if (entry === undefined || entry.isFile()) continue;
-      const problem = entry.isSymbolicLink() ? destProblem(dest) : notRegularMessage(dest, dest, kindOf(entry));
+    const type = stat === undefined ? S_IFREG : stat.mode & S_IFMT;
+    if (type === S_IFLNK) {
+      const problem = destProblem(dest);
       if (problem) problems.set(dest, problem);
-    }
+      else {
+        try {
+          lastDirs.add(dirname(followDest(dest).path));
+        } catch {
+          // Reported by destProblem.
+        }
+      }
+    } else if (type === S_IFREG) lastDirs.add(dest.slice(0, dest.lastIndexOf('/')) || '/');
+    else problems.set(dest, notRegularMessage(dest, dest, kindOf(stat!)));
   }
   return problems;
 }
 
-/** The listing of `dir` that destProblems took, once; undefined when it took none. */
-export function takeListing(dir: string): Dirent[] | undefined {
-  const entries = listings.get(dir);
-  listings.delete(dir);
-  return entries;
+/** The directories the last destProblems call found its dests' files in, once; undefined after. */
+export function takeDestDirs(): Set<string> | undefined {
+  const dirs = lastDirs;
+  lastDirs = new Set();
+  return dirs.size > 0 ? dirs : undefined;
 }

@@ -20,7 +20,7 @@ export async function loadConfdir({ confdir, prefix, cacheDir }: LoadConfdirOpti
   const cache = cacheDir === null ? undefined : (cacheDir ?? defaultCacheDir());
   const resources = loadResources({ confdir, prefix, cacheDir: cache });
   // Judged at every start, never cached: what sits at a dest can change between runs.
-  const refused = destProblems(resources.map((r) => r.dest));
+  const refused = destProblems(resources);
   if (refused.size > 0) throw new ConfigError(resources.flatMap((r) => (refused.has(r.dest) ? [`${r.file}: ${refused.get(r.dest)}`] : [])).join('\n'));
   const files = new Map<string, TemplateFile>();
   for (const r of resources) if (!files.has(r.src)) files.set(r.src, { name: r.srcName, file: r.src });

@@ -1,7 +1,7 @@
 // Stage files: their names say which keyplate process made them, so a later start can remove those no running keyplate holds.
-import { readdirSync, readFileSync, rmSync, type Dirent } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { followDest, takeListing } from './destination.js';
+import { followDest, takeDestDirs } from './destination.js';
 import type { Logger } from './log.js';
 
 /** `.app.conf.keyplate-<pid>-<start>-<n>`: pid in decimal, the process's start time and a counter in base 36. */
@@ -23,7 +23,6 @@ function startTimeOf(pid: number | 'self'): string | undefined {
   return ticks === undefined ? undefined : BigInt(ticks).toString(36);
 }
 
-const withTypes = { withFileTypes: true } as const;
 let ownStart: string | undefined;
 let stageCount = 0;
 
@@ -57,40 +56,25 @@ export interface Sweep {
 
 /**
  * Removes stage files that keyplate processes left behind (killed with SIGKILL mid-write, or a crashed host) in
- * the directories where `dests` are really written (after their symlinks). A stage file counts as held while
+ * the directories where the resources' dests are really written (after their symlinks). A stage file counts as held while
  * the process its name records runs, judged by pid and start time in this pid namespace: keyplates in other
  * containers that share a destination directory are not seen, and must not share one. Names of another shape
  * are never touched. Errors reading a directory are skipped: the write reports them with more context.
  */
-export function removeLeftoverStageFiles(dests: readonly string[]): Sweep {
-  const byDir = new Map<string, Set<string>>();
-  const add = (dir: string, name: string): void => {
-    const names = byDir.get(dir);
-    if (names) names.add(name);
-    else byDir.set(dir, new Set([name]));
-  };
-  for (const dest of dests) add(dirname(dest), basename(dest));
+export function removeLeftoverStageFiles(resources: readonly { dest: string }[]): Sweep {
+  const dirs = takeDestDirs() ?? destDirs(resources);
   const sweep: Sweep = { removed: [], failed: [] };
-  // Directories are added while iterating: those holding the files that dests' symlinks lead to.
-  for (const [dir, names] of byDir) {
-    let entries: Dirent[];
+  for (const dir of dirs) {
+    let names: string[];
     try {
-      entries = takeListing(dir) ?? readdirSync(dir, withTypes);
+      names = readdirSync(dir);
     } catch {
       continue;
     }
-    for (const entry of entries) {
-      if (names.has(entry.name) && entry.isSymbolicLink()) {
-        try {
-          const target = followDest(join(dir, entry.name)).path;
-          add(dirname(target), basename(target));
-        } catch {
-          // A looping link is refused at load.
-        }
-      }
-      const match = stagePattern.exec(entry.name);
+    for (const name of names) {
+      const match = stagePattern.exec(name);
       if (!match || held(Number(match[1]), match[2]!)) continue;
-      const file = join(dir, entry.name);
+      const file = join(dir, name);
       try {
         rmSync(file, { force: true });
         sweep.removed.push(file);
@@ -102,13 +86,26 @@ export function removeLeftoverStageFiles(dests: readonly string[]): Sweep {
   return sweep;
 }
 
+/** The directories the resources' dest files are in, after their symlinks. */
+function destDirs(resources: readonly { dest: string }[]): Set<string> {
+  const dirs = new Set<string>();
+  for (const { dest } of resources) {
+    try {
+      dirs.add(dirname(followDest(dest).path));
+    } catch {
+      // A looping link is refused at load.
+    }
+  }
+  return dirs;
+}
+
 /**
  * The start's sweep (see removeLeftoverStageFiles), logged: one info line with how many were removed and where,
  * a warning for any that could not be. Not for `check`, `--noop` (they change nothing) or `--keep-stage-file`
  * (whose stage files are kept on purpose); the caller decides.
  */
-export function sweepStageFiles(dests: readonly string[], log: Pick<Logger, 'info' | 'warn'>): void {
-  const { removed, failed } = removeLeftoverStageFiles(dests);
+export function sweepStageFiles(resources: readonly { dest: string }[], log: Pick<Logger, 'info' | 'warn'>): void {
+  const { removed, failed } = removeLeftoverStageFiles(resources);
   if (removed.length > 0) {
     const where = [...new Set(removed.map((f) => dirname(f)))].join(', ');
     log.info(`removed ${removed.length} stage file${removed.length === 1 ? '' : 's'} left in ${where} by keyplate processes no longer running`);

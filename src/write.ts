@@ -1,5 +1,5 @@
 // The safe write: compare → stage (0600, fsync) → check_cmd → chmod/chown → rename → fsync dir.
-import { chmodSync, chownSync, closeSync, fsyncSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync, constants as fsc } from 'node:fs';
+import { chmodSync, chownSync, closeSync, fsyncSync, lstatSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync, constants as fsc } from 'node:fs';
 import { dirname } from 'node:path';
 import { describeFailure, expandSrc, runShell } from './commands.js';
 import { followDest, kindOf, LinkLoopError, notRegularMessage } from './destination.js';
@@ -68,24 +68,34 @@ function readBounded(path: string, limit: number): Buffer {
   return buffer.subarray(0, length);
 }
 
+/** S_IFMT and S_IFREG: a regular file told from the mode bits, without a call per file (see destination.ts). */
+const { S_IFMT, S_IFREG, S_IFLNK } = fsc;
+
 /**
  * Where the file really is, and its stat. A dest that exists and is not a regular file is refused here too
- * (the loader refuses it first; this covers one that changed since). See destination.ts.
+ * (the loader refuses it first; this covers one that changed since). One lstat for a dest that is not a link,
+ * as a start looks at every resource's file; a link is followed (see destination.ts).
  */
 function locate(resource: Resource): { path: string; current: Current | undefined } {
   const { dest } = resource;
-  let found;
+  let path = dest;
+  let stat;
   try {
-    found = followDest(dest);
+    stat = lstatSync(dest, noThrow);
+    if (stat !== undefined && (stat.mode & S_IFMT) === S_IFLNK) {
+      const found = followDest(dest);
+      path = found.path;
+      // A link readlink cannot follow (/proc's magic links, as /dev/stdout): the kernel can.
+      stat = found.stat ?? statSync(dest, noThrow);
+      if (stat !== undefined && (stat.mode & S_IFMT) !== S_IFREG) throw new WriteError(notRegularMessage(dest, found.stat ? found.path : (found.link ?? dest), kindOf(stat)));
+    }
   } catch (error) {
+    if (error instanceof WriteError) throw error;
     throw new WriteError(error instanceof LinkLoopError ? error.message : `${dest}: cannot look up the destination (${(error as Error).message})`, { cause: error });
   }
-  let stat = found.stat;
-  // A link readlink cannot follow (/proc's magic links, as /dev/stdout): the kernel can.
-  if (stat === undefined && found.path !== dest) stat = statSync(dest, noThrow);
-  if (stat === undefined) return { path: found.path, current: undefined };
-  if (!stat.isFile()) throw new WriteError(notRegularMessage(dest, found.stat ? found.path : (found.link ?? dest), kindOf(stat)));
-  return { path: found.path, current: { size: stat.size, mode: stat.mode & 0o7777, uid: stat.uid, gid: stat.gid } };
+  if (stat === undefined) return { path, current: undefined };
+  if ((stat.mode & S_IFMT) !== S_IFREG) throw new WriteError(notRegularMessage(dest, dest, kindOf(stat)));
+  return { path, current: { size: stat.size, mode: stat.mode & 0o7777, uid: stat.uid, gid: stat.gid } };
 }
 
 function fsyncDir(dir: string): void {
@@ -98,14 +108,15 @@ function fsyncDir(dir: string): void {
 }
 
 /**
- * `output` (`bytes` long in UTF-8) is on disk already. A size that differs decides without reading anything.
- * Otherwise the file is read whole in one native call, as a start compares every resource's file: a regular file
- * of that size a moment ago, opened without following links and without blocking (readFlags). The bounded read
- * (four calls through Node's argument checks, enough at 100 resources to make V8 optimize one of Node's own
- * functions on every start) is kept for the rare output holding U+FFFD, where text equality cannot decide.
+ * `output` is on disk already. A size that `output`'s UTF-8 cannot have (between 1 and 3 bytes per UTF-16 unit)
+ * decides without reading anything. Otherwise the file is read whole in one native call, as a start compares
+ * every resource's file: a regular file of at most three times the output's length a moment ago, opened without
+ * following links and without blocking (readFlags). The bounded read (four calls through Node's argument
+ * checks, enough at 100 resources to make V8 optimize one of Node's own functions on every start) is kept for the
+ * rare output holding U+FFFD, where text equality cannot decide.
  */
-function sameContent(path: string, current: Current, output: string, bytes: number): boolean {
-  if (current.size !== bytes) return false;
+function sameContent(path: string, current: Current, output: string): boolean {
+  if (current.size < output.length || current.size > 3 * output.length) return false;
   let text: string;
   try {
     text = readFileSync(path, readUtf8);
@@ -115,8 +126,9 @@ function sameContent(path: string, current: Current, output: string, bytes: numb
   if (text !== output) return false;
   // Invalid UTF-8 decodes to U+FFFD, which could equal a literal U+FFFD in the output: compare bytes then.
   if (!output.includes('\uFFFD')) return true;
+  const bytes = Buffer.from(output, 'utf8');
   // One byte more than expected, so a file that grew since the stat reads as different.
-  return readBounded(path, bytes + 1).equals(Buffer.from(output, 'utf8'));
+  return readBounded(path, bytes.length + 1).equals(bytes);
 }
 
 /** What the destination should become: the changes found, and the final mode and owner. */
@@ -137,7 +149,6 @@ interface Plan {
  */
 export function writeResource(resource: Resource, output: string, options: WriteOptions): WriteOutcome | Promise<WriteOutcome> {
   const { path, current } = locate(resource);
-  const bytes = Buffer.byteLength(output, 'utf8');
   const mode = resource.mode ?? current?.mode ?? 0o644;
   const uid = resource.uid ?? current?.uid ?? process.getuid?.() ?? 0;
   const gid = resource.gid ?? current?.gid ?? process.getgid?.() ?? 0;
@@ -145,7 +156,7 @@ export function writeResource(resource: Resource, output: string, options: Write
   const changes: Change[] = [];
   if (!current) changes.push('created');
   else {
-    if (!sameContent(path, current, output, bytes)) changes.push('content');
+    if (!sameContent(path, current, output)) changes.push('content');
     if (current.mode !== mode) changes.push('mode');
     if (current.uid !== uid || current.gid !== gid) changes.push('owner');
   }

@@ -1,11 +1,15 @@
 // Stage files: their names say which keyplate process made them, so a later start can remove those no running keyplate holds.
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { followDest, takeDestDirs } from './destination.js';
 import type { Logger } from './log.js';
 
 /** `.app.conf.keyplate-<pid>-<start>-<n>`: pid in decimal, the process's start time and a counter in base 36. */
 const stagePattern = /^\..+\.keyplate-(\d+)-([0-9a-z]+)-[0-9a-z]+$/;
+/** keyplate 0.1's `.app.conf.keyplate-<id>`, whose id cannot be read back: judged by age alone. */
+const legacyPattern = /^\..+\.keyplate-[0-9a-z]+$/;
+/** Older than any 0.1 write could still be running (its check_timeout defaulted to 30 s). */
+const legacyAgeMs = 60 * 60 * 1000;
 
 /**
  * A process's start time in clock ticks after boot: field 22 of /proc/<pid>/stat (proc(5)). With the pid it
@@ -23,6 +27,7 @@ function startTimeOf(pid: number | 'self'): string | undefined {
   return ticks === undefined ? undefined : BigInt(ticks).toString(36);
 }
 
+const noThrow = { throwIfNoEntry: false } as const;
 let ownStart: string | undefined;
 let stageCount = 0;
 
@@ -72,8 +77,7 @@ export function removeLeftoverStageFiles(resources: readonly { dest: string }[])
       continue;
     }
     for (const name of names) {
-      const match = stagePattern.exec(name);
-      if (!match || held(Number(match[1]), match[2]!)) continue;
+      if (!isLeftover(dir, name)) continue;
       const file = join(dir, name);
       try {
         rmSync(file, { force: true });
@@ -84,6 +88,15 @@ export function removeLeftoverStageFiles(resources: readonly { dest: string }[])
     }
   }
   return sweep;
+}
+
+/** A stage file of keyplate's naming that no running keyplate can still rename. */
+function isLeftover(dir: string, name: string): boolean {
+  const match = stagePattern.exec(name);
+  if (match) return !held(Number(match[1]), match[2]!);
+  if (!legacyPattern.test(name)) return false;
+  const stat = statSync(join(dir, name), noThrow);
+  return stat !== undefined && stat.isFile() && Date.now() - stat.mtimeMs > legacyAgeMs;
 }
 
 /** The directories the resources' dest files are in, after their symlinks. */

@@ -1,6 +1,6 @@
 // Stage files left by a keyplate killed with SIGKILL mid-write are removed at the next start; one that a running
 // keyplate holds is not. Real processes, a real kill -9 while check_cmd runs.
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { appConfdir, appFlags, cleanupTemps, readIfExists, runCli, startCli, waitFor } from './util.js';
@@ -60,7 +60,7 @@ describe('leftover stage files', () => {
     const dir = appConfdir();
     // pid 2^22+1 is above Linux's pid_max limit, so no process holds it.
     const leftover = path.join(dir, 'out/.app.conf.keyplate-4194305-1a2b-0');
-    const foreign = path.join(dir, 'out/.app.conf.keyplate-mine');
+    const foreign = path.join(dir, 'out/.app.conf.keyplate-mine-too');
     writeFileSync(leftover, 'stale');
     writeFileSync(foreign, 'not ours');
     for (const args of [['--onetime', '--keep-stage-file'], ['--onetime', '--noop'], ['check']]) {
@@ -74,5 +74,19 @@ describe('leftover stage files', () => {
     expect(existsSync(leftover)).toBe(false);
     expect(existsSync(foreign)).toBe(true);
   });
-});
 
+  it("keyplate 0.1's stage files (no pid in the name) are removed once they are an hour old", async () => {
+    const dir = appConfdir();
+    const old = path.join(dir, 'out/.app.conf.keyplate-lq3x9k2m1a0');
+    const recent = path.join(dir, 'out/.app.conf.keyplate-lq3x9k2m1a1');
+    writeFileSync(old, 'stale');
+    writeFileSync(recent, 'maybe still in use');
+    const twoHoursAgo = new Date(Date.now() - 2 * 3600_000);
+    utimesSync(old, twoHoursAgo, twoHoursAgo);
+    const r = await run(dir, ['--onetime']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('removed 1 stage file');
+    expect(existsSync(old)).toBe(false);
+    expect(existsSync(recent)).toBe(true);
+  });
+});

@@ -7,6 +7,9 @@ import { WriteError } from './errors.js';
 import type { Resource } from './resources.js';
 import { stagePath } from './stage-files.js';
 
+/** Why a dest cannot be written (not a regular file, looping links), for the loader and `check`: see destination.ts. */
+export { destProblem, destProblems } from './destination.js';
+
 export type Change = 'created' | 'content' | 'mode' | 'owner';
 
 export interface WriteOptions {

@@ -42,8 +42,6 @@ class OutputTail {
   #cut = false;
   /** Date.now() of the last chunk. */
   lastData = 0;
-  /** Both streams closed: every writer is gone. */
-  closed = false;
   /** Nothing is taken any more: what a background child writes later is dropped. */
   done = false;
 
@@ -69,13 +67,19 @@ class OutputTail {
  * have been quiet for settleMs and one more poll phase of the event loop brought nothing (a late timer cannot cut
  * it short), or settleLimitMs after the exit whatever a background child keeps writing.
  */
-function settled(tail: OutputTail): Promise<void> {
+function settled(tail: OutputTail, closed: Promise<void>): Promise<void> {
   const exitedAt = Date.now();
   tail.lastData = exitedAt;
+  let done = false;
   return new Promise((resolve) => {
+    // The common case, a command that leaves nothing behind: its streams close right after it exits.
+    void closed.then(() => {
+      done = true;
+      resolve();
+    });
     const check = (): void => {
       const now = Date.now();
-      if (tail.closed || now - exitedAt >= settleLimitMs) return resolve();
+      if (done || now - exitedAt >= settleLimitMs) return resolve();
       const quiet = now - tail.lastData;
       if (quiet < settleMs) {
         setTimeout(check, settleMs - quiet);
@@ -112,7 +116,7 @@ export async function runShell(command: string, { timeout, env, cwd }: RunOption
   // Decoded per stream, so a character split between two reads stays whole.
   child.stdout.setEncoding('utf8').on('data', tail.add);
   child.stderr.setEncoding('utf8').on('data', tail.add);
-  child.once('close', () => (tail.closed = true));
+  const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
@@ -125,7 +129,7 @@ export async function runShell(command: string, { timeout, env, cwd }: RunOption
   clearTimeout(timer);
   if (exit instanceof Error) return { ok: false, code: null, signal: null, timedOut, output: tail.text(exit.message) };
   if (timedOut) killGroup(child.pid, 'SIGKILL'); // what the shell left in its group still holds the output
-  await settled(tail);
+  await settled(tail, closed);
   for (const stream of [child.stdout, child.stderr]) (stream as Socket).unref();
   return { ok: exit.code === 0 && !timedOut, ...exit, timedOut, output: tail.text() };
 }

@@ -79,11 +79,12 @@ describe('Child', () => {
     const pid = await c.start();
     await waitFor('the traps', () => existsSync(join(dir, 'ready')));
     expect(readProcStat(pid)?.pgrp).toBe(pid);
-    expect(c.signal('SIGHUP')).toBe(true);
+    expect(c.signalGroup('SIGHUP')).toBe(true);
     await waitFor('the HUP trap', () => lines(join(dir, 'trapped')).includes('hup'));
     await c.stop();
     expect(await c.exited).toBe(0);
     expect(lines(join(dir, 'trapped'))).toEqual(['hup', 'term']);
+    expect(c.signalGroup('SIGHUP')).toBe(false);
     expect(c.signal('SIGHUP')).toBe(false);
   });
 

@@ -1,4 +1,4 @@
-// Supervises the user's command: its own process group, signals to the group, stop escalating to SIGKILL.
+// Supervises the user's command: its own process group, forwarded signals to the group, a reload signal to the command alone, stop escalating to SIGKILL.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter, once } from 'node:events';
 import { constants } from 'node:os';
@@ -141,8 +141,18 @@ export class Child extends EventEmitter<ChildEvents> {
     return run;
   }
 
-  /** Sends `sig` to the command's process group; false when nothing is running to receive it. */
+  /**
+   * Sends `sig` to the command's main process alone, as a reload signal: the program decides what its own
+   * helpers get, and a helper it started in the background does not die of a SIGHUP meant for reloading.
+   * False when nothing is running to receive it.
+   */
   signal(sig: NodeJS.Signals): boolean {
+    if (!this.#run || this.#run.done) return false;
+    return signalProcess(this.#run.pid, sig);
+  }
+
+  /** Sends `sig` to the command's whole process group (forwarded signals); false when nothing is running. */
+  signalGroup(sig: NodeJS.Signals): boolean {
     if (!this.#run || this.#run.done) return false;
     return signalGroup(this.#run.pid, sig);
   }
@@ -227,12 +237,21 @@ process.once('exit', () => {
 
 /** kill(-pgid): false when the group no longer exists. */
 function signalGroup(pgid: number, sig: NodeJS.Signals): boolean {
+  return kill(-pgid, sig, `process group ${pgid}`);
+}
+
+/** kill(pid): false when the process no longer exists. */
+function signalProcess(pid: number, sig: NodeJS.Signals): boolean {
+  return kill(pid, sig, `pid ${pid}`);
+}
+
+function kill(target: number, sig: NodeJS.Signals, what: string): boolean {
   try {
-    process.kill(-pgid, sig);
+    process.kill(target, sig);
     return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
-    throw new ChildError(`cannot send ${sig} to process group ${pgid}: ${(error as Error).message}`, { cause: error });
+    throw new ChildError(`cannot send ${sig} to ${what}: ${(error as Error).message}`, { cause: error });
   }
 }
 
@@ -276,7 +295,7 @@ export function forwardSignals(child: Child, options: ForwardOptions = {}): () =
   const forward = (sig: NodeJS.Signals): void => {
     try {
       if (sig === 'SIGTERM' || sig === 'SIGINT') void child.stop(sig).catch(() => {});
-      else child.signal(sig);
+      else child.signalGroup(sig);
     } catch {
       // The group vanished between the check and kill(); nothing left to tell.
     }

@@ -9,6 +9,7 @@ import { KeyStore } from '../keys/store.js';
 import type { Logger } from '../ops/log.js';
 import type { Io } from '../ops/output.js';
 import type { LoadedResource } from '../resources/confdir.js';
+import { followDest } from '../write/destination.js';
 import { renderOutcome } from './pipeline.js';
 import { prepare } from './setup.js';
 import { prefixesOf } from './state.js';
@@ -52,7 +53,8 @@ export async function checkConfdir(config: Config, processEnv: NodeJS.ProcessEnv
 async function destinationProblems(loaded: readonly LoadedResource[]): Promise<string[]> {
   const problems: string[] = [];
   for (const { resource } of loaded) {
-    const dir = dirname(resource.dest);
+    // Through a symlinked dest, the file is written beside its target: that directory must exist and be writable.
+    const dir = dirname(followDest(resource.dest).path);
     try {
       await fs.access(dir, fsc.W_OK);
     } catch (error) {

@@ -10,6 +10,7 @@ import type { AgentEvents } from '../ops/events.js';
 import type { Logger } from '../ops/log.js';
 import type { Io } from '../ops/output.js';
 import { loadConfdir, type LoadedResource } from '../resources/confdir.js';
+import { sweepStageFiles } from '../write/stage-files.js';
 import type { PipelineContext } from './pipeline.js';
 
 /** The loaded confdir, the backend (created, not yet connected) and the pipeline's context. */
@@ -31,6 +32,8 @@ export async function prepare(config: Config, processEnv: NodeJS.ProcessEnv, log
   const started = process.hrtime.bigint();
   const loaded = await loadConfdir({ confdir: config.confdir, prefix: config.prefix });
   log.debug(`loaded ${loaded.length} resources from ${config.confdir} in ${elapsed(started)} (${Math.round(process.uptime() * 1000)}ms since process start)`);
+  // Stage files left by a keyplate killed mid-write; not by check, --noop or --keep-stage-file, which write nothing.
+  if (config.subcommand !== 'check' && !config.noop && !config.keepStageFile) sweepStageFiles(loaded.map((l) => l.resource), log);
   let environment: NodeJS.ProcessEnv;
   try {
     environment = environmentWithFiles(config.envFiles, processEnv);

@@ -15,7 +15,7 @@ import { GoParseError, parseTemplate } from './parse.js';
 import { GoExecError, type Program } from './state.js';
 import type { GoFunc } from './values.js';
 
-// DIALECT_EXPORT
+export { detectDialect, type DialectEvidence, type DialectGuess, type Dialect } from './dialect.js';
 
 /** Every function a confd template can call, by name: confd's and memkv's, then text/template's builtins. */
 const FUNCS: ReadonlyMap<string, GoFunc> = new Map([...builtins, ...[...confdFuncs, ...memkvFuncs].map((f) => [f.name, f] as const)]);

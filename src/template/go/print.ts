@@ -215,7 +215,7 @@ class Printer {
       case 'string':
         return this.fmtString(value, verb);
     }
-    if (value instanceof GoInt) return this.fmtInteger(value.v, isUintKind(value.type), verb, value);
+    if (value instanceof GoInt) return this.fmtInteger(value.v, !isUintKind(value.type), verb, value);
     if (value instanceof GoComplex) return this.fmtComplex(value, verb);
     if (value instanceof GoMap) return this.printMap(value, verb, depth);
     if (value instanceof GoSlice) return this.printSlice(value, verb, depth);

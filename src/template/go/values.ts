@@ -4,6 +4,7 @@
 // number = float64 (what encoding/json decodes numbers to). `undefined` is reflect's invalid Value (no value, e.g.
 // a missing map key), `null` a nil interface{} (a JSON null inside a map or array). Everything else is a class
 // carrying its Go type: slices, maps, structs (memkv.KVPair, net.SRV), pointers, other integer types, complex.
+import { GoCallError } from './state.js';
 
 export type Kind =
   | 'bool' | 'int' | 'int64' | 'int32' | 'uint8' | 'uint16' | 'float64' | 'complex128' | 'string'
@@ -184,6 +185,25 @@ kvPairType.methods.Depth = {
   returnsError: false,
   impl: ([recv]) => BigInt(((recv as GoStruct).fields[0] as string).split('/').length - 1),
 };
+
+// memkv.KVPairs implements sort.Interface: Len and Less are callable from a template, Swap (no result) is not.
+const kvPairsMethods = (T.kvPairs as { methods?: Record<string, GoFunc> }).methods = {} as Record<string, GoFunc>;
+function pairKey(s: Value, i: Value): string {
+  const items = (s as GoSlice).items;
+  const n = i as bigint;
+  // Go panics on a bad index; the template reports the panic as the call's error.
+  if (n < 0n || n >= BigInt(items.length)) throw new GoCallError(`runtime error: index out of range [${n}] with length ${items.length}`);
+  return (items[Number(n)] as GoStruct).fields[0] as string;
+}
+kvPairsMethods.Len = { name: 'Len', params: [], result: T.int, returnsError: false, impl: ([s]) => BigInt((s as GoSlice).items.length) };
+kvPairsMethods.Less = {
+  name: 'Less',
+  params: [T.int, T.int],
+  result: T.bool,
+  returnsError: false,
+  impl: ([s, i, j]) => pairKey(s, i) < pairKey(s, j),
+};
+kvPairsMethods.Swap = { name: 'Swap', params: [T.int, T.int], result: T.int, returnsError: false, noResults: true, impl: () => undefined };
 
 export function kvPair(key: string, value: string): GoStruct {
   return new GoStruct(T.kvPair, [key, value]);

@@ -200,7 +200,7 @@ function classifyTag(inner: string, open: Array<'go' | 'handlebars'>): Kind {
   if (word !== undefined && GO_KEYWORDS.has(word)) return 'go';
   if (/^\.|^\$/.test(body) || /`/.test(body)) return 'go';
   const outsideStrings = body.replace(/"(?:[^"\\]|\\.)*"/g, '""');
-  if (/\|/.test(outsideStrings) || /:=|\s\.[A-Za-z]|\$/.test(outsideStrings)) return 'go';
+  if (/\|/.test(outsideStrings) || /:=|[\s)]\.[A-Za-z]|\$/.test(outsideStrings)) return 'go';
   if (/@|\bthis\b|\.\.\/|'[^'\\]{2,}'|[A-Za-z_]\w*=/.test(outsideStrings)) return 'handlebars';
   if (/\(\s*\)/.test(outsideStrings)) return 'differs';
   return classifyPlain(body);

@@ -1,18 +1,13 @@
 // The parser of Go's text/template (Go 1.19 text/template/parse/parse.go): the same three-token look-ahead,
 // variable scoping, else-if chains, define/block/template, break/continue inside range, and the same errors
 // (`template: NAME:LINE: …`, with the line of the last token read, as Go reports it).
-import { ItemType, Lexer, itemString, type Item } from './lex.js';
+import { ItemType, Lexer, type Item } from './lex.js';
 import { isEmptyTree, nodeString, type ArgNode, type BranchNode, type CommandNode, type EndElseNode, type ListNode, type Node, type PipeNode, type VariableNode } from './nodes.js';
 import { newNumber } from './number.js';
-import { QuoteSyntaxError, quote, unquote } from './strconv.js';
+import { TokenStream } from './parse-tokens.js';
+import { quote } from './strconv.js';
 
-/** A template that does not parse; the message is Go's. */
-export class GoParseError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'GoParseError';
-  }
-}
+export { GoParseError } from './parse-tokens.js';
 
 /** Parsed trees by template name: the file's own tree and those of its {{define}} and {{block}}. */
 export type TreeSet = Map<string, ListNode>;
@@ -23,91 +18,24 @@ function isEndOrElse(n: ListItem): n is EndElseNode {
   return n.type === 'end' || n.type === 'else';
 }
 
-class Tree {
+class Tree extends TokenStream {
   root: ListNode | undefined;
-  private readonly token: Item[] = [];
-  private peekCount = 0;
   private vars: string[] = ['$'];
-  private actionLine = 0;
   private rangeDepth = 0;
 
   constructor(
     public name: string,
-    private readonly parseName: string,
-    private readonly lex: Lexer,
+    parseName: string,
+    lex: Lexer,
     private readonly treeSet: TreeSet,
     private readonly hasFunction: (name: string) => boolean,
-  ) {}
-
-  // ---- tokens
-  next(): Item {
-    if (this.peekCount > 0) this.peekCount--;
-    else this.token[0] = this.lex.nextItem();
-    return this.token[this.peekCount];
-  }
-  backup(): void {
-    this.peekCount++;
-  }
-  backup2(t1: Item): void {
-    this.token[1] = t1;
-    this.peekCount = 2;
-  }
-  backup3(t2: Item, t1: Item): void {
-    this.token[1] = t1;
-    this.token[2] = t2;
-    this.peekCount = 3;
-  }
-  peek(): Item {
-    if (this.peekCount > 0) return this.token[this.peekCount - 1];
-    this.peekCount = 1;
-    this.token[0] = this.lex.nextItem();
-    return this.token[0];
-  }
-  nextNonSpace(): Item {
-    let token: Item;
-    do token = this.next();
-    while (token.typ === ItemType.space);
-    return token;
-  }
-  peekNonSpace(): Item {
-    const token = this.nextNonSpace();
-    this.backup();
-    return token;
+  ) {
+    super(parseName, lex);
   }
 
-  // ---- errors
-  errorf(message: string): never {
-    this.root = undefined;
-    throw new GoParseError(`template: ${this.parseName}:${this.token[0]?.line ?? 1}: ${message}`);
-  }
-  expect(expected: ItemType, context: string): Item {
-    const token = this.nextNonSpace();
-    if (token.typ !== expected) this.unexpected(token, context);
-    return token;
-  }
-  expectOneOf(a: ItemType, b: ItemType, context: string): Item {
-    const token = this.nextNonSpace();
-    if (token.typ !== a && token.typ !== b) this.unexpected(token, context);
-    return token;
-  }
-  unexpected(token: Item, context: string): never {
-    if (token.typ === ItemType.error) {
-      let extra = '';
-      if (this.actionLine !== 0 && this.actionLine !== token.line) {
-        extra = ` in action started at ${this.parseName}:${this.actionLine}`;
-        if (token.val.endsWith(' action')) extra = extra.slice(' in action'.length); // avoid "action in action"
-      }
-      this.errorf(`${itemString(token)}${extra}`);
-    }
-    this.errorf(`unexpected ${itemString(token)} in ${context}`);
-  }
-  unquote(text: string): string {
-    try {
-      return unquote(text);
-    } catch (error) {
-      if (error instanceof QuoteSyntaxError) this.errorf(error.message);
-      throw error;
-    }
+  override errorf(message: string): never {
+    this.root = undefined; // as Go's errorf clears the tree
+    return super.errorf(message);
   }
 
   // ---- structure

@@ -3,14 +3,11 @@
 import { printOne, sprint, sprintln } from './print.js';
 import { sprintf } from './printf.js';
 import { compareGoStrings } from './sort.js';
-import { GoCallError } from './state.js';
-import { GoComplex, GoInt, GoMap, GoPtr, GoSlice, T, assignable, canBeNil, comparable, isIntKind, isTrue, isUintKind, sameValue, typeOf, zeroOf, type GoFunc, type GoType, type Value } from './values.js';
+import { callFailed as fail } from './state.js';
+import { GoComplex, GoInt, GoMap, GoPtr, GoSlice, T, assignable, canBeNil, comparable, isIntKind, isTrue, isUintKind, sameValue, typeOf, zeroOf, goFunc, type GoFunc, type GoType, type Value } from './values.js';
 
 const RV = T.reflectValue;
 
-function fail(message: string): never {
-  throw new GoCallError(message);
-}
 
 /** indexArg: an integer index within [0, cap]. */
 function indexArg(index: Value, cap: number): number {
@@ -205,7 +202,7 @@ function queryEscape(s: string): string {
 }
 
 function builtin(name: string, params: GoType[], variadic: GoType | undefined, result: GoType, returnsError: boolean, impl: (args: Value[]) => Value): GoFunc {
-  return { name, params, variadic, result, returnsError, builtin: true, impl };
+  return { ...goFunc(name, params, result, returnsError, impl, variadic), builtin: true };
 }
 
 /** The builtins by name (findFunction looks here after the template's own functions). */

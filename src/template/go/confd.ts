@@ -8,14 +8,10 @@ import { base64Decode, unmarshal } from './encoding.js';
 import { envOf } from './memkv.js';
 import { lookupFuncs } from './lookup.js';
 import { goSort } from './sort.js';
-import { GoCallError } from './state.js';
+import { callFailed as fail } from './state.js';
 import { atoi, parseBool } from './strconv.js';
 import { timeNow } from './time.js';
-import { GoMap, GoSlice, GoStruct, T, byteLength, stringSlice, type GoFunc, type GoType, type Value } from './values.js';
-
-function fail(message: string): never {
-  throw new GoCallError(message);
-}
+import { GoMap, GoSlice, GoStruct, T, byteLength, goFunc as fn, stringSlice, type GoFunc, type Value } from './values.js';
 
 /** unicode.ToUpper/ToLower rune by rune: simple case mappings only (Go keeps 'ß', JavaScript would write "SS"). */
 function mapRunes(s: string, upper: boolean): string {
@@ -99,10 +95,6 @@ function seq(first: bigint, last: bigint): Value {
   const items: Value[] = [];
   for (let i = first; i <= last; i++) items.push(i);
   return new GoSlice(T.intSlice, items);
-}
-
-function fn(name: string, params: GoType[], result: GoType, returnsError: boolean, impl: GoFunc['impl'], variadic?: GoType): GoFunc {
-  return { name, params, variadic, result, returnsError, impl };
 }
 
 const S = T.string;

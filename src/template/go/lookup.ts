@@ -5,7 +5,7 @@ import type { SrvRecord } from '../../helpers/index.js';
 import type { RenderScope } from '../../store.js';
 import { envOf } from './memkv.js';
 import { compareGoStrings, goSort } from './sort.js';
-import { GoPtr, GoSlice, GoInt, GoStruct, T, stringSlice, type GoFunc, type Value } from './values.js';
+import { GoInt, GoPtr, GoSlice, GoStruct, T, goFunc, stringSlice, type GoFunc, type Value } from './values.js';
 
 /** The cached answer for `kind:name`, or undefined after recording it as pending. */
 function cached(scope: RenderScope, id: string): unknown[] | undefined {
@@ -40,7 +40,7 @@ function lookupSrv([service, proto, name]: Value[], call: unknown): Value {
 }
 
 function fn(name: string, params: number, impl: GoFunc['impl'], result = T.stringSlice): GoFunc {
-  return { name, params: Array(params).fill(T.string), result, returnsError: false, impl };
+  return goFunc(name, Array(params).fill(T.string), result, false, impl);
 }
 
 export const lookupFuncs: readonly GoFunc[] = [

@@ -8,7 +8,7 @@ import { goBase, goClean, goDir } from '../../helpers/path.js';
 import type { RenderScope } from '../../store.js';
 import { compareGoStrings, goSort } from './sort.js';
 import { GoCallError, type State } from './state.js';
-import { GoSlice, T, kvPair, stringSlice, type GoFunc, type GoType, type Value } from './values.js';
+import { GoSlice, T, goFunc as fn, kvPair, stringSlice, type GoFunc, type Value } from './values.js';
 
 /** What every function receives from the renderer. */
 export interface GoRenderEnv {
@@ -139,10 +139,6 @@ function lsdir([path]: Value[], call: unknown): Value {
     if (samePrefixTerms(prefix, items) && items.length - prefix.length >= 1) names.add(items[prefix.length]);
   }
   return stringSlice([...names].sort(compareGoStrings));
-}
-
-function fn(name: string, params: GoType[], result: GoType, returnsError: boolean, impl: GoFunc['impl'], variadic?: GoType): GoFunc {
-  return { name, params, variadic, result, returnsError, impl };
 }
 
 /** memkv's FuncMap, with Go signatures (confd adds it to the template's functions). */

@@ -21,6 +21,11 @@ export class GoCallError extends Error {
   }
 }
 
+/** Return an error from a function: the template stops with "error calling NAME: message". */
+export function callFailed(message: string): never {
+  throw new GoCallError(message);
+}
+
 /** Everything one compiled file provides to an execution. */
 export interface Program {
   /** The file's name: parse.Tree.ParseName, the location in every error. */

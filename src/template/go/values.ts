@@ -205,6 +205,11 @@ kvPairsMethods.Less = {
 };
 kvPairsMethods.Swap = { name: 'Swap', params: [T.int, T.int], result: T.int, returnsError: false, noResults: true, impl: () => undefined };
 
+/** A function with a Go signature: fixed parameters, an optional ...variadic element type, one result (and an error). */
+export function goFunc(name: string, params: GoType[], result: GoType, returnsError: boolean, impl: GoFunc['impl'], variadic?: GoType): GoFunc {
+  return { name, params, variadic, result, returnsError, impl };
+}
+
 export function kvPair(key: string, value: string): GoStruct {
   return new GoStruct(T.kvPair, [key, value]);
 }

@@ -163,6 +163,10 @@ function kindName(v: unknown): string {
 export function unmarshal(text: string, into: 'object' | 'array'): GoMap | GoSlice {
   const syntax = jsonSyntaxError(text);
   if (syntax !== undefined) throw new GoCallError(syntax);
+  // A number beyond float64 (1e400) is Go's UnmarshalTypeError; JSON.parse would give Infinity.
+  for (const m of text.matchAll(/"(?:[^"\\]|\\.)*"|(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)/g)) {
+    if (m[1] !== undefined && !Number.isFinite(Number(m[1]))) throw new GoCallError(`json: cannot unmarshal number ${m[1]} into Go value of type float64`);
+  }
   const parsed: unknown = JSON.parse(text);
   const type = into === 'object' ? T.ifaceMap : T.ifaceSlice;
   if (parsed === null) return into === 'object' ? new GoMap(type, new Map(), true) : new GoSlice(type, [], true);

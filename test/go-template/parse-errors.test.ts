@@ -101,6 +101,11 @@ describe('parse errors', () => {
     expect((error as Error).message).toBe(message);
   });
 
+  it('absurdly deep parentheses are a parse error, not a stack overflow', () => {
+    const deep = `{{${'('.repeat(20000)}1${')'.repeat(20000)}}}`;
+    expect(() => compileGoTemplate('t', deep)).toThrow(/^template: t:?.*max expression depth exceeded/);
+  });
+
   it('the template name in the message is the file name confd gives it', () => {
     expect(() => compileGoTemplate('haproxy.cfg.tmpl', 'a\n{{if}}')).toThrow('template: haproxy.cfg.tmpl:2: missing value for if');
   });

@@ -10,14 +10,17 @@
 // and integer functions, printf with %s/%d/%v); any other common-looking call (ls "/", datetime, json, a key
 // without a leading slash …) is valid in both but renders differently, so the text is "undecided".
 
+/** The template languages a text can be written in ('both': valid in each, with the same output). */
 export type Dialect = 'go' | 'handlebars' | 'both';
 
+/** Where the decision came from. */
 export interface DialectEvidence {
   /** The construct that decided, as written (trimmed to 40 characters). */
   readonly construct: string;
   readonly line: number;
 }
 
+/** detectDialect's answer, with the evidence for it. */
 export interface DialectGuess {
   /**
    * go / handlebars: only that language has the template's syntax. both: every tag is valid in both and renders

@@ -26,6 +26,7 @@ export const goFunctionNames: readonly string[] = Object.freeze([...FUNCS.keys()
 /** The render result, as the Handlebars path returns it (RenderScope.result). */
 export type GoRenderResult = ReturnType<RenderScope['result']>;
 
+/** Options of one render. */
 export interface GoRenderOptions {
   /** Where fileExists resolves relative paths: the runner's working directory (default process.cwd()). */
   cwd?: string;
@@ -39,6 +40,7 @@ export interface GoTemplateJSON {
   readonly trees: Array<[string, ListNode]>;
 }
 
+/** A compiled Go template: parse once, render many times. */
 export interface GoTemplate {
   /** The template's name: the source file's base name, as confd names it (and as errors quote it). */
   readonly name: string;
@@ -113,6 +115,9 @@ class CompiledGoTemplate implements GoTemplate {
     try {
       return execute(this.#prog, this.name, undefined, env);
     } catch (error) {
+      if (error instanceof RangeError) {
+        throw new GoTemplateExecError(`template: ${this.name}: nested too deeply to execute on keyplate's stack (${error.message})`, { cause: error });
+      }
       if (!(error instanceof GoExecError)) throw error;
       if (env.scope.missingKeys.size > 0) return undefined;
       if (env.scope.hasPendingLookups() && !last) return undefined;

@@ -43,6 +43,7 @@ function fn(name: string, params: number, impl: GoFunc['impl'], result = T.strin
   return goFunc(name, Array(params).fill(T.string), result, false, impl);
 }
 
+/** confd's lookup functions, with their Go signatures. */
 export const lookupFuncs: readonly GoFunc[] = [
   fn('lookupIP', 1, ([n], call) => lookupIps('ip', n as string, call)),
   fn('lookupIPV4', 1, ([n], call) => lookupIps('ip4', n as string, call)),

@@ -17,6 +17,7 @@ export interface GoRenderEnv {
   readonly cwd: string;
 }
 
+/** The render environment from the call context a function receives (the executing state). */
 export function envOf(call: unknown): GoRenderEnv {
   return (call as State).env as GoRenderEnv;
 }

@@ -4,13 +4,16 @@
 import { ItemType, Lexer, type Item } from './lex.js';
 import { isEmptyTree, nodeString, type ArgNode, type BranchNode, type CommandNode, type EndElseNode, type ListNode, type Node, type PipeNode, type VariableNode } from './nodes.js';
 import { newNumber } from './number.js';
-import { TokenStream } from './parse-tokens.js';
+import { GoParseError, TokenStream } from './parse-tokens.js';
 import { quote } from './strconv.js';
 
 export { GoParseError } from './parse-tokens.js';
 
 /** Parsed trees by template name: the file's own tree and those of its {{define}} and {{block}}. */
 export type TreeSet = Map<string, ListNode>;
+
+/** parse.maxStackDepth. */
+const MAX_STACK_DEPTH = 10000;
 
 type ListItem = Node | EndElseNode;
 
@@ -22,6 +25,8 @@ class Tree extends TokenStream {
   root: ListNode | undefined;
   private vars: string[] = ['$'];
   private rangeDepth = 0;
+  /** Nesting of parenthesised pipelines (Go 1.19 stops at maxStackDepth, 10000). */
+  private stackDepth = 0;
 
   constructor(
     public name: string,
@@ -343,7 +348,13 @@ class Tree extends TokenStream {
           this.errorf((error as Error).message);
         }
       case ItemType.leftParen:
-        return this.pipeline('parenthesized pipeline', ItemType.rightParen);
+        if (this.stackDepth >= MAX_STACK_DEPTH) this.errorf('max expression depth exceeded');
+        this.stackDepth++;
+        try {
+          return this.pipeline('parenthesized pipeline', ItemType.rightParen);
+        } finally {
+          this.stackDepth--;
+        }
       case ItemType.string:
       case ItemType.rawString:
         return { type: 'string', pos: token.pos, quoted: token.val, text: this.unquote(token.val) };
@@ -370,7 +381,13 @@ class Tree extends TokenStream {
 export function parseTemplate(name: string, text: string, hasFunction: (name: string) => boolean): TreeSet {
   const treeSet: TreeSet = new Map();
   const tree = new Tree(name, name, new Lexer(text), treeSet, hasFunction);
-  tree.parse();
-  tree.add();
+  try {
+    tree.parse();
+    tree.add();
+  } catch (error) {
+    // JavaScript's stack is shallower than Go's: thousands of nested parentheses run out of it first.
+    if (error instanceof RangeError) throw new GoParseError(`template: ${name}: max expression depth exceeded (keyplate's limit is lower than Go's 10000)`);
+    throw error;
+  }
   return treeSet;
 }

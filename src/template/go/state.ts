@@ -38,6 +38,7 @@ export interface Program {
 
 /** A marker for "no pipeline value to pass on" (exec.go missingVal). */
 export const MISSING: unique symbol = Symbol('missing');
+/** The value a pipeline passes to its next command, or MISSING for the first command. */
 export type Final = Value | typeof MISSING;
 
 interface Variable {
@@ -54,6 +55,7 @@ export function lineAndColumn(text: string, pos: number): [number, number] {
   return [line, Buffer.byteLength(before.slice(nl + 1), 'utf8')];
 }
 
+/** One execution of one template: a {{template}} call runs in a new State (no dynamic scoping). */
 export class State {
   node: Node | undefined;
   readonly vars: Variable[];

@@ -2,6 +2,7 @@
 // classes the lexer and parser share.
 import { sprintf } from './printf.js';
 
+/** itemType: the kinds of token; keywords come after `keyword`. */
 export const enum ItemType {
   error,
   bool,
@@ -40,6 +41,7 @@ export const enum ItemType {
   with,
 }
 
+/** The words the lexer emits as keywords (break and continue, as no function has those names). */
 export const KEYWORDS: Record<string, ItemType> = {
   '.': ItemType.dot,
   block: ItemType.block,
@@ -55,6 +57,7 @@ export const KEYWORDS: Record<string, ItemType> = {
   with: ItemType.with,
 };
 
+/** A token: its type, where it starts, its text, and its line. */
 export interface Item {
   readonly typ: ItemType;
   /** Index in the input where the item starts. */
@@ -73,13 +76,17 @@ export function itemString(i: Item): string {
   return sprintf('%q', [i.val]);
 }
 
+/** The default delimiters and comment markers (confd never changes them). */
 export const LEFT_DELIM = '{{';
 export const RIGHT_DELIM = '}}';
 export const LEFT_COMMENT = '/*';
 export const RIGHT_COMMENT = '*/';
+/** next()'s value at the end of the input. */
 export const EOF = -1;
+/** What trim markers remove: Go's own white space. */
 export const SPACE_CHARS = ' \t\r\n';
 
+/** isSpace: space, tab, CR, LF (newlines are allowed in actions since Go 1.16). */
 export function isSpace(r: number): boolean {
   return r === 32 || r === 9 || r === 13 || r === 10;
 }
@@ -94,14 +101,17 @@ export function isAlphaNumeric(r: number): boolean {
   return LETTER_OR_DIGIT.test(String.fromCodePoint(r));
 }
 
+/** "- " (or - and any space) right after {{. */
 export function hasLeftTrimMarker(s: string, at: number): boolean {
   return s.length - at >= 2 && s[at] === '-' && isSpace(s.charCodeAt(at + 1));
 }
 
+/** A space and "-" right before }}. */
 export function hasRightTrimMarker(s: string, at: number): boolean {
   return s.length - at >= 2 && isSpace(s.charCodeAt(at)) && s[at + 1] === '-';
 }
 
+/** Newlines in s[from:to], for line numbers. */
 export function countNewlines(s: string, from: number, to: number): number {
   let n = 0;
   for (let i = s.indexOf('\n', from); i >= 0 && i < to; i = s.indexOf('\n', i + 1)) n++;

@@ -6,10 +6,12 @@
 // carrying its Go type: slices, maps, structs (memkv.KVPair, net.SRV), pointers, other integer types, complex.
 import { GoCallError } from './state.js';
 
+/** reflect.Kind, for the kinds templates meet. */
 export type Kind =
   | 'bool' | 'int' | 'int64' | 'int32' | 'uint8' | 'uint16' | 'float64' | 'complex128' | 'string'
   | 'slice' | 'map' | 'struct' | 'ptr' | 'interface';
 
+/** A struct field. */
 export interface GoField {
   readonly name: string;
   readonly type: GoType;
@@ -38,6 +40,7 @@ export interface CallContext {
   readonly env: unknown;
 }
 
+/** reflect.Type reduced to what the executor and fmt ask of it. */
 export interface GoType {
   readonly kind: Kind;
   /** reflect.Type.String(), as Go prints it in errors and for %T. */
@@ -64,6 +67,7 @@ export class GoInt {
   ) {}
 }
 
+/** complex128 (from literals such as 1+2i). */
 export class GoComplex {
   constructor(
     readonly re: number,
@@ -89,6 +93,7 @@ export class GoMap {
   ) {}
 }
 
+/** A struct value: memkv.KVPair, net.SRV. */
 export class GoStruct {
   constructor(
     readonly type: GoType,
@@ -119,6 +124,7 @@ export class GoTime {
   }
 }
 
+/** Any value a template can hold (see the top of this file for the mapping). */
 export type Value = undefined | null | string | boolean | bigint | number | GoInt | GoComplex | GoSlice | GoMap | GoStruct | GoPtr | GoTime;
 
 function basic(kind: Kind, name: string = kind): GoType {
@@ -210,10 +216,12 @@ export function goFunc(name: string, params: GoType[], result: GoType, returnsEr
   return { name, params, variadic, result, returnsError, impl };
 }
 
+/** memkv.KVPair{Key, Value}. */
 export function kvPair(key: string, value: string): GoStruct {
   return new GoStruct(T.kvPair, [key, value]);
 }
 
+/** A []string (nil when `nil`: it prints the same, but %#v tells). */
 export function stringSlice(items: string[], nil = false): GoSlice {
   return new GoSlice(T.stringSlice, items, nil);
 }
@@ -273,10 +281,12 @@ export function canBeNil(t: GoType): boolean {
   return t.kind === 'slice' || t.kind === 'map' || t.kind === 'ptr' || t.kind === 'interface' || t === T.reflectValue;
 }
 
+/** A signed integer type (int, int64, int32, time.Month …). */
 export function isIntKind(t: GoType): boolean {
   return t.kind === 'int' || t.kind === 'int64' || t.kind === 'int32';
 }
 
+/** An unsigned integer type (uint8, uint16). */
 export function isUintKind(t: GoType): boolean {
   return t.kind === 'uint8' || t.kind === 'uint16';
 }

@@ -52,11 +52,11 @@ function walkAction(s: State, dot: Value, node: ActionNode): void {
 function printValue(s: State, node: Node, v: Value): void {
   s.at(node);
   if (v instanceof GoPtr && v.elem) v = v.elem;
-  if (v === undefined) {
-    s.out += '<no value>';
-    return;
-  }
-  s.out += printOne(v);
+  if (v === undefined) s.out += '<no value>';
+  // fmt's %v of a string is the string and of an int its decimal digits: no printer needed for the common cases.
+  else if (typeof v === 'string') s.out += v;
+  else if (typeof v === 'bigint') s.out += v.toString();
+  else s.out += printOne(v);
 }
 
 /** walkIfOrWith: the two differ only in that with sets dot; variables of the pipeline end at {{end}}. */

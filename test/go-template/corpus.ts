@@ -11,11 +11,12 @@ import { KeyStore, KeyView, RenderScope } from '../../src/store.js';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 /**
- * The corpus directory: $KEYPLATE_CORPUS_DIR, else `shared/corpus/confd-templates` beside the repository
- * (../shared from the main checkout; a worktree finds it further up). Undefined when absent.
+ * The corpus directory: $KEYPLATE_CORPUS_DIR (authoritative when set), else `shared/corpus/confd-templates` beside
+ * the repository (../shared from the main checkout; a worktree finds it further up). Undefined when absent.
  */
 export function corpusDir(): string | undefined {
-  if (process.env.KEYPLATE_CORPUS_DIR) return process.env.KEYPLATE_CORPUS_DIR;
+  const given = process.env.KEYPLATE_CORPUS_DIR;
+  if (given) return existsSync(path.join(given, 'MANIFEST.md')) ? given : undefined;
   for (let dir = root; ; dir = path.dirname(dir)) {
     const candidate = path.join(path.dirname(dir), 'shared', 'corpus', 'confd-templates');
     if (existsSync(path.join(candidate, 'MANIFEST.md'))) return candidate;

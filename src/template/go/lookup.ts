@@ -1,7 +1,7 @@
 // confd's DNS functions (lookupIP, lookupIPV4, lookupIPV6, lookupSRV). Rendering is synchronous, so as for the
 // Handlebars helpers (src/helpers/net.ts) a lookup answers from scope.lookups or records itself in
 // scope.pendingLookups and answers empty; the renderer resolves the pending ones and renders again.
-import type { SrvRecord } from '../../helpers/index.js';
+import type { SrvRecord } from '../../helpers/net.js';
 import type { RenderScope } from '../../store.js';
 import { envOf } from './memkv.js';
 import { compareGoStrings, goSort } from './sort.js';

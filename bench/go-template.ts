@@ -2,8 +2,9 @@
 // gets loop), compile time and render time, in interleaved rounds; medians and the Go/Handlebars ratio.
 //   node scripts/run-ts.mjs bench/go-template.ts [rounds]
 import Handlebars from 'handlebars';
-import { registerHelpers } from '../src/helpers/index.js';
-import { KeyStore, RenderScope } from '../src/store.js';
+import { registerHelpers } from '../src/template/helpers/index.js';
+import { KeyStore } from '../src/keys/store.js';
+import { RenderScope } from '../src/template/scope.js';
 import { compileGoTemplate } from '../src/template/go/index.js';
 import { median } from './lib.js';
 

@@ -1,8 +1,10 @@
 // Command output is logged, and a check or reload command may print what it read: hide backend values in it,
 // in every shape the template may have given them, and never leave part of one where the output was cut.
-import { outputCut } from '../process/commands.js';
 import { secretForms, secretFormsIn } from './secret-forms.js';
 import type { KeyReader } from '../keys/store.js';
+
+/** Marks command output whose beginning was cut: what follows is the last 16 KiB (see process/commands.ts). */
+export const outputCut = '[earlier output cut; the last 16 KiB follow]\n';
 
 /** Values shorter than this are too common to hide without hiding ordinary words and numbers. */
 const minimumLength = 4;

@@ -1,5 +1,6 @@
 // check_cmd and reload_cmd: /bin/sh -c in their own process group, done when the shell exits, with a timeout that kills the whole group.
 import type { Socket } from 'node:net';
+import { outputCut } from '../ops/redact.js';
 
 export interface CommandResult {
   ok: boolean;
@@ -13,7 +14,6 @@ export interface CommandResult {
 const maxOutput = 16 * 1024;
 
 /** Starts output of which only the last 16 KiB were kept; redactValues removes a value the cut split. */
-export const outputCut = '[earlier output cut; the last 16 KiB follow]\n';
 
 /** Quote a string for /bin/sh. */
 export function shellQuote(text: string): string {

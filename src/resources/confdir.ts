@@ -2,7 +2,7 @@
 import { defaultCacheDir } from '../cache/disk.js';
 import { ConfigError } from '../errors.js';
 import { compileTemplates, type CompiledTemplate, type TemplateFile } from '../template/handlebars.js';
-import { destProblems } from '../write/destination.js';
+import { destProblems } from './destination.js';
 import { loadResources, type Resource } from './resource.js';
 
 export interface LoadedResource {

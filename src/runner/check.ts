@@ -9,7 +9,7 @@ import { KeyStore } from '../keys/store.js';
 import type { Logger } from '../ops/log.js';
 import type { Io } from '../ops/output.js';
 import type { LoadedResource } from '../resources/confdir.js';
-import { followDest } from '../write/destination.js';
+import { followDest } from '../resources/destination.js';
 import { renderOutcome } from './pipeline.js';
 import { prepare } from './setup.js';
 import { prefixesOf } from './state.js';

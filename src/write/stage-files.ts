@@ -1,7 +1,7 @@
 // Stage files: their names say which keyplate process made them, so a later start can remove those no running keyplate holds.
 import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { followDest, takeDestDirs } from './destination.js';
+import { followDest, takeDestDirs } from '../resources/destination.js';
 import type { Logger } from '../ops/log.js';
 
 /** `.app.conf.keyplate-<pid>-<start>-<n>`: pid in decimal, the process's start time and a counter in base 36. */

@@ -2,13 +2,11 @@
 import { chmodSync, chownSync, closeSync, fsyncSync, lstatSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync, constants as fsc } from 'node:fs';
 import { dirname } from 'node:path';
 import { describeFailure, expandSrc, runShell } from '../process/commands.js';
-import { followDest, kindOf, LinkLoopError, notRegularMessage } from './destination.js';
+import { followDest, kindOf, LinkLoopError, notRegularMessage } from '../resources/destination.js';
 import { CheckError, WriteError } from '../errors.js';
 import type { Resource } from '../resources/resource.js';
 import { stagePath } from './stage-files.js';
 
-/** Why a dest cannot be written (not a regular file, looping links), for the loader and `check`: see destination.ts. */
-export { destProblem, destProblems } from './destination.js';
 
 export type Change = 'created' | 'content' | 'mode' | 'owner';
 

@@ -5,8 +5,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseToml } from 'smol-toml';
 import { createEnvBackend } from '../../backends/env.js';
-import { joinKey } from '../../backends/types.js';
-import { KeyStore, KeyView, RenderScope } from '../../src/store.js';
+import { joinKey } from '../../src/keys/paths.js';
+import { KeyStore, KeyView } from '../../src/keys/store.js';
+import { RenderScope } from '../../src/template/scope.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
 import { describe, expect, it } from 'vitest';
-import { registerHelpers } from '../../src/helpers/index.js';
+import { registerHelpers } from '../../src/template/helpers/index.js';
 import { compileGoTemplate, detectDialect } from '../../src/template/go/index.js';
 import { caseNames, corpusDir, loadCase } from './corpus.js';
 import { scopeFor } from './harness.js';

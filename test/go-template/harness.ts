@@ -1,6 +1,7 @@
 // Render Go templates the way keyplate will: compiled once, executed against a RenderScope over a key store.
 import { compileGoTemplate, type GoRenderResult } from '../../src/template/go/index.js';
-import { KeyStore, KeyView, RenderScope } from '../../src/store.js';
+import { KeyStore, KeyView } from '../../src/keys/store.js';
+import { RenderScope } from '../../src/template/scope.js';
 
 /** Keys most tables read (absolute; the default scope has prefix "/"). */
 export const KEYS: Record<string, string> = {

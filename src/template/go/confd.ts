@@ -2,8 +2,8 @@
 // each with its Go signature, so arguments are checked and converted exactly as confd's text/template does.
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { goBase, goDir } from '../../helpers/path.js';
-import { SEQ_LIMIT } from '../../helpers/math.js';
+import { goBase, goDir } from '../helpers/path.js';
+import { SEQ_LIMIT } from '../helpers/math.js';
 import { base64Decode, unmarshal } from './encoding.js';
 import { envOf } from './memkv.js';
 import { lookupFuncs } from './lookup.js';

@@ -4,8 +4,8 @@
 // the file, dot is nil, and the functions are confd's newFuncMap plus memkv's. Keys read are recorded in the scope
 // as the Handlebars helpers record them, so waiting for keys and change-proportional re-rendering work the same.
 import { ConfigError, RenderError } from '../../errors.js';
-import { resolvePendingLookups } from '../../helpers/net.js';
-import type { RenderScope } from '../../store.js';
+import { resolvePendingLookups } from '../helpers/net.js';
+import type { RenderScope } from '../scope.js';
 import { builtins } from './builtins.js';
 import { confdFuncs } from './confd.js';
 import { execute } from './exec.js';

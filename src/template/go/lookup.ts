@@ -1,8 +1,8 @@
 // confd's DNS functions (lookupIP, lookupIPV4, lookupIPV6, lookupSRV). Rendering is synchronous, so as for the
 // Handlebars helpers (src/helpers/net.ts) a lookup answers from scope.lookups or records itself in
 // scope.pendingLookups and answers empty; the renderer resolves the pending ones and renders again.
-import type { SrvRecord } from '../../helpers/net.js';
-import type { RenderScope } from '../../store.js';
+import type { SrvRecord } from '../helpers/net.js';
+import type { RenderScope } from '../scope.js';
 import { envOf } from './memkv.js';
 import { compareGoStrings, goSort } from './sort.js';
 import { GoInt, GoPtr, GoSlice, GoStruct, T, goFunc, stringSlice, type GoFunc, type Value } from './values.js';

@@ -3,9 +3,9 @@
 // with the prefix stripped, and memkv compares the template's key text as written: `getv "db/host"` (no leading
 // slash) never matches, `ls "/"` lists only top-level leaf keys, `lsdir "/"` nothing. Every read is recorded in the
 // scope like the Handlebars helpers do; a missing key is recorded and reads as "" so that keyplate can wait for it.
-import { BadPatternError, pathMatch, patternDir, validatePattern } from '../../glob.js';
-import { goBase, goClean, goDir } from '../../helpers/path.js';
-import type { RenderScope } from '../../store.js';
+import { BadPatternError, pathMatch, patternDir, validatePattern } from '../../keys/glob.js';
+import { goBase, goClean, goDir } from '../helpers/path.js';
+import type { RenderScope } from '../scope.js';
 import { compareGoStrings, goSort } from './sort.js';
 import { GoCallError, type State } from './state.js';
 import { GoSlice, T, goFunc as fn, kvPair, stringSlice, type GoFunc, type Value } from './values.js';

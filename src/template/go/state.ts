@@ -13,13 +13,9 @@ export class GoExecError extends Error {
   }
 }
 
-/** The error a function returned (its second result), or a run-time panic it raised; Go's text. */
-export class GoCallError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'GoCallError';
-  }
-}
+import { GoCallError } from './values.js';
+
+export { GoCallError };
 
 /** Return an error from a function: the template stops with "error calling NAME: message". */
 export function callFailed(message: string): never {

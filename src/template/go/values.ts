@@ -4,7 +4,6 @@
 // number = float64 (what encoding/json decodes numbers to). `undefined` is reflect's invalid Value (no value, e.g.
 // a missing map key), `null` a nil interface{} (a JSON null inside a map or array). Everything else is a class
 // carrying its Go type: slices, maps, structs (memkv.KVPair, net.SRV), pointers, other integer types, complex.
-import { GoCallError } from './state.js';
 
 /** reflect.Kind, for the kinds templates meet. */
 export type Kind =
@@ -338,4 +337,12 @@ export function sameValue(a: Value, b: Value): boolean {
 /** Go's len(string) counts UTF-8 bytes (the bytes keyplate writes). */
 export function byteLength(s: string): number {
   return Buffer.byteLength(s, 'utf8');
+}
+
+/** The error a function returned (its second result), or a run-time panic it raised; Go's text. */
+export class GoCallError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'GoCallError';
+  }
 }

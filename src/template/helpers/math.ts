@@ -3,7 +3,8 @@ import type { KVPair } from '../scope.js';
 import { int, list, str, type HelperCall, type HelperTable } from './common.js';
 
 /** Longest list `seq` builds: a typo such as `seq 1 10000000000` should fail, not exhaust memory. */
-const SEQ_LIMIT = 1_000_000;
+/** The most numbers `seq` builds: a bound on what a template can make keyplate allocate (shared by both engines). */
+export const SEQ_LIMIT = 1_000_000;
 
 /** Go strconv.Atoi: optional sign, decimal digits, nothing else. */
 function atoi(call: HelperCall, args: readonly unknown[]): number {

@@ -16,7 +16,7 @@ export function goDir(path: string): string {
 }
 
 /** Shortest equivalent path: single slashes, no `.`, inner `..` resolved, "/.." → "/", "" → ".". */
-function goClean(path: string): string {
+export function goClean(path: string): string {
   if (path === '') return '.';
   const rooted = path.startsWith('/');
   const out: string[] = [];

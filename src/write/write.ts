@@ -7,7 +7,6 @@ import { CheckError, WriteError } from '../errors.js';
 import type { Resource } from '../resources/resource.js';
 import { stagePath } from './stage-files.js';
 
-
 export type Change = 'created' | 'content' | 'mode' | 'owner';
 
 export interface WriteOptions {

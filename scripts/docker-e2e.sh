@@ -177,6 +177,17 @@ step 60 docker run --rm -v "$work/example:/etc/keyplate" "$image" --onetime --lo
 grep -q '^upstream app' "$work/example/out/nginx.conf" || fail "out/nginx.conf has no upstream block"
 [ "$(stat -c %a "$work/example/out/app.env")" = 600 ] || fail "out/app.env is not mode 0600"
 
+# Start time in a container: `docker run --rm` of the --onetime example against the same run of busybox's `true`
+# (the cost of the container itself), medians of 5, interleaved.
+median_ms() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+ms_of() { local t0 t1; t0=$(date +%s%N); "$@" >/dev/null 2>&1; t1=$(date +%s%N); echo $(((t1 - t0) / 1000000)); }
+true_ms=(); kp_ms=()
+for _ in 1 2 3 4 5; do
+  true_ms+=("$(ms_of docker run --rm --entrypoint true "$image")")
+  kp_ms+=("$(ms_of docker run --rm -v "$work/example:/etc/keyplate" "$image" --onetime --log-level error)")
+done
+log "docker run --rm, median of 5: keyplate --onetime on the example $(printf '%s\n' "${kp_ms[@]}" | median_ms) ms, busybox true $(printf '%s\n' "${true_ms[@]}" | median_ms) ms"
+
 log "keyplate as PID 1: orphaned grandchildren are reaped, the command's exit code is kept"
 # Two orphans per subshell (re-parented to PID 1 when it exits); after they died, count zombies, then exit 5.
 pid1_script='(sleep 0.2 & sleep 0.3 & exit 0); sleep 1
@@ -233,5 +244,6 @@ docker exec "$etcd" etcdctl --endpoints=http://127.0.0.1:2379 put /demo/upstream
 for _ in $(seq 1 30); do answers="$(fetch http://demo/ || true)"; grep -q app3 <<<"$answers" && break; sleep 0.5; done
 grep -q app3 <<<"$answers" || fail "app3 never answered after the key change: '$answers' $(docker logs "$demo" 2>&1 | tail -n 20)"
 docker exec "$demo" grep -q '127.0.0.1:9003' /etc/nginx/nginx.conf || fail "nginx.conf lacks app3"
+log "demo: keyplate (PID 1) $(docker exec "$demo" grep -E 'VmRSS|RssAnon|RssFile' /proc/1/status | tr -s ' \t\n' ' '), nginx and keyplate together $(docker stats --no-stream --format '{{.MemUsage}}' "$demo" | cut -d/ -f1)"
 log "demo: nginx answered app1, app2, then app3 after etcdctl put; keyplate's log:"
 docker logs "$demo" 2>&1 | grep -E '^keyplate ' | tail -n 12 >&2

@@ -17,12 +17,13 @@
 # is stopped after $KEYPLATE_E2E_TIMEOUT seconds (default 1200), each step after its own limit.
 #   bash scripts/docker-e2e.sh
 set -euo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
+self="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}")"
+cd "$(dirname "$self")/.."
 
 budget="${KEYPLATE_E2E_TIMEOUT:-1200}"
 if [ -z "${KEYPLATE_E2E_BOUNDED:-}" ]; then
   # SIGTERM at the limit runs the cleanup trap below; SIGKILL 60 s later if that hangs.
-  KEYPLATE_E2E_BOUNDED=1 exec timeout --kill-after=60 "$budget" bash "$0" "$@"
+  KEYPLATE_E2E_BOUNDED=1 exec timeout --kill-after=60 "$budget" bash "$self" "$@"
 fi
 
 cache="${KEYPLATE_E2E_CACHE:-/var/cache/keyplate-docker-e2e}"

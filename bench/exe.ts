@@ -75,6 +75,8 @@ export async function benchExe(): Promise<void> {
   const floors = [
     { name: 'static `true`', cmd: [staticTrue()] },
     { name: 'node -e 0', cmd: [process.execPath, '-e', '0'] },
+    // Bun's own start, from the package the executable is built with: what of the executable's time is Bun's.
+    { name: 'bun -e 0', cmd: [path.resolve('node_modules/@oven/bun-linux-x64/bin/bun'), '-e', '0'] },
   ];
   const candidates = [
     { name: `node dist/keyplate.cjs (${process.version})`, cmd: [process.execPath, cli, ...args], size: undefined as string | undefined },
@@ -83,19 +85,22 @@ export async function benchExe(): Promise<void> {
     ...seas.map((s) => ({ name: s.label, cmd: [s.bin, ...args], size: sizeMB(s.bin) })),
   ];
   const cases = [...floors.map((f) => ({ ...f, size: undefined })), ...candidates];
-  for (const c of cases) timeRun(c.cmd, env); // warm the page cache and keyplate's template cache
+  // A template cache per case: V8 (Node 20, Node 24) and JavaScriptCore (Bun) each reject the others' code cache
+  // for the compiled templates and write their own at exit, so one shared cache would be rewritten at every run.
+  const envs = cases.map((_, i) => ({ ...env, KEYPLATE_CACHE_DIR: path.resolve(`bench/.scratch/exe-cache/${i}`) }));
+  cases.forEach((c, i) => timeRun(c.cmd, envs[i])); // warm the page cache and keyplate's template cache
   const times = cases.map(() => [] as number[]);
   const rss = cases.map(() => [] as number[]);
   for (let r = 0; r < rounds; r++) {
     cases.forEach((c, i) => {
-      const run = timeRun(c.cmd, env);
+      const run = timeRun(c.cmd, envs[i]);
       if (run.code !== 0) throw new Error(`${c.name} exited ${run.code}`);
       times[i].push(run.ms);
       if (run.rssMiB !== undefined) rss[i].push(run.rssMiB);
     });
   }
   const idle = new Map<string, string>();
-  for (const c of candidates) idle.set(c.name, await watchRss(c.cmd, env));
+  for (const [i, c] of candidates.entries()) idle.set(c.name, await watchRss(c.cmd, envs[floors.length + i]));
   const m = times.map(median);
   const nodeDist = m[floors.length];
   console.log(`\n## the single executable: keyplate --onetime on templates-example (env backend), medians of ${rounds}, interleaved`);

@@ -2,9 +2,11 @@
 // executable (src/runtime/bun-entry.ts), never by the Node bundle.
 //
 // - The reaper (src/reaper.ts) learns of every child Node spawns from the `child_process` diagnostics channel;
-//   Bun publishes nothing there (Bun 1.4.5, checked by test/exe.test.ts), so the reaper would take Bun's own
-//   children for orphans and steal their exit status. Every spawn goes through ChildProcess.prototype.spawn,
-//   so publishing from there gives the reaper the same knowledge, before any other JavaScript runs.
+//   Bun 1.4.5 publishes nothing there (a subscriber counted no spawn), so the reaper would take Bun's own
+//   children for orphans: a sweep that ran between a child's exit and Bun's own wait for it would steal its
+//   exit status. (Bun usually waits first: with this publishing switched off, keyplate as PID 1 still kept
+//   the command's code in three runs; a race, not a guarantee.) Every spawn goes through
+//   ChildProcess.prototype.spawn, so publishing from there gives the reaper Node's knowledge, in the same turn.
 // - waitpid(2), which Node reaches through native/reaper's Node-API addon, is called through Bun's FFI on the
 //   C library Bun itself is linked against (glibc or musl).
 import { ChildProcess } from 'node:child_process';

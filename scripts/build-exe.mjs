@@ -69,7 +69,6 @@ for (const target of wanted) {
   const r = spawnSync(hostBun, [path.join(root, 'scripts', 'lib', 'exe-bundle.mjs'), `bun-${target}`, runtime, tmp, version], {
     cwd: root,
     stdio: 'inherit',
-    env: { ...process.env, BUN_INSTALL_CACHE_DIR: path.join(root, 'node_modules', '.cache', 'keyplate-exe', 'bun') },
   });
   if (r.status !== 0) fail(`compiling ${target} failed (bun exited ${r.status ?? r.signal})`);
   renameSync(tmp, outfile);

@@ -3,6 +3,7 @@
 // What keyplate loads from node_modules at run time is made static first (scripts/lib/static-loads.mjs).
 // Bytecode: JavaScriptCore's bytecode is compiled now and stored in the executable, so a start parses nothing;
 // measured on `--onetime` with templates-example, 9.9 ms with it, 37.8 ms without (hyperfine, 20 runs).
+// KEYPLATE_EXE_BYTECODE=0 builds without it (bench/exe.ts does, to show the difference).
 // autoloadDotenv/autoloadBunfig off: a compiled Bun reads .env and bunfig.toml from the working directory by
 // default; keyplate's environment must come only from its own flags (test/exe.test.ts).
 import path from 'node:path';

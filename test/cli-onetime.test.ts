@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { baseEnv, cleanupTemps, cliPath, confdEnv, copyFixture, makeConfdir, runCli, tempDir } from './util.js';
+import { baseEnv, cleanupTemps, cliPath, confdEnv, copyFixture, keyplateCommand, makeConfdir, runCli, tempDir } from './util.js';
 
 afterEach(cleanupTemps);
 
@@ -211,7 +211,7 @@ describe('output', () => {
     const nonblocking = 'import fcntl, os, sys; fcntl.fcntl(2, fcntl.F_SETFL, fcntl.fcntl(2, fcntl.F_GETFL) | os.O_NONBLOCK); os.execv(sys.argv[1], sys.argv[1:])';
     // The reader starts after a pause, so the pipe is full while keyplate writes.
     const script = `python3 -c "$0" "$@" 2>&1 >/dev/null | (sleep 0.5; cat); exit \${PIPESTATUS[0]}`;
-    const r = spawnSync('bash', ['-c', script, nonblocking, process.execPath, cliPath, '--onetime', '--confdir', dir], { env: baseEnv(), encoding: 'utf8' });
+    const r = spawnSync('bash', ['-c', script, nonblocking, ...keyplateCommand, '--onetime', '--confdir', dir], { env: baseEnv(), encoding: 'utf8' });
     const [code, stderr] = [r.status, r.stdout];
     expect(code).toBe(0);
     const lines = stderr.split('\n').filter((l) => l.startsWith('keyplate template log: line '));
@@ -241,6 +241,7 @@ describe('one template, many resources', () => {
   });
 });
 
+// Node-only by nature (Node's own --env-file): it runs `node dist/keyplate.cjs` in both test projects.
 describe('the process environment, as Node set it up', () => {
   it("variables Node's own --env-file added after exec are seen too (they are not in /proc/self/environ)", () => {
     const dir = makeConfdir({

@@ -20,6 +20,7 @@ import { constants } from 'node:os';
 import { setInterval } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { writeOut } from '../ops/output.js';
+import { runtimeReaper } from './runtime-addons.js'; // keyplate:runtime: the compiled executable's waitpid (Bun FFI)
 
 export interface ProcStat {
   pid: number;
@@ -138,7 +139,8 @@ export function startReaper(options: ReaperOptions = {}): () => void {
   let addon: ReaperAddon;
   const addonPath = options.addonPath ?? defaultAddonPath;
   try {
-    addon = createRequire(import.meta.url)(addonPath) as ReaperAddon;
+    // keyplate:runtime: the compiled executable brings its own waitpid (src/runtime/bun-setup.ts); Node loads the addon.
+    addon = runtimeReaper() ?? (createRequire(import.meta.url)(addonPath) as ReaperAddon);
   } catch (error) {
     if (!warnedNoAddon) {
       warnedNoAddon = true;

@@ -57,7 +57,8 @@ describe('a command that leaves a background child', () => {
     const dir = appConfdir({ toml: 'reload_cmd = "sleep 30 & echo $! > bg.pid; seq 1 2000; echo last >&2; exit 3"\n' });
     const r = await runCli(['--onetime', ...appFlags(dir)], { cwd: dir });
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('reload_cmd exited with code 3; will retry on the next change');
+    expect(r.stderr).toContain('reload_cmd exited with code 3');
+    expect(r.stderr).not.toContain('will retry'); // --onetime has no next change (issue 9)
     expect(r.stderr).toContain('1999\n2000\n');
     expect(r.stderr).toMatch(/^last$/m);
     pidIn(path.join(dir, 'bg.pid'));

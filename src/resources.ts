@@ -2,10 +2,11 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { joinKey } from '../backends/types.js';
-import { parseDuration } from './duration.js';
-import { ConfigError, describe } from './errors.js';
+import { shellQuote } from './commands.js';
+import { ConfigError } from './errors.js';
+import { commandPlaceholders, FieldError, TemplateFields } from './resource-fields.js';
 import { lookupGroup, lookupUser } from './owners.js';
-import { isPlainJson, parseToml, tomlErrorLocation } from './toml.js';
+import { isPlainJson, parseToml, tomlErrorLocation, tomlErrorMessage } from './toml.js';
 import { contentKey, readCached, writeCached } from './cache.js';
 
 export interface Resource {
@@ -95,7 +96,8 @@ export function loadResources({ confdir, prefix, cacheDir }: LoadResourcesOption
     try {
       resources.push(resourceFromDoc(file, docs[i]!, { confdir, prefix, templateExists }));
     } catch (error) {
-      if (error instanceof ConfigError) problems.push(error.message);
+      if (error instanceof FieldError) problems.push(error.locate(texts[i]).message);
+      else if (error instanceof ConfigError) problems.push(error.message);
       else throw error;
     }
   });
@@ -172,12 +174,16 @@ export function parseResourceToml(file: string, text: string): Record<string, un
     return parseToml(text);
   } catch (error) {
     const hint = /mode\s*=\s*0\d/.test(text) ? ' (write the mode as a string: mode = "0644")' : '';
-    throw new ConfigError(`${file}${tomlErrorLocation(error)}: invalid TOML: ${(error as Error).message.split('\n')[0]}${hint}`, { cause: error });
+    throw new ConfigError(`${file}${tomlErrorLocation(error)}: invalid TOML: ${tomlErrorMessage(error, text)}${hint}`, { cause: error });
   }
 }
 
 export function parseResource(file: string, text: string, options: LoadResourcesOptions): Resource {
-  return resourceFromDoc(file, parseResourceToml(file, text), options);
+  try {
+    return resourceFromDoc(file, parseResourceToml(file, text), options);
+  } catch (error) {
+    throw error instanceof FieldError ? error.locate(text) : error;
+  }
 }
 
 export function resourceFromDoc(file: string, doc: Record<string, unknown>, { confdir, prefix: globalPrefix, templateExists }: LoadResourcesOptions): Resource {
@@ -186,83 +192,35 @@ export function resourceFromDoc(file: string, doc: Record<string, unknown>, { co
   const t = doc.template as Record<string, unknown> | undefined;
   if (!t || typeof t !== 'object' || Array.isArray(t)) throw new ConfigError(`${file}: missing [template] table`);
   for (const k of Object.keys(t)) {
-    if (!fields.has(k)) throw new ConfigError(`${file}: unknown field \`${k}\` in [template]; valid fields: ${[...fields].join(', ')}`);
+    if (!fields.has(k)) throw new FieldError(file, k, `unknown field \`${k}\` in [template]; valid fields: ${[...fields].join(', ')}`);
   }
 
-  const str = (k: string): string | undefined => {
-    const v = t[k];
-    if (v === undefined) return undefined;
-    if (typeof v !== 'string') throw new ConfigError(`${file}: ${k} must be a string, got ${describe(v)}`);
-    return v;
-  };
-  const duration = (k: string, fallback: number): number => {
-    const v = t[k];
-    if (v === undefined) return fallback;
-    const ms = typeof v === 'string' || typeof v === 'number' ? parseDuration(v) : undefined;
-    if (ms === undefined || ms <= 0) throw new ConfigError(`${file}: ${k} must be a duration such as "30s", got ${describe(v)}`);
-    return ms;
-  };
-
-  const srcName = str('src');
-  if (!srcName) throw new ConfigError(`${file}: missing required field \`src\` (the template file under ${join(confdir, 'templates')})`);
-  const destRaw = str('dest');
-  if (!destRaw) throw new ConfigError(`${file}: missing required field \`dest\` (the file to write)`);
+  const f = new TemplateFields(file, t);
+  const srcName = f.string('src', 'path');
+  if (!srcName) throw new FieldError(file, 'src', `missing required field \`src\` (the template file under ${join(confdir, 'templates')})`);
+  const destRaw = f.string('dest', 'path');
+  if (!destRaw) throw new FieldError(file, 'dest', 'missing required field `dest` (the file to write)');
   const base = confdir === '/' ? '' : confdir;
   const src = joinUnder(`${base}/templates`, srcName);
-  if (!isTemplateFile(src, templateExists ?? new Map())) throw new ConfigError(`${file}: src template ${src} does not exist`);
+  if (!isTemplateFile(src, templateExists ?? new Map())) throw new FieldError(file, 'src', `src template ${src} does not exist`);
+  const dest = resolveDest(confdir, destRaw);
 
-  const rawKeys = t.keys ?? [];
-  if (!Array.isArray(rawKeys) || !rawKeys.every((k) => typeof k === 'string')) {
-    throw new ConfigError(`${file}: keys must be a list of strings such as ["/database"], got ${describe(rawKeys)}`);
-  }
+  const rawKeys = f.keys();
   // confd (fork) semantics: global prefix + resource prefix, then each key under that.
-  const prefix = joinKey(globalPrefix, str('prefix') ?? '');
+  const prefix = joinKey(globalPrefix, f.string('prefix', 'path') ?? '');
   const keys = rawKeys.map((k) => joinKey(prefix, k));
 
-  let mode: number | undefined;
-  if (t.mode !== undefined) {
-    const text = String(t.mode);
-    if ((typeof t.mode !== 'string' && typeof t.mode !== 'number') || !/^0?[0-7]{1,4}$/.test(text)) {
-      throw new ConfigError(`${file}: mode must be an octal string such as "0644", got ${describe(t.mode)}`);
-    }
-    mode = parseInt(text, 8);
-  }
-
-  const ownerId = (k: 'uid' | 'gid'): number | undefined => {
-    const v = t[k];
-    if (v === undefined) return undefined;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new ConfigError(`${file}: ${k} must be a non-negative integer, got ${describe(v)}`);
-    return v;
-  };
-  let uid = ownerId('uid');
-  let gid = ownerId('gid');
-  const owner = str('owner');
-  const group = str('group');
+  let uid = f.ownerId('uid');
+  let gid = f.ownerId('gid');
+  const owner = f.string('owner');
+  const group = f.string('group');
   if (uid === undefined && owner !== undefined) {
     uid = lookupUser(owner);
-    if (uid === undefined) throw new ConfigError(`${file}: owner \`${owner}\` is not a user on this system; use a name from /etc/passwd or set uid`);
+    if (uid === undefined) throw new FieldError(file, 'owner', `owner \`${owner}\` is not a user on this system; use a name from /etc/passwd or set uid`);
   }
   if (gid === undefined && group !== undefined) {
     gid = lookupGroup(group);
-    if (gid === undefined) throw new ConfigError(`${file}: group \`${group}\` is not a group on this system; use a name from /etc/group or set gid`);
-  }
-
-  let wait: Resource['wait'];
-  if (t.wait !== undefined) {
-    const w = t.wait as Record<string, unknown>;
-    const min = typeof w === 'object' && w ? parseDuration(w.min as string) : parseDuration(t.wait as string);
-    const max = typeof w === 'object' && w ? parseDuration((w.max ?? w.min) as string) : min !== undefined ? min * 4 : undefined;
-    if (min === undefined || max === undefined || min > max) {
-      throw new ConfigError(`${file}: wait must be a duration or { min = "50ms", max = "1s" } with min <= max, got ${describe(t.wait)}`);
-    }
-    wait = { min, max };
-  }
-
-  const restart = t.restart ?? false;
-  if (typeof restart !== 'boolean') throw new ConfigError(`${file}: restart must be true or false, got ${describe(restart)}`);
-  const reloadSignal = str('reload_signal');
-  if (reloadSignal !== undefined && !/^(SIG)?[A-Z0-9]+$/i.test(reloadSignal)) {
-    throw new ConfigError(`${file}: reload_signal must be a signal name such as "SIGHUP", got ${describe(reloadSignal)}`);
+    if (gid === undefined) throw new FieldError(file, 'group', `group \`${group}\` is not a group on this system; use a name from /etc/group or set gid`);
   }
 
   return {
@@ -270,18 +228,18 @@ export function resourceFromDoc(file: string, doc: Record<string, unknown>, { co
     file,
     srcName,
     src,
-    dest: resolveDest(confdir, destRaw),
+    dest,
     keys,
     prefix,
-    mode,
+    mode: f.mode(),
     uid,
     gid,
-    checkCmd: str('check_cmd'),
-    reloadCmd: str('reload_cmd'),
-    checkTimeout: duration('check_timeout', 30_000),
-    reloadTimeout: duration('reload_timeout', 60_000),
-    reloadSignal: reloadSignal === undefined ? undefined : (reloadSignal.toUpperCase().startsWith('SIG') ? '' : 'SIG') + reloadSignal.toUpperCase(),
-    restart,
-    wait,
+    checkCmd: commandPlaceholders(f, 'check_cmd', f.string('check_cmd', 'command'), dest, shellQuote),
+    reloadCmd: commandPlaceholders(f, 'reload_cmd', f.string('reload_cmd', 'command'), dest, shellQuote),
+    checkTimeout: f.duration('check_timeout') ?? 30_000,
+    reloadTimeout: f.duration('reload_timeout') ?? 60_000,
+    reloadSignal: f.signal('reload_signal'),
+    restart: f.boolean('restart', false),
+    wait: f.wait(),
   };
 }

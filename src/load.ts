@@ -1,5 +1,6 @@
 // Confdir → resources with their compiled templates; everything is validated before anything is written.
 import type { Resource } from './resources.js';
+import { checkLiteralReads } from './reads.js';
 import { loadResources } from './resources.js';
 import { compileTemplates, defaultCacheDir, type CompiledTemplate, type TemplateFile } from './template.js';
 
@@ -20,5 +21,7 @@ export async function loadConfdir({ confdir, prefix, cacheDir }: LoadConfdirOpti
   const files = new Map<string, TemplateFile>();
   for (const r of resources) if (!files.has(r.src)) files.set(r.src, { name: r.srcName, file: r.src });
   const templates = await compileTemplates([...files.values()], { cacheDir: cache });
-  return resources.map((resource) => ({ resource, template: templates.get(resource.src)! }));
+  const loaded = resources.map((resource) => ({ resource, template: templates.get(resource.src)! }));
+  checkLiteralReads(loaded);
+  return loaded;
 }

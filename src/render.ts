@@ -1,6 +1,7 @@
 // One resource + the key store → rendered output and the keys it used or missed.
 import { isUnder } from '../backends/types.js';
-import { KeyStore, KeyView, RenderScope } from './store.js';
+import { ResourceScope } from './reads.js';
+import { KeyStore, KeyView } from './store.js';
 import type { LoadedResource } from './load.js';
 import type { RenderResult } from './template.js';
 
@@ -16,7 +17,7 @@ export function viewFor(store: KeyStore, keys: readonly string[]): KeyView {
 
 /** Synchronous unless the template makes DNS lookups (see CompiledTemplate.render). */
 export function renderResource({ resource, template }: LoadedResource, store: KeyStore, environment: NodeJS.ProcessEnv): ResourceRender | Promise<ResourceRender> {
-  const scope = new RenderScope(viewFor(store, resource.keys), resource.prefix, resource.srcName, environment);
+  const scope = new ResourceScope(viewFor(store, resource.keys), resource, resource.srcName, environment);
   const result = template.render(scope);
   return result instanceof Promise ? result.then((r) => withUndeclared(r, resource.keys)) : withUndeclared(result, resource.keys);
 }

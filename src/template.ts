@@ -7,7 +7,7 @@ import { ConfigError, RenderError } from './errors.js';
 import { writeOut } from './output.js';
 import { helperNames, registerHelpers, resolvePendingLookups } from './helpers/index.js';
 import type { RenderScope } from './store.js';
-import { validateHelpers } from './template-check.js';
+import { checkTemplate, type LiteralRead } from './template-check.js';
 
 export interface RenderResult {
   output: string;
@@ -23,6 +23,8 @@ export interface CompiledTemplate {
   /** Path relative to the templates directory, as resources name it. */
   readonly name: string;
   readonly file: string;
+  /** The store reads written with a literal key, pattern or directory: each resource checks them against its keys. */
+  readonly reads: readonly LiteralRead[];
   /** Synchronous unless the template looks something up in DNS (a promise then). */
   render(scope: RenderScope): RenderResult | Promise<RenderResult>;
 }
@@ -122,6 +124,7 @@ function syntaxError(file: string, error: unknown): ConfigError {
   return new ConfigError(`${file}${where}: template syntax error: ${detail}`, { cause: error });
 }
 
+/** A template's precompiled spec, and its literal reads as JSON on the line before it (how the cache holds both). */
 async function precompile(file: string, source: string): Promise<string> {
   const hb = await loadCompiler();
   let ast;
@@ -130,16 +133,16 @@ async function precompile(file: string, source: string): Promise<string> {
   } catch (error) {
     throw syntaxError(file, error);
   }
-  validateHelpers(file, ast);
+  const reads = checkTemplate(file, ast);
   try {
-    return hb.precompile(ast, { noEscape: true, srcName: undefined }) as string;
+    return `${JSON.stringify(reads)}\n${hb.precompile(ast, { noEscape: true, srcName: undefined }) as string}`;
   } catch (error) {
     throw syntaxError(file, error);
   }
 }
 
 function cacheName(source: string): string {
-  return `template-${contentKey(`${Runtime.VERSION}\0noEscape\0${source}`)}.js`;
+  return `template-${contentKey(`reads-1\0${Runtime.VERSION}\0noEscape\0${source}`)}.js`;
 }
 
 export interface TemplateFile {
@@ -164,7 +167,7 @@ export async function compileTemplates(templates: readonly TemplateFile[], optio
       return undefined;
     }
   });
-  const input = `keyplate-templates-2\0${Runtime.VERSION}\0noEscape\0${templates.map((t, i) => `${t.file}\0${sources[i]}`).join('\0\0')}`;
+  const input = `keyplate-templates-3\0${Runtime.VERSION}\0noEscape\0${templates.map((t, i) => `${t.file}\0${sources[i]}`).join('\0\0')}`;
   const entry = `templates-${contentKey(templates.map((t) => t.file).join('\0'))}.js`;
   const cached = problems.length === 0 ? readCached(options.cacheDir, entry, input) : undefined;
   const specs: string[] = [];
@@ -187,7 +190,11 @@ export async function compileTemplates(templates: readonly TemplateFile[], optio
   let text: string;
   if (cached === undefined) {
     tag = newTag();
-    text = `[${specs.map((spec) => `[${JSON.stringify(helpersOf(spec))}, ${spec}]`).join(',\n')}]`;
+    text = `[${specs.map((entry) => {
+      const eol = entry.indexOf('\n');
+      const spec = entry.slice(eol + 1);
+      return `[${JSON.stringify(helpersOf(spec))}, ${spec}, ${entry.slice(0, eol)}]`;
+    }).join(',\n')}]`;
     writeCached(options.cacheDir, entry, input, `${tag}\n${text}`);
   } else {
     const eol = cached.indexOf('\n');
@@ -196,16 +203,16 @@ export async function compileTemplates(templates: readonly TemplateFile[], optio
   const codeCache = `${entry}.v8`;
   const cachedData = cached === undefined ? undefined : readCachedBinary(options.cacheDir, codeCache, tag);
   const script = new Script(`(${text})`, { filename: 'keyplate-templates.js', cachedData });
-  const pairs = script.runInThisContext() as Array<[string[], object]>;
+  const pairs = script.runInThisContext() as Array<[string[], object, LiteralRead[]]>;
   if (options.cacheDir !== undefined && (cachedData === undefined || script.cachedDataRejected)) {
     saveAtExit(`${options.cacheDir}\0${codeCache}`, () => writeCachedBinary(options.cacheDir, codeCache, tag, script.createCachedData()));
   }
 
   const compiled = new Map<string, CompiledTemplate>();
   templates.forEach(({ name, file }, i) => {
-    const [helpers, spec] = pairs[i];
+    const [helpers, spec, reads] = pairs[i];
     const fn = setUpOnce(runtimeFor(helpers).template(spec as never) as unknown as TemplateFn);
-    compiled.set(file, { name, file, render: (scope) => renderWith(fn, name, scope) });
+    compiled.set(file, { name, file, reads, render: (scope) => renderWith(fn, name, scope) });
   });
   return compiled;
 }
@@ -220,7 +227,7 @@ function saveAtExit(key: string, write: () => void): void {
   atExit.set(key, write);
 }
 
-/** One template's precompiled spec (JavaScript source), from its own cache entry or the compiler. */
+/** One template's precompiled spec (JavaScript source, after its reads' line), from its own cache entry or the compiler. */
 async function specFor(file: string, source: string, options: CompileOptions): Promise<string> {
   const entry = cacheName(source);
   let spec = readCached(options.cacheDir, entry, source);

@@ -11,6 +11,8 @@ export interface HelperCall {
   requireScope(): RenderScope;
   /** Throw `<template>: <helper>: <message>`. Never put a backend value in `message`. */
   fail(message: string, cause?: unknown): never;
+  /** Throw `<template>:<line>:<column>: <message>` (the call's position in the template), without the helper's name. */
+  failAt(message: string): never;
 }
 
 export interface HelperSpec {
@@ -28,6 +30,8 @@ export interface HelperEnvironment {
 interface HelperOptions {
   data?: { keyplate?: RenderScope };
   hash?: Record<string, unknown>;
+  /** Where the call is in the template (Handlebars passes it to every helper). */
+  loc?: { start: { line: number; column: number } };
 }
 
 /** Wrap a spec as a Handlebars helper: split off the options, check arity, build the call. */
@@ -35,7 +39,7 @@ export function toHandlebarsHelper(name: string, spec: HelperSpec): (...args: un
   const [min, max] = spec.arity;
   return function keyplateHelper(...all: unknown[]): unknown {
     const options = (all.pop() ?? {}) as HelperOptions;
-    const call = new Call(name, options.data?.keyplate);
+    const call = new Call(name, options.data?.keyplate, options.loc);
     if (options.hash) {
       for (const key in options.hash) call.fail(`named arguments are not supported (got ${Object.keys(options.hash).join(', ')})`);
     }
@@ -52,6 +56,7 @@ class Call implements HelperCall {
   constructor(
     readonly name: string,
     readonly scope: RenderScope | undefined,
+    readonly loc?: { start: { line: number; column: number } },
   ) {}
   requireScope(): RenderScope {
     if (this.scope) return this.scope;
@@ -59,6 +64,10 @@ class Call implements HelperCall {
   }
   fail(message: string, cause?: unknown): never {
     throw new RenderError(`${this.scope?.templateName ?? 'template'}: ${this.name}: ${message}`, { cause });
+  }
+  failAt(message: string): never {
+    const where = this.loc ? `:${this.loc.start.line}:${this.loc.start.column + 1}` : '';
+    throw new RenderError(`${this.scope?.templateName ?? 'template'}${where}: ${message}`);
   }
 }
 

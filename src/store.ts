@@ -1,5 +1,6 @@
 // The key/value snapshot templates read, and the record of what one render touched.
 import { isUnder, joinKey } from '../backends/types.js';
+import { compareUtf8, sortUtf8 } from './order.js';
 
 /**
  * A key/value pair as templates see it; confd's Go templates say .Key/.Value, so those work too. All four are
@@ -19,8 +20,10 @@ export function kvPair(key: string, value: string): KVPair {
 /** Absolute keys → values. A mirror in watch mode, a one-shot snapshot otherwise. */
 export class KeyStore {
   #data: Map<string, string>;
-  /** Keys in sorted order, rebuilt lazily after keys come or go, so `under` is a range scan, not a full one. */
+  /** Keys in UTF-8 byte order (etcd's and Go's), rebuilt lazily after keys come or go, so `under` is a range scan. */
   #sorted: string[] | undefined;
+  /** `<` agrees with UTF-8 order for every key (none above U+FFFF), so the search may use it. */
+  #codeUnitOrder = true;
 
   constructor(entries?: Iterable<readonly [string, string]>) {
     this.#data = new Map(entries as Iterable<[string, string]>);
@@ -55,9 +58,14 @@ export class KeyStore {
   deleteUnder(prefix: string): void {
     for (const [key] of [...this.under(prefix)]) this.delete(key);
   }
-  /** Every [key, value] at or under `prefix` (at `/` boundaries), in key order. */
+  /** Every [key, value] at or under `prefix` (at `/` boundaries), in key order (UTF-8 bytes). */
   *under(prefix: string): Generator<[string, string]> {
-    const keys = (this.#sorted ??= [...this.#data.keys()].sort());
+    let keys = this.#sorted;
+    if (keys === undefined) {
+      keys = this.#sorted = [...this.#data.keys()];
+      this.#codeUnitOrder = sortUtf8(keys);
+    }
+    const codeUnitOrder = this.#codeUnitOrder;
     const start = prefix === '/' ? '/' : prefix;
     // Binary search written out here and in the env backend on purpose: as a shared tiny function, called some
     // hundred times per start, V8 compiled it with TurboFan during the start (~3 ms and 4 MB, --trace-opt).
@@ -65,7 +73,7 @@ export class KeyStore {
     let hi = keys.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (keys[mid] < start) lo = mid + 1;
+      if (codeUnitOrder ? keys[mid] < start : compareUtf8(keys[mid], start) < 0) lo = mid + 1;
       else hi = mid;
     }
     for (let i = lo; i < keys.length && keys[i].startsWith(start); i++) {
@@ -173,7 +181,7 @@ export class RenderScope {
       usedKeys: listOf(this.usedKeys),
       usedPatterns: listOf(this.#usedPatterns),
       usedDirs: listOf(this.#usedDirs),
-      missingKeys: listOf(this.#missingKeys).sort(),
+      missingKeys: listOf(this.#missingKeys).sort(compareUtf8),
     };
   }
 

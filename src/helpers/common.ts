@@ -118,7 +118,5 @@ function typeName(value: unknown): string {
   return `a ${typeof value}`;
 }
 
-/** Go's sort.Strings order: by UTF-16 code unit, which equals byte order for the keys we see. */
-export function compareStrings(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
+/** Go's sort.Strings order: by UTF-8 bytes (see order.ts; JavaScript's `<` differs above U+FFFF). */
+export { compareUtf8 as compareStrings } from '../order.js';

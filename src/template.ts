@@ -8,6 +8,7 @@ import { writeOut } from './output.js';
 import { helperNames, registerHelpers, resolvePendingLookups } from './helpers/index.js';
 import type { RenderScope } from './store.js';
 import { checkTemplate, type LiteralRead } from './template-check.js';
+import { explainSyntaxError, rejectGoSyntax } from './template-syntax.js';
 
 export interface RenderResult {
   output: string;
@@ -113,31 +114,21 @@ async function loadCompiler(): Promise<Compiler> {
   return compilerPromise;
 }
 
-function syntaxError(file: string, error: unknown): ConfigError {
-  const e = error as Error & { hash?: { line: number; loc?: { last_column: number } }; lineNumber?: number; column?: number };
-  let where = '';
-  if (e.hash) where = `:${e.hash.line + 1}:${(e.hash.loc?.last_column ?? 0) + 1}`;
-  else if (typeof e.lineNumber === 'number') where = `:${e.lineNumber}:${(e.column ?? 0) + 1}`;
-  const lines = e.message.split('\n');
-  // jison's message: "Parse error on line N:\n<excerpt>\n---^\nExpecting …"; keep the excerpt and the expectation.
-  const detail = lines[0].startsWith('Parse error') ? lines.slice(1).join('\n') : e.message;
-  return new ConfigError(`${file}${where}: template syntax error: ${detail}`, { cause: error });
-}
-
 /** A template's precompiled spec, and its literal reads as JSON on the line before it (how the cache holds both). */
 async function precompile(file: string, source: string): Promise<string> {
   const hb = await loadCompiler();
+  rejectGoSyntax(file, source);
   let ast;
   try {
     ast = hb.parse(source);
   } catch (error) {
-    throw syntaxError(file, error);
+    throw explainSyntaxError(file, source, error);
   }
   const reads = checkTemplate(file, ast);
   try {
     return `${JSON.stringify(reads)}\n${hb.precompile(ast, { noEscape: true, srcName: undefined }) as string}`;
   } catch (error) {
-    throw syntaxError(file, error);
+    throw explainSyntaxError(file, source, error);
   }
 }
 

@@ -62,7 +62,7 @@ describe('bad input: exit 2, a message naming the file, nothing written', () => 
     ['two resources with the same dest', { 'conf.d/zz.toml': '[template]\nsrc = "app.tmpl"\ndest = "out/app.conf"\n' }, /zz\.toml: dest .*out\/app\.conf is also written by .*app\.toml/],
     ['keys that are not a list of strings', { 'conf.d/bad.toml': '[template]\nsrc = "app.tmpl"\ndest = "out/x"\nkeys = "/db"\n' }, /bad\.toml:\d+: keys must be a list of strings/],
     ['an unknown owner', { 'conf.d/bad.toml': '[template]\nsrc = "app.tmpl"\ndest = "out/x"\nowner = "no-such-user-kp"\n' }, /bad\.toml:\d+: owner `no-such-user-kp` is not a user/],
-    ['a template syntax error, with line and column', { 'templates/broken.tmpl': 'line one\n{{#if (exists "/a")}}\nno end\n', 'conf.d/b.toml': '[template]\nsrc = "broken.tmpl"\ndest = "out/b"\n' }, /broken\.tmpl:4:\d+: template syntax error/],
+    ['a template syntax error, with line and column', { 'templates/broken.tmpl': 'line one\n{{#if (exists "/a")}}\nno end\n', 'conf.d/b.toml': '[template]\nsrc = "broken.tmpl"\ndest = "out/b"\n' }, /broken\.tmpl:2:1: template syntax error: `\{\{#if\}\}` opened at line 2 is never closed/],
     ['an unknown helper', { 'templates/h.tmpl': 'x\n  {{getvv "/a"}}\n', 'conf.d/h.toml': '[template]\nsrc = "h.tmpl"\ndest = "out/h"\n' }, /h\.tmpl:2:3: unknown helper `getvv`/],
   ];
   it.each(cases)('%s', async (_name, extra, message) => {

@@ -54,7 +54,11 @@ export interface LoadResourcesOptions {
 /** fs options as constants: given as a string, Node copies a fresh options object on every call. */
 const utf8 = { encoding: 'utf8' } as const;
 
-/** Every *.toml under conf.d, sorted, so errors and renders come in a stable order. */
+/**
+ * Every *.toml under conf.d, sorted, so errors and renders come in a stable order. Entries whose names start with
+ * `..` are skipped: a Kubernetes ConfigMap or Secret volume keeps its files in `..<timestamp>/`, swapped in through
+ * the `..data` link, and shows each file as a link `name -> ..data/name`; the visible links are the resources.
+ */
 export function listResourceFiles(confdir: string): string[] {
   const dir = join(confdir, 'conf.d');
   if (!existsSync(dir)) {
@@ -64,6 +68,7 @@ export function listResourceFiles(confdir: string): string[] {
   // d_type from readdir, no stat per entry (Node's recursive readdir costs several ms for 100 files).
   const walk = (d: string): void => {
     for (const entry of readdirSync(d, { withFileTypes: true })) {
+      if (entry.name.startsWith('..')) continue;
       const full = `${d}/${entry.name}`;
       if (entry.isDirectory()) walk(full);
       else if (entry.name.endsWith('.toml') && (entry.isFile() || entry.isSymbolicLink())) files.push(full);

@@ -4,7 +4,6 @@ import { isUnder, joinKey } from '../backends/types.js';
 import { ConfigError } from './errors.js';
 import { patternDir } from './glob.js';
 import type { LoadedResource } from './load.js';
-import { RenderScope, type KeyReader } from './store.js';
 
 /** The store helpers and what their first argument names: a key, a path.Match pattern, or a directory. */
 export const readHelpers: Readonly<Record<string, 'key' | 'pattern' | 'dir'>> = {
@@ -62,16 +61,4 @@ export function checkLiteralReads(loaded: readonly LoadedResource[]): void {
     }
   }
   if (problems.length > 0) throw new ConfigError(problems.join('\n'));
-}
-
-/** The render scope of one resource: the store helpers check their computed reads against its keys. */
-export class ResourceScope extends RenderScope {
-  constructor(
-    store: KeyReader,
-    readonly resource: KeyedResource,
-    templateName: string,
-    environment?: NodeJS.ProcessEnv,
-  ) {
-    super(store, resource.prefix, templateName, environment);
-  }
 }

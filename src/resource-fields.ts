@@ -5,6 +5,7 @@
 import { constants } from 'node:os';
 import { parseDuration } from './duration.js';
 import { ConfigError } from './errors.js';
+import { maxOutputCeiling, parseSize } from './render-limits.js';
 
 /** A field of [template] that has the wrong type or value; `locate` adds the field's line once the text is at hand. */
 export class FieldError extends ConfigError {
@@ -134,6 +135,15 @@ export class TemplateFields {
     const text = typeof v === 'string' || (typeof v === 'number' && Number.isInteger(v)) ? String(v) : undefined;
     if (text === undefined || !/^0?[0-7]{1,4}$/.test(text)) this.fail('mode', 'an octal string such as "0644"', v);
     return parseInt(text, 8);
+  }
+
+  /** A size in bytes: an integer, or "64MiB", "512k" (k, M, G are powers of 1024), at most 512 MiB. */
+  size(field: string): number | undefined {
+    const v = this.table[field];
+    if (v === undefined) return undefined;
+    const bytes = parseSize(v);
+    if (bytes === undefined || bytes > maxOutputCeiling) this.fail(field, 'a size such as "64MiB" or a number of bytes (at most 512MiB)', v);
+    return bytes;
   }
 
   boolean(field: string, fallback: boolean): boolean {

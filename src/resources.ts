@@ -4,6 +4,7 @@ import { join, relative, resolve } from 'node:path';
 import { joinKey } from '../backends/types.js';
 import { shellQuote } from './commands.js';
 import { ConfigError } from './errors.js';
+import { defaultRenderLimits } from './render-limits.js';
 import { commandPlaceholders, FieldError, TemplateFields } from './resource-fields.js';
 import { lookupGroup, lookupUser } from './owners.js';
 import { isPlainJson, parseToml, tomlErrorLocation, tomlErrorMessage } from './toml.js';
@@ -34,11 +35,15 @@ export interface Resource {
   restart: boolean;
   /** Per-resource quiescence; overrides --wait-min/--wait-max. */
   wait?: { min: number; max: number };
+  /** Longest a render may take (ms) and the largest output it may produce (bytes): render_timeout, max_output. */
+  renderTimeout: number;
+  maxOutput: number;
 }
 
 const fields = new Set([
   'src', 'dest', 'keys', 'prefix', 'mode', 'owner', 'group', 'uid', 'gid',
   'check_cmd', 'reload_cmd', 'check_timeout', 'reload_timeout', 'reload_signal', 'restart', 'wait',
+  'render_timeout', 'max_output',
 ]);
 
 export interface LoadResourcesOptions {
@@ -85,7 +90,8 @@ export function loadResources({ confdir, prefix, cacheDir }: LoadResourcesOption
   const templateExists = new Map<string, boolean>();
   // The validated resources of an earlier start with these exact files, confdir, prefix and working directory
   // (relative paths resolve against it); what lies outside those inputs, the templates existing, is checked again.
-  const input = `${process.cwd()}\0${confdir}\0${prefix}\0\0${files.map((f, i) => `${f}\0${texts[i]}`).join('\0\0')}`;
+  // Versioned: a cache written by a keyplate that validated less (or made fewer fields) must not be taken as valid.
+  const input = `resources-2\0${process.cwd()}\0${confdir}\0${prefix}\0\0${files.map((f, i) => `${f}\0${texts[i]}`).join('\0\0')}`;
   const entry = `validated-${contentKey(`${process.cwd()}\0${confdir}\0${prefix}`)}.json`;
   const cached = readCached(cacheDir, entry, input);
   if (cached !== undefined) {
@@ -246,5 +252,7 @@ export function resourceFromDoc(file: string, doc: Record<string, unknown>, { co
     reloadSignal: f.signal('reload_signal'),
     restart: f.boolean('restart', false),
     wait: f.wait(),
+    renderTimeout: f.duration('render_timeout') ?? defaultRenderLimits.timeoutMs,
+    maxOutput: f.size('max_output') ?? defaultRenderLimits.maxOutputBytes,
   };
 }

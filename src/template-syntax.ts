@@ -47,6 +47,34 @@ export function rejectGoSyntax(file: string, source: string): void {
   }
 }
 
+/** Deepest nesting of blocks, or of sub-expressions in one tag, a template may have. */
+export const maxNesting = 100;
+
+/**
+ * Throws a ConfigError (file:line:column) where `source` nests blocks or sub-expressions past maxNesting: the
+ * Handlebars parser and compiler recurse per level, and thousands of levels take seconds and then overflow the
+ * stack. No real template comes near the limit.
+ */
+export function rejectDeepNesting(file: string, source: string): void {
+  let depth = 0;
+  for (const tag of blockTags(source)) {
+    depth = tag.kind === '/' ? Math.max(0, depth - 1) : depth + 1;
+    if (depth > maxNesting) throw new ConfigError(`${file}${position(source, tag.at)}: blocks nest more than ${maxNesting} deep here; flatten the template`);
+  }
+  const text = blankComments(source);
+  for (const m of text.matchAll(/(?<!\\)\{\{[^}]*\}\}/g)) {
+    if (m[0].length <= maxNesting) continue; // too short to hold maxNesting parentheses
+    let parens = 0;
+    const tag = m[0].replace(/"[^"]*"/g, '""');
+    for (let i = 0; i < tag.length; i++) {
+      if (tag[i] === '(' && ++parens > maxNesting) {
+        throw new ConfigError(`${file}${position(source, m.index!)}: calls nest more than ${maxNesting} deep in this tag; split the expression`);
+      }
+      if (tag[i] === ')') parens--;
+    }
+  }
+}
+
 interface JisonHash {
   line: number;
   token?: string | null;

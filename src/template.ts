@@ -8,7 +8,7 @@ import { writeOut } from './output.js';
 import { helperNames, registerHelpers, resolvePendingLookups } from './helpers/index.js';
 import type { RenderScope } from './store.js';
 import { checkTemplate, type LiteralRead } from './template-check.js';
-import { explainSyntaxError, rejectGoSyntax } from './template-syntax.js';
+import { explainSyntaxError, rejectDeepNesting, rejectGoSyntax } from './template-syntax.js';
 
 export interface RenderResult {
   output: string;
@@ -116,8 +116,19 @@ async function loadCompiler(): Promise<Compiler> {
 
 /** A template's precompiled spec, and its literal reads as JSON on the line before it (how the cache holds both). */
 async function precompile(file: string, source: string): Promise<string> {
+  try {
+    return await compileChecked(file, source);
+  } catch (error) {
+    // The parser and compiler recurse; what rejectDeepNesting lets through must still never surface as a RangeError.
+    if (error instanceof RangeError) throw new ConfigError(`${file}: the template is too large or nests too deeply to compile (${error.message}); split it`, { cause: error });
+    throw error;
+  }
+}
+
+async function compileChecked(file: string, source: string): Promise<string> {
   const hb = await loadCompiler();
   rejectGoSyntax(file, source);
+  rejectDeepNesting(file, source);
   let ast;
   try {
     ast = hb.parse(source);

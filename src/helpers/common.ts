@@ -1,5 +1,6 @@
 // What every helper shares: how it finds the render scope, checks its arguments and fails.
 import { RenderError } from '../errors.js';
+import type { ResourceScope } from '../resource-scope.js';
 import type { RenderScope } from '../store.js';
 
 /** One invocation of a helper, as the helper body sees it. */
@@ -25,6 +26,8 @@ export type HelperTable = Readonly<Record<string, HelperSpec>>;
 
 export interface HelperEnvironment {
   registerHelper(name: string, fn: (...args: any[]) => unknown): void;
+  /** The helpers registered so far (Handlebars' own `each` among them). */
+  helpers?: Record<string, (...args: any[]) => any>;
 }
 
 interface HelperOptions {
@@ -39,7 +42,10 @@ export function toHandlebarsHelper(name: string, spec: HelperSpec): (...args: un
   const [min, max] = spec.arity;
   return function keyplateHelper(...all: unknown[]): unknown {
     const options = (all.pop() ?? {}) as HelperOptions;
-    const call = new Call(name, options.data?.keyplate, options.loc);
+    const scope = options.data?.keyplate;
+    // Every helper call counts towards the render's time limit (a loop of calls is a loop of ticks).
+    (scope as Partial<ResourceScope> | undefined)?.budget?.tick();
+    const call = new Call(name, scope, options.loc);
     if (options.hash) {
       for (const key in options.hash) call.fail(`named arguments are not supported (got ${Object.keys(options.hash).join(', ')})`);
     }

@@ -4,7 +4,8 @@
 // Every read is recorded in the scope (used keys, patterns, dirs) and a missing key never throws:
 // it is collected so one render reports every missing key at once.
 import { BadPatternError, pathMatch, patternDir, validatePattern } from '../glob.js';
-import { outsideKeys, ResourceScope } from '../reads.js';
+import { outsideKeys } from '../reads.js';
+import { ResourceScope } from '../resource-scope.js';
 import { kvPair, type KVPair, type RenderScope } from '../store.js';
 import { compareStrings, keyArg, str, type HelperCall, type HelperTable } from './common.js';
 import { goBase } from './path.js';

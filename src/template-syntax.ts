@@ -30,6 +30,9 @@ const goConstructs: readonly GoConstruct[] = [
  * Handlebars' `{{else if …}}` are not Go.
  */
 export function rejectGoSyntax(file: string, source: string): void {
+  // Handlebars' lexer uses NUL as an internal marker: a template holding one cannot be read at all.
+  const nul = source.indexOf('\0');
+  if (nul !== -1) throw new ConfigError(`${file}${position(source, nul)}: the template holds a NUL byte (U+0000), which Handlebars cannot read; remove it (a binary file given as src?)`);
   if (!source.includes('{{')) return;
   const text = blankComments(source);
   for (let at = text.indexOf('{{'); at !== -1; at = text.indexOf('{{', at + 2)) {

@@ -156,7 +156,8 @@ export async function runCliProcess(cli: string, fuzz: FuzzCase, timeoutMs: numb
   const started = Date.now();
   // Large values go through --env-file: the kernel refuses a single variable over 128 KiB (E2BIG).
   const env = environmentOf(fuzz);
-  const args = argsOf(fuzz, dir);
+  // A command line cannot carry a NUL (execve ends the argument there): a user's shell would pass what precedes it.
+  const args = argsOf(fuzz, dir).map((a) => a.split('\0')[0]);
   const large = Object.entries(fuzz.env).filter(([, v]) => v.length > 100_000 || v.includes('\0'));
   if (large.length > 0) {
     for (const [k] of large) delete env[k];

@@ -138,6 +138,20 @@ function isTemplateFile(src: string, memo: Map<string, boolean>): boolean {
   return exists;
 }
 
+/** Why `path` is not a readable template file, in words (only asked once it is known not to be one). */
+function whyNotAFile(path: string): string {
+  try {
+    return statSync(path).isDirectory() ? 'is a directory, not a file' : 'is not a regular file';
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENAMETOOLONG') return 'has a name too long for the file system (ENAMETOOLONG)';
+    if (code === 'EACCES') return 'cannot be reached by this user (EACCES)';
+    if (code === 'ENOTDIR') return 'does not exist (a part of its path is a file, not a directory)';
+    if (code === 'ELOOP') return 'is a loop of symbolic links (ELOOP)';
+    return 'does not exist';
+  }
+}
+
 /**
  * TOML → plain objects for every file, from the cache when these exact files were parsed before (parsing 100
  * small files costs a cold process ~7 ms; a cache hit is one read and a JSON.parse). Errors are never cached.
@@ -213,7 +227,7 @@ export function resourceFromDoc(file: string, doc: Record<string, unknown>, { co
   if (!destRaw) throw new FieldError(file, 'dest', 'missing required field `dest` (the file to write)');
   const base = confdir === '/' ? '' : confdir;
   const src = joinUnder(`${base}/templates`, srcName);
-  if (!isTemplateFile(src, templateExists ?? new Map())) throw new FieldError(file, 'src', `src template ${src} does not exist`);
+  if (!isTemplateFile(src, templateExists ?? new Map())) throw new FieldError(file, 'src', `src template ${src} ${whyNotAFile(src)}`);
   const dest = resolveDest(confdir, destRaw);
 
   const rawKeys = f.keys();

@@ -62,6 +62,20 @@ describe('keys', () => {
   });
 });
 
+describe('src that cannot be a template', () => {
+  it.each([
+    ['a name too long for the file system', `${'n'.repeat(300)}.tmpl`, /has a name too long for the file system \(ENAMETOOLONG\)/],
+    ['a directory', 'sub', /is a directory, not a file/],
+    ['a missing file', 'nope.tmpl', /does not exist/],
+  ])('%s: exit 2 saying which', async (_name, src, message) => {
+    const dir = makeConfdir({ 'conf.d/app.toml': `[template]\nsrc = "${src}"\ndest = "out/app.conf"\n`, 'templates/sub/x.tmpl': 'x' });
+    const r = await runCli(['--onetime', '--confdir', dir], { cwd: dir });
+    expect(r.stderr).toMatch(/app\.toml:2: src template /);
+    expect(r.stderr).toMatch(message);
+    expect(r.code).toBe(2);
+  });
+});
+
 describe('commands and signals', () => {
   it('{{src}} and {{.src}} in reload_cmd are the destination, shell-quoted; check runs the same command', async () => {
     const dir = appConfdir({ toml: 'reload_cmd = "cp {{.src}} copied && echo {{ src }} > named"' });

@@ -89,6 +89,8 @@ export class TemplateFields {
   constructor(
     readonly file: string,
     readonly table: Record<string, unknown>,
+    /** The file's TOML, when at hand. */
+    readonly text?: string,
   ) {}
 
   fail(field: string, expected: string, value: unknown): never {
@@ -139,6 +141,10 @@ export class TemplateFields {
   mode(): number | undefined {
     const v = this.table.mode;
     if (v === undefined) return undefined;
+    // `mode = 0o644` is the TOML integer 420, which would read as the octal digits 420: refuse it, never guess.
+    if (typeof v === 'number' && this.text !== undefined && /^\s*(?:template\s*\.\s*)?mode\s*=\s*[+-]?0[oxb]/m.test(this.text)) {
+      throw new FieldError(this.file, 'mode', `mode: a TOML ${/=\s*[+-]?0o/.test(this.text) ? 'octal' : 'hex or binary'} integer is a number (${v} here), not the digits of a mode; write the mode as a string: mode = "0644"`);
+    }
     const text = typeof v === 'string' || (typeof v === 'number' && Number.isInteger(v)) ? String(v) : undefined;
     if (text === undefined || !/^0?[0-7]{1,4}$/.test(text)) this.fail('mode', 'an octal string such as "0644"', v);
     return parseInt(text, 8);

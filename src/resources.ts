@@ -4,7 +4,7 @@ import { join, relative, resolve } from 'node:path';
 import { joinKey } from '../backends/types.js';
 import { shellQuote } from './commands.js';
 import { ConfigError } from './errors.js';
-import { defaultRenderLimits } from './render-limits.js';
+import { defaultRenderLimits, type RenderLimits } from './render-limits.js';
 import { commandPlaceholders, FieldError, TemplateFields } from './resource-fields.js';
 import { lookupGroup, lookupUser } from './owners.js';
 import { isPlainJson, parseToml, tomlErrorLocation, tomlErrorMessage } from './toml.js';
@@ -54,6 +54,8 @@ export interface LoadResourcesOptions {
   templateExists?: Map<string, boolean>;
   /** keyplate's cache directory (parsed resource files); undefined disables it. */
   cacheDir?: string;
+  /** Render limits of resources that set no render_timeout or max_output (default: defaultRenderLimits). */
+  renderLimits?: RenderLimits;
 }
 
 /** fs options as constants: given as a string, Node copies a fresh options object on every call. */
@@ -84,14 +86,15 @@ export function listResourceFiles(confdir: string): string[] {
 }
 
 /** Load and validate every resource; all problems are reported together, and nothing is written when any exists. */
-export function loadResources({ confdir, prefix, cacheDir }: LoadResourcesOptions): Resource[] {
+export function loadResources({ confdir, prefix, cacheDir, renderLimits }: LoadResourcesOptions): Resource[] {
   const files = listResourceFiles(confdir);
   const texts = files.map((file) => readFileSync(file, utf8));
   const templateExists = new Map<string, boolean>();
   // The validated resources of an earlier start with these exact files, confdir, prefix and working directory
   // (relative paths resolve against it); what lies outside those inputs, the templates existing, is checked again.
   // Versioned: a cache written by a keyplate that validated less (or made fewer fields) must not be taken as valid.
-  const input = `resources-2\0${process.cwd()}\0${confdir}\0${prefix}\0\0${files.map((f, i) => `${f}\0${texts[i]}`).join('\0\0')}`;
+  const limits = renderLimits ?? defaultRenderLimits;
+  const input = `resources-2\0${limits.timeoutMs}\0${limits.maxOutputBytes}\0${process.cwd()}\0${confdir}\0${prefix}\0\0${files.map((f, i) => `${f}\0${texts[i]}`).join('\0\0')}`;
   const entry = `validated-${contentKey(`${process.cwd()}\0${confdir}\0${prefix}`)}.json`;
   const cached = readCached(cacheDir, entry, input);
   if (cached !== undefined) {
@@ -105,7 +108,7 @@ export function loadResources({ confdir, prefix, cacheDir }: LoadResourcesOption
   files.forEach((file, i) => {
     if (!docs[i]) return;
     try {
-      resources.push(resourceFromDoc(file, docs[i]!, { confdir, prefix, templateExists }));
+      resources.push(resourceFromDoc(file, docs[i]!, { confdir, prefix, templateExists, renderLimits }, texts[i]));
     } catch (error) {
       if (error instanceof FieldError) problems.push(error.locate(texts[i]).message);
       else if (error instanceof ConfigError) problems.push(error.message);
@@ -205,13 +208,14 @@ export function parseResourceToml(file: string, text: string): Record<string, un
 
 export function parseResource(file: string, text: string, options: LoadResourcesOptions): Resource {
   try {
-    return resourceFromDoc(file, parseResourceToml(file, text), options);
+    return resourceFromDoc(file, parseResourceToml(file, text), options, text);
   } catch (error) {
     throw error instanceof FieldError ? error.locate(text) : error;
   }
 }
 
-export function resourceFromDoc(file: string, doc: Record<string, unknown>, { confdir, prefix: globalPrefix, templateExists }: LoadResourcesOptions): Resource {
+/** `text`, the file's TOML, lets checks see what parsing loses (a mode written as a TOML octal integer). */
+export function resourceFromDoc(file: string, doc: Record<string, unknown>, { confdir, prefix: globalPrefix, templateExists, renderLimits = defaultRenderLimits }: LoadResourcesOptions, text?: string): Resource {
   const extra = Object.keys(doc).filter((k) => k !== 'template');
   if (extra.length > 0) throw new ConfigError(`${file}: unknown table or key \`${extra[0]}\`; a resource file holds one [template] table`);
   const t = doc.template as Record<string, unknown> | undefined;
@@ -220,7 +224,7 @@ export function resourceFromDoc(file: string, doc: Record<string, unknown>, { co
     if (!fields.has(k)) throw new FieldError(file, k, `unknown field \`${k}\` in [template]; valid fields: ${[...fields].join(', ')}`);
   }
 
-  const f = new TemplateFields(file, t);
+  const f = new TemplateFields(file, t, text);
   const srcName = f.string('src', 'path');
   if (!srcName) throw new FieldError(file, 'src', `missing required field \`src\` (the template file under ${join(confdir, 'templates')})`);
   const destRaw = f.string('dest', 'path');
@@ -266,7 +270,7 @@ export function resourceFromDoc(file: string, doc: Record<string, unknown>, { co
     reloadSignal: f.signal('reload_signal'),
     restart: f.boolean('restart', false),
     wait: f.wait(),
-    renderTimeout: f.duration('render_timeout') ?? defaultRenderLimits.timeoutMs,
-    maxOutput: f.size('max_output') ?? defaultRenderLimits.maxOutputBytes,
+    renderTimeout: f.duration('render_timeout') ?? renderLimits.timeoutMs,
+    maxOutput: f.size('max_output') ?? renderLimits.maxOutputBytes,
   };
 }

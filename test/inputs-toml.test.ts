@@ -15,6 +15,7 @@ const cases: Array<[string, string, RegExp]> = [
   ['wait as a list', 'wait = ["1s"]', /app\.toml:5: wait must be a duration or a table .* got \["1s"\] \(array\)/],
   ['mode as a table', 'mode = {}', /app\.toml:5: mode must be an octal string such as "0644", got \{\} \(table\)/],
   ['mode as a fraction', 'mode = 6.44', /app\.toml:5: mode must be an octal string/],
+  ['mode as a TOML octal integer (420, not 0644)', 'mode = 0o644', /app\.toml:5: mode: a TOML octal integer is a number \(420 here\), not the digits of a mode; write the mode as a string: mode = "0644"/],
   ['uid as a fraction', 'uid = 1.5', /app\.toml:5: uid must be an integer from 0 to 4294967294, got 1\.5 \(number\)/],
   ['uid too large', 'gid = 1e300', /app\.toml:5: gid must be an integer from 0 to 4294967294/],
   ['check_timeout as a boolean', 'check_timeout = true', /app\.toml:5: check_timeout must be a duration such as "30s".* got true \(boolean\)/],

@@ -28,8 +28,11 @@ export class FieldError extends ConfigError {
  * [template], `template.field = …`, or a `[template.field]` header. undefined when the text does not say.
  */
 export function fieldLine(text: string, field: string): number | undefined {
-  const [name, sub] = field.split('.');
-  const key = (k: string): string => `(?:${k}|"${k}"|'${k}')`;
+  const dot = field.indexOf('.');
+  const [name, sub] = dot === -1 ? [field, undefined] : [field.slice(0, dot), field.slice(dot + 1)];
+  // Field names come from the file (quoted TOML keys can hold anything): matched literally.
+  const literal = (k: string): string => k.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const key = (k: string): string => `(?:${literal(k)}|"${literal(k)}"|'${literal(k)}')`;
   const lines = text.split('\n');
   let table = '';
   let found: number | undefined;

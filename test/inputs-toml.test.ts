@@ -29,6 +29,7 @@ const cases: Array<[string, string, RegExp]> = [
   ['a placeholder commands do not know', 'reload_cmd = "echo {{.dest}}"', /app\.toml:5: reload_cmd: "\{\{\.dest\}\}" is not a placeholder keyplate knows; only \{\{src\}\}/],
   ['an unclosed placeholder', 'check_cmd = "nginx -t -c {{src}} {{ oops"', /app\.toml:5: check_cmd: "\{\{ oops" is not a placeholder/],
   ['an unknown field', 'relaod_cmd = "x"', /app\.toml:5: unknown field `relaod_cmd`/],
+  ['an unknown quoted field with regex characters', '"a(b[*" = 1', /app\.toml:5: unknown field `a\(b\[\*`/],
   ['an unterminated string', 'reload_cmd = "touch x\ncheck_cmd = "y"', /app\.toml:5:\d+: invalid TOML: unterminated string: close the quote on the same line/],
   ['a raw control character in a string', 'reload_cmd = "a\u0001b"', /app\.toml:5:\d+: invalid TOML: control character U\+0001 inside a string/],
 ];

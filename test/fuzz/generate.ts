@@ -179,6 +179,7 @@ function resource(g: Gen, template: string, dest: string): string {
     ['render_timeout', () => g.pick(['"1s"', '"50ms"', '0', '"x"'])],
     ['max_output', () => g.pick(['"1MiB"', '"10k"', '100', '"2GiB"', '"lots"', '0'])],
     ['bogus_field', () => '1'],
+    ['"a(b[*.\\\\" ', () => '1'],
   ];
   if (g.hostile) {
     for (const [name, value] of optional) if (g.chance(0.12)) field(name, value());

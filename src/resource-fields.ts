@@ -62,6 +62,8 @@ export function quote(value: unknown): string {
   if (typeof value === 'string') return `${JSON.stringify(value)} (string)`;
   if (value instanceof Date) return `${value.toISOString?.() ?? String(value)} (a TOML date)`;
   if (typeof value === 'bigint') return `${value} (integer)`;
+  // As TOML spells them (JSON would say null).
+  if (typeof value === 'number' && !Number.isFinite(value)) return `${Number.isNaN(value) ? 'nan' : value > 0 ? 'inf' : '-inf'} (number)`;
   let text: string;
   try {
     text = JSON.stringify(value) ?? String(value);

@@ -17,6 +17,8 @@ const cases: Array<[string, string, RegExp]> = [
   ['mode as a fraction', 'mode = 6.44', /app\.toml:5: mode must be an octal string/],
   ['mode as a TOML octal integer (420, not 0644)', 'mode = 0o644', /app\.toml:5: mode: a TOML octal integer is a number \(420 here\), not the digits of a mode; write the mode as a string: mode = "0644"/],
   ['uid as a fraction', 'uid = 1.5', /app\.toml:5: uid must be an integer from 0 to 4294967294, got 1\.5 \(number\)/],
+  ['uid as nan', 'uid = nan', /app\.toml:5: uid must be an integer from 0 to 4294967294, got nan \(number\)/],
+  ['check_timeout as inf', 'check_timeout = inf', /app\.toml:5: check_timeout must be a duration .*got inf \(number\)/],
   ['uid too large', 'gid = 1e300', /app\.toml:5: gid must be an integer from 0 to 4294967294/],
   ['check_timeout as a boolean', 'check_timeout = true', /app\.toml:5: check_timeout must be a duration such as "30s".* got true \(boolean\)/],
   ['reload_timeout past what a timer can wait', 'reload_timeout = "1000h"', /app\.toml:5: reload_timeout must be a duration .*at most 24 days/],

@@ -4,6 +4,7 @@ import { RenderBudget } from './render-limits.js';
 import type { KeyedResource } from './reads.js';
 import { RenderScope, type KeyReader } from './store.js';
 
+/** A RenderScope that knows its resource (name, keys, prefix, limits) and carries the render's budget. */
 export class ResourceScope extends RenderScope {
   readonly budget: RenderBudget;
 

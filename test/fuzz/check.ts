@@ -89,6 +89,7 @@ export function prepare(fuzz: FuzzCase): { dir: string; before: Set<string>; des
   return { dir, before: new Set(listFiles(dir)), dests };
 }
 
+/** The verdict on one run: exit code, output and the files in the input's directory after it. */
 export function judge(fuzz: FuzzCase, mode: Verdict['mode'], dir: string, before: Set<string>, dests: Set<string>, code: number | null, stderr: string, ms: number, extra: string[] = []): Verdict {
   const problems = [...extra];
   const known = knownElsewhere.find(([pattern]) => pattern.test(stderr));
@@ -105,6 +106,7 @@ export function judge(fuzz: FuzzCase, mode: Verdict['mode'], dir: string, before
   return { id: fuzz.id, mode, code, ms, problems, stderr: stderr.slice(0, 2000) };
 }
 
+/** Removes an input's directory. */
 export function cleanup(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
 }
@@ -114,6 +116,7 @@ export function environmentOf(fuzz: FuzzCase): NodeJS.ProcessEnv {
   return { PATH: process.env.PATH, HOME: process.env.HOME, KEYPLATE_CACHE_DIR: 'off', ...fuzz.env };
 }
 
+/** keyplate's arguments for an input: one render from the env backend, then the input's own flags. */
 export function argsOf(fuzz: FuzzCase, dir: string): string[] {
   return ['--onetime', '--backend', 'env', '--confdir', path.join(dir, 'c'), ...fuzz.flags];
 }

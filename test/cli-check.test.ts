@@ -34,10 +34,10 @@ describe('keyplate check', () => {
   });
 
   it.each([
-    ['a template syntax error', { 'templates/app.tmpl': '{{#each x}}\n' }, /app\.tmpl:2:\d+: template syntax error/],
+    ['a template syntax error', { 'templates/app.tmpl': '{{#each x}}\n' }, /app\.tmpl:1:1: template syntax error: `\{\{#each\}\}` opened at line 1 is never closed/],
     ['an unknown helper', { 'templates/app.tmpl': '{{nope "/x"}}\n' }, /app\.tmpl:1:1: unknown helper `nope`/],
     ['a missing dest directory', { 'conf.d/app.toml': '[template]\nsrc = "app.tmpl"\ndest = "nodir/app.conf"\nkeys = ["/db"]\n' }, /dest directory .*nodir does not exist/],
-    ['an unknown field', { 'conf.d/app.toml': '[template]\nsrc = "app.tmpl"\ndest = "out/x"\nbogus = 1\n' }, /app\.toml: unknown field `bogus`/],
+    ['an unknown field', { 'conf.d/app.toml': '[template]\nsrc = "app.tmpl"\ndest = "out/x"\nbogus = 1\n' }, /app\.toml:4: unknown field `bogus`/],
   ])('%s: exit 2 with the location', async (_name, extra, message) => {
     const dir = makeConfdir({ ...good, ...extra });
     const r = await runCli(['check', '--confdir', dir], { env: baseEnv({ DB_HOST: 'h', DB_PORT: '1' }) });

@@ -71,11 +71,11 @@ describe('resource fields', () => {
   it.each([
     ['mode = "0999"', /mode must be an octal string/],
     ['mode = "rw-r--r--"', /mode must be an octal string/],
-    ['uid = -1', /uid must be a non-negative integer/],
+    ['uid = -1', /r\.toml:4: uid must be an integer from 0 to 4294967294/],
     ['check_timeout = "soon"', /check_timeout must be a duration/],
-    ['wait = { min = "2s", max = "1s" }', /wait must be a duration or \{ min = "50ms", max = "1s" \} with min <= max/],
+    ['wait = { min = "2s", max = "1s" }', /r\.toml:4: wait: min \("2s" \(string\)\) must not exceed max/],
     ['restart = "yes"', /restart must be true or false/],
-    ['reload_signal = "SIG HUP"', /reload_signal must be a signal name/],
+    ['reload_signal = "SIG HUP"', /r\.toml:4: reload_signal: "SIG HUP" \(string\) is not a signal name/],
     ['keys = ["/a", 1]', /keys must be a list of strings/],
     ['src2 = "x"', /unknown field `src2` in \[template\]/],
   ])('%s is rejected', (body, message) => {

@@ -15,6 +15,21 @@ export function tomlErrorLocation(error: unknown): string {
 }
 
 /**
+ * smol-toml's message for a syntax error, made specific where it is vague: an unterminated string is reported as
+ * "control characters are not allowed in strings" at the line break, and a raw control character inside a string
+ * gets the same words. `text` is the document parsed.
+ */
+export function tomlErrorMessage(error: unknown, text: string): string {
+  const message = String((error as Error).message ?? error).split('\n')[0].replace(/^Invalid TOML document: /, '');
+  const e = error as { line?: number; column?: number };
+  if (!/control characters are not allowed/.test(message) || typeof e.line !== 'number') return message;
+  const rest = (text.split('\n')[e.line - 1] ?? '').slice((e.column ?? 1) - 1);
+  if (rest === '' || rest[0] === '\r') return 'unterminated string: close the quote on the same line, or use """…""" for a multi-line string';
+  const code = rest.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0');
+  return `control character U+${code} inside a string; remove it, or write it as the escape \\u${code}`;
+}
+
+/**
  * parseToml through keyplate's content cache, for keyplate.toml (start-time machinery, see resources/resource-cache.ts):
  * a cold process pays several milliseconds to JIT the parser for its first file. Only plain JSON results are cached;
  * errors always come from the parser.

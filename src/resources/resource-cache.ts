@@ -7,9 +7,10 @@
 // template still existing, a user or group name's id) is checked on every start. Errors are never cached.
 import { contentKey, readCached, writeCached } from '../cache/disk.js';
 import { isPlainJson } from '../config/toml.js';
+import type { RenderLimits } from '../template/render-limits.js';
 
 /** Part of every validated entry's input: bump it when the Resource shape changes, so an older entry is never used. */
-const resourceShape = 'resource-2';
+const resourceShape = 'resource-3';
 
 /** What validated resources depend on: the working directory (relative paths), confdir, global prefix and the files. */
 export interface ResourceInput {
@@ -19,21 +20,23 @@ export interface ResourceInput {
   texts: readonly string[];
 }
 
-function validatedEntry({ confdir, prefix, files, texts }: ResourceInput): { name: string; input: string } {
+/** `limits`: the render limits' defaults, which a resource without render_timeout or max_output takes. */
+function validatedEntry({ confdir, prefix, files, texts }: ResourceInput, limits: RenderLimits): { name: string; input: string } {
   const where = `${process.cwd()}\0${confdir}\0${prefix}`;
-  return { name: `validated-${contentKey(where)}.json`, input: `${resourceShape}\0${where}\0\0${files.map((f, i) => `${f}\0${texts[i]}`).join('\0\0')}` };
+  const shape = `${resourceShape}\0${limits.timeoutMs}\0${limits.maxOutputBytes}`;
+  return { name: `validated-${contentKey(where)}.json`, input: `${shape}\0${where}\0\0${files.map((f, i) => `${f}\0${texts[i]}`).join('\0\0')}` };
 }
 
 /** The resources an earlier start validated from exactly this input, or undefined. */
-export function readValidated<T>(cacheDir: string | undefined, key: ResourceInput): T[] | undefined {
-  const { name, input } = validatedEntry(key);
+export function readValidated<T>(cacheDir: string | undefined, key: ResourceInput, limits: RenderLimits): T[] | undefined {
+  const { name, input } = validatedEntry(key, limits);
   const cached = readCached(cacheDir, name, input);
   return cached === undefined ? undefined : (JSON.parse(cached) as T[]);
 }
 
 /** Keep validated resources for the next start with the same input. */
-export function saveValidated(cacheDir: string | undefined, key: ResourceInput, resources: readonly unknown[]): void {
-  const { name, input } = validatedEntry(key);
+export function saveValidated(cacheDir: string | undefined, key: ResourceInput, limits: RenderLimits, resources: readonly unknown[]): void {
+  const { name, input } = validatedEntry(key, limits);
   writeCached(cacheDir, name, input, JSON.stringify(resources));
 }
 

@@ -2,11 +2,12 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { joinKey } from '../keys/paths.js';
-import { parseDuration } from '../config/duration.js';
-import { ConfigError, describe } from '../errors.js';
-import { lookupGroup, lookupUser } from './owners.js';
+import { ConfigError } from '../errors.js';
+import { shellQuote } from '../process/commands.js';
+import { defaultRenderLimits, type RenderLimits } from '../template/render-limits.js';
+import { commandPlaceholders, FieldError, TemplateFields } from './resource-fields.js';
 import { parseFilesCached, readValidated, saveValidated } from './resource-cache.js';
-import { parseToml, tomlErrorLocation } from '../config/toml.js';
+import { parseToml, tomlErrorLocation, tomlErrorMessage } from '../config/toml.js';
 
 /** How long changes may be held back before a render (consul-template's `wait`): --wait-min/--wait-max, or `wait`. */
 export interface Quiescence {
@@ -41,11 +42,15 @@ export interface Resource {
   restart: boolean;
   /** Per-resource quiescence; overrides --wait-min/--wait-max. */
   wait?: Quiescence;
+  /** Longest a render may take (ms) and the largest output it may produce (bytes): render_timeout, max_output. */
+  renderTimeout: number;
+  maxOutput: number;
 }
 
 const fields = new Set([
   'src', 'dest', 'keys', 'prefix', 'mode', 'owner', 'group', 'uid', 'gid',
   'check_cmd', 'reload_cmd', 'check_timeout', 'reload_timeout', 'reload_signal', 'restart', 'wait',
+  'render_timeout', 'max_output',
 ]);
 
 export interface LoadResourcesOptions {
@@ -56,12 +61,18 @@ export interface LoadResourcesOptions {
   templateExists?: Map<string, boolean>;
   /** keyplate's cache directory (parsed resource files); undefined disables it. */
   cacheDir?: string;
+  /** Render limits of resources that set no render_timeout or max_output (default: defaultRenderLimits). */
+  renderLimits?: RenderLimits;
 }
 
 /** fs options as constants: given as a string, Node copies a fresh options object on every call. */
 const utf8 = { encoding: 'utf8' } as const;
 
-/** Every *.toml under conf.d, sorted, so errors and renders come in a stable order. */
+/**
+ * Every *.toml under conf.d, sorted, so errors and renders come in a stable order. Entries whose names start with
+ * `..` are skipped: a Kubernetes ConfigMap or Secret volume keeps its files in `..<timestamp>/`, swapped in through
+ * the `..data` link, and shows each file as a link `name -> ..data/name`; the visible links are the resources.
+ */
 function listResourceFiles(confdir: string): string[] {
   const dir = join(confdir, 'conf.d');
   if (!existsSync(dir)) {
@@ -71,6 +82,7 @@ function listResourceFiles(confdir: string): string[] {
   // d_type from readdir, no stat per entry (Node's recursive readdir costs several ms for 100 files).
   const walk = (d: string): void => {
     for (const entry of readdirSync(d, { withFileTypes: true })) {
+      if (entry.name.startsWith('..')) continue;
       const full = `${d}/${entry.name}`;
       if (entry.isDirectory()) walk(full);
       else if (entry.name.endsWith('.toml') && (entry.isFile() || entry.isSymbolicLink())) files.push(full);
@@ -81,11 +93,13 @@ function listResourceFiles(confdir: string): string[] {
 }
 
 /** Load and validate every resource; all problems are reported together, and nothing is written when any exists. */
-export function loadResources({ confdir, prefix, cacheDir }: LoadResourcesOptions): Resource[] {
+export function loadResources({ confdir, prefix, cacheDir, renderLimits }: LoadResourcesOptions): Resource[] {
   const files = listResourceFiles(confdir);
   const input = { confdir, prefix, files, texts: files.map((file) => readFileSync(file, utf8)) };
   const templateExists = new Map<string, boolean>();
-  const cached = readValidated<Resource>(cacheDir, input);
+  // Keyed by the render limits' defaults too: a resource without render_timeout or max_output takes them.
+  const limits = renderLimits ?? defaultRenderLimits;
+  const cached = readValidated<Resource>(cacheDir, input, limits);
   if (cached?.every((r) => isTemplateFile(r.src, templateExists))) return cached;
 
   const resources: Resource[] = [];
@@ -102,9 +116,10 @@ export function loadResources({ confdir, prefix, cacheDir }: LoadResourcesOption
   files.forEach((file, i) => {
     if (!docs[i]) return;
     try {
-      resources.push(resourceFromDoc(file, docs[i]!, { confdir, prefix, templateExists }));
+      resources.push(resourceFromDoc(file, docs[i]!, { confdir, prefix, templateExists, renderLimits: limits }, input.texts[i]));
     } catch (error) {
-      if (error instanceof ConfigError) problems.push(error.message);
+      if (error instanceof FieldError) problems.push(error.locate(input.texts[i]).message);
+      else if (error instanceof ConfigError) problems.push(error.message);
       else throw error;
     }
   });
@@ -120,7 +135,7 @@ export function loadResources({ confdir, prefix, cacheDir }: LoadResourcesOption
     const t = d?.template as Record<string, unknown> | undefined;
     return t?.owner !== undefined || t?.group !== undefined;
   });
-  if (!byName) saveValidated(cacheDir, input, resources);
+  if (!byName) saveValidated(cacheDir, input, limits, resources);
   return resources;
 }
 
@@ -132,6 +147,20 @@ function isTemplateFile(src: string, memo: Map<string, boolean>): boolean {
     memo.set(src, exists);
   }
   return exists;
+}
+
+/** Why `path` is not a readable template file, in words (only asked once it is known not to be one). */
+function whyNotAFile(path: string): string {
+  try {
+    return statSync(path).isDirectory() ? 'is a directory, not a file' : 'is not a regular file';
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENAMETOOLONG') return 'has a name too long for the file system (ENAMETOOLONG)';
+    if (code === 'EACCES') return 'cannot be reached by this user (EACCES)';
+    if (code === 'ENOTDIR') return 'does not exist (a part of its path is a file, not a directory)';
+    if (code === 'ELOOP') return 'is a loop of symbolic links (ELOOP)';
+    return 'does not exist';
+  }
 }
 
 /** No `.`/`..` segments, doubled or trailing slashes: such a path needs no normalising. */
@@ -156,141 +185,67 @@ function parseResourceToml(file: string, text: string): Record<string, unknown> 
     return parseToml(text);
   } catch (error) {
     const hint = /mode\s*=\s*0\d/.test(text) ? ' (write the mode as a string: mode = "0644")' : '';
-    throw new ConfigError(`${file}${tomlErrorLocation(error)}: invalid TOML: ${(error as Error).message.split('\n')[0]}${hint}`, { cause: error });
+    throw new ConfigError(`${file}${tomlErrorLocation(error)}: invalid TOML: ${tomlErrorMessage(error, text)}${hint}`, { cause: error });
   }
 }
 
 /** Parse and validate one resource file's text (tests and tools; a start uses loadResources). */
 export function parseResource(file: string, text: string, options: LoadResourcesOptions): Resource {
-  return resourceFromDoc(file, parseResourceToml(file, text), options);
-}
-
-/** Typed reads of a [template] table's fields; each error names the file and the field and quotes the value. */
-class TemplateFields {
-  constructor(
-    readonly file: string,
-    private readonly t: Record<string, unknown>,
-  ) {}
-
-  string(k: string): string | undefined {
-    const v = this.t[k];
-    if (v === undefined) return undefined;
-    if (typeof v !== 'string') throw new ConfigError(`${this.file}: ${k} must be a string, got ${describe(v)}`);
-    return v;
-  }
-
-  /** A duration in ms (`"30s"`, or a number of seconds); `fallback` when absent. */
-  duration(k: string, fallback: number): number {
-    const v = this.t[k];
-    if (v === undefined) return fallback;
-    const ms = typeof v === 'string' || typeof v === 'number' ? parseDuration(v) : undefined;
-    if (ms === undefined || ms <= 0) throw new ConfigError(`${this.file}: ${k} must be a duration such as "30s", got ${describe(v)}`);
-    return ms;
-  }
-
-  /** `keys`, each joined under `prefix` (confd fork semantics: global prefix + resource prefix + key). */
-  keys(prefix: string): string[] {
-    const raw = this.t.keys ?? [];
-    if (!Array.isArray(raw) || !raw.every((k) => typeof k === 'string')) {
-      throw new ConfigError(`${this.file}: keys must be a list of strings such as ["/database"], got ${describe(raw)}`);
-    }
-    return raw.map((k) => joinKey(prefix, k));
-  }
-
-  /** `mode`, always octal: "644" means 0644. */
-  mode(): number | undefined {
-    const v = this.t.mode;
-    if (v === undefined) return undefined;
-    const text = String(v);
-    if ((typeof v !== 'string' && typeof v !== 'number') || !/^0?[0-7]{1,4}$/.test(text)) {
-      throw new ConfigError(`${this.file}: mode must be an octal string such as "0644", got ${describe(v)}`);
-    }
-    return parseInt(text, 8);
-  }
-
-  /** `uid`/`gid`, else the id of `owner`/`group` (uid and gid win over the names). */
-  id(k: 'uid' | 'gid'): number | undefined {
-    const [field, lookup, what, table] = k === 'uid' ? (['owner', lookupUser, 'user', '/etc/passwd'] as const) : (['group', lookupGroup, 'group', '/etc/group'] as const);
-    const name = this.string(field); // checked even when the id is given: a mistyped name is still a mistake
-    const v = this.t[k];
-    if (v !== undefined) {
-      if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new ConfigError(`${this.file}: ${k} must be a non-negative integer, got ${describe(v)}`);
-      return v;
-    }
-    if (name === undefined) return undefined;
-    const id = lookup(name);
-    if (id === undefined) throw new ConfigError(`${this.file}: ${field} \`${name}\` is not a ${what} on this system; use a name from ${table} or set ${k}`);
-    return id;
-  }
-
-  /** `wait`: a duration (max is four times it) or { min, max }. */
-  wait(): Quiescence | undefined {
-    const v = this.t.wait;
-    if (v === undefined) return undefined;
-    const w = v as Record<string, unknown>;
-    const min = typeof w === 'object' && w ? parseDuration(w.min as string) : parseDuration(v as string);
-    const max = typeof w === 'object' && w ? parseDuration((w.max ?? w.min) as string) : min !== undefined ? min * 4 : undefined;
-    if (min === undefined || max === undefined || min > max) {
-      throw new ConfigError(`${this.file}: wait must be a duration or { min = "50ms", max = "1s" } with min <= max, got ${describe(v)}`);
-    }
-    return { minMs: min, maxMs: max };
-  }
-
-  restart(): boolean {
-    const restart = this.t.restart ?? false;
-    if (typeof restart !== 'boolean') throw new ConfigError(`${this.file}: restart must be true or false, got ${describe(restart)}`);
-    return restart;
-  }
-
-  /** `reload_signal` as `SIGNAME`. */
-  reloadSignal(): string | undefined {
-    const signal = this.string('reload_signal');
-    if (signal === undefined) return undefined;
-    if (!/^(SIG)?[A-Z0-9]+$/i.test(signal)) throw new ConfigError(`${this.file}: reload_signal must be a signal name such as "SIGHUP", got ${describe(signal)}`);
-    return (signal.toUpperCase().startsWith('SIG') ? '' : 'SIG') + signal.toUpperCase();
+  try {
+    return resourceFromDoc(file, parseResourceToml(file, text), options, text);
+  } catch (error) {
+    throw error instanceof FieldError ? error.locate(text) : error;
   }
 }
 
 /** The [template] table of a parsed resource file; unknown tables and fields are errors that name them. */
-function templateTable(file: string, doc: Record<string, unknown>): TemplateFields {
+function templateTable(file: string, doc: Record<string, unknown>, text: string | undefined): TemplateFields {
   const extra = Object.keys(doc).filter((k) => k !== 'template');
   if (extra.length > 0) throw new ConfigError(`${file}: unknown table or key \`${extra[0]}\`; a resource file holds one [template] table`);
   const t = doc.template as Record<string, unknown> | undefined;
   if (!t || typeof t !== 'object' || Array.isArray(t)) throw new ConfigError(`${file}: missing [template] table`);
   for (const k of Object.keys(t)) {
-    if (!fields.has(k)) throw new ConfigError(`${file}: unknown field \`${k}\` in [template]; valid fields: ${[...fields].join(', ')}`);
+    if (!fields.has(k)) throw new FieldError(file, k, `unknown field \`${k}\` in [template]; valid fields: ${[...fields].join(', ')}`);
   }
-  return new TemplateFields(file, t);
+  return new TemplateFields(file, t, text);
 }
 
-/** A parsed resource file → a validated Resource; throws a ConfigError naming the file and the field. */
-function resourceFromDoc(file: string, doc: Record<string, unknown>, { confdir, prefix: globalPrefix, templateExists }: LoadResourcesOptions): Resource {
-  const t = templateTable(file, doc);
-  const srcName = t.string('src');
-  if (!srcName) throw new ConfigError(`${file}: missing required field \`src\` (the template file under ${join(confdir, 'templates')})`);
-  const destRaw = t.string('dest');
-  if (!destRaw) throw new ConfigError(`${file}: missing required field \`dest\` (the file to write)`);
+/**
+ * A parsed resource file → a validated Resource; throws a ConfigError naming the file and the field (a FieldError,
+ * which `locate` gives the field's line). `text`, the file's TOML, lets checks see what parsing loses (a mode
+ * written as a TOML octal integer).
+ */
+function resourceFromDoc(file: string, doc: Record<string, unknown>, { confdir, prefix: globalPrefix, templateExists, renderLimits = defaultRenderLimits }: LoadResourcesOptions, text?: string): Resource {
+  const f = templateTable(file, doc, text);
+  const srcName = f.string('src', 'path');
+  if (!srcName) throw new FieldError(file, 'src', `missing required field \`src\` (the template file under ${join(confdir, 'templates')})`);
+  const destRaw = f.string('dest', 'path');
+  if (!destRaw) throw new FieldError(file, 'dest', 'missing required field `dest` (the file to write)');
   const base = confdir === '/' ? '' : confdir;
   const src = joinUnder(`${base}/templates`, srcName);
-  if (!isTemplateFile(src, templateExists ?? new Map())) throw new ConfigError(`${file}: src template ${src} does not exist`);
-  const prefix = joinKey(globalPrefix, t.string('prefix') ?? '');
+  if (!isTemplateFile(src, templateExists ?? new Map())) throw new FieldError(file, 'src', `src template ${src} ${whyNotAFile(src)}`);
+  const dest = resolveDest(confdir, destRaw);
+  // confd (fork) semantics: global prefix + resource prefix, then each key under that.
+  const prefix = joinKey(globalPrefix, f.string('prefix', 'path') ?? '');
   return {
     name: file.startsWith(`${base}/conf.d/`) ? file.slice(base.length + 8) : relative(join(confdir, 'conf.d'), file),
     file,
     srcName,
     src,
-    dest: resolveDest(confdir, destRaw),
-    keys: t.keys(prefix),
+    dest,
+    keys: f.keys().map((k) => joinKey(prefix, k)),
     prefix,
-    mode: t.mode(),
-    uid: t.id('uid'),
-    gid: t.id('gid'),
-    checkCmd: t.string('check_cmd'),
-    reloadCmd: t.string('reload_cmd'),
-    checkTimeoutMs: t.duration('check_timeout', 30_000),
-    reloadTimeoutMs: t.duration('reload_timeout', 60_000),
-    reloadSignal: t.reloadSignal(),
-    restart: t.restart(),
-    wait: t.wait(),
+    mode: f.mode(),
+    uid: f.id('uid'),
+    gid: f.id('gid'),
+    checkCmd: commandPlaceholders(f, 'check_cmd', f.string('check_cmd', 'command'), dest, shellQuote),
+    reloadCmd: commandPlaceholders(f, 'reload_cmd', f.string('reload_cmd', 'command'), dest, shellQuote),
+    checkTimeoutMs: f.duration('check_timeout') ?? 30_000,
+    reloadTimeoutMs: f.duration('reload_timeout') ?? 60_000,
+    reloadSignal: f.signal('reload_signal'),
+    restart: f.boolean('restart', false),
+    wait: f.wait(),
+    renderTimeout: f.duration('render_timeout') ?? renderLimits.timeoutMs,
+    maxOutput: f.size('max_output') ?? renderLimits.maxOutputBytes,
   };
 }

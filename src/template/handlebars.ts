@@ -3,9 +3,11 @@ import { readFileSync } from 'node:fs';
 import { cachedSpec, readTemplateBundle, runTemplateBundle, type TemplateSource } from './precompiled-cache.js';
 import { ConfigError, RenderError } from '../errors.js';
 import { resolvePendingLookups } from './helpers/index.js';
-import { validateHelpers } from './helper-check.js';
+import { checkTemplate } from './helper-check.js';
+import type { LiteralRead } from './reads.js';
 import { templateFromSpec, type TemplateFn } from './runtime.js';
 import type { RenderScope } from './scope.js';
+import { explainSyntaxError, rejectDeepNesting, rejectGoSyntax } from './syntax.js';
 
 export interface RenderResult {
   output: string;
@@ -19,6 +21,8 @@ export interface CompiledTemplate {
   /** Path relative to the templates directory, as resources name it. */
   readonly name: string;
   readonly file: string;
+  /** The store reads written with a literal key, pattern or directory: each resource checks them against its keys. */
+  readonly reads: readonly LiteralRead[];
   /** Synchronous unless the template looks something up in DNS (a promise then). */
   render(scope: RenderScope): RenderResult | Promise<RenderResult>;
 }
@@ -46,30 +50,32 @@ async function loadCompiler(): Promise<Compiler> {
   return compilerPromise;
 }
 
-function syntaxError(file: string, error: unknown): ConfigError {
-  const e = error as Error & { hash?: { line: number; loc?: { last_column: number } }; lineNumber?: number; column?: number };
-  let where = '';
-  if (e.hash) where = `:${e.hash.line + 1}:${(e.hash.loc?.last_column ?? 0) + 1}`;
-  else if (typeof e.lineNumber === 'number') where = `:${e.lineNumber}:${(e.column ?? 0) + 1}`;
-  const lines = e.message.split('\n');
-  // jison's message: "Parse error on line N:\n<excerpt>\n---^\nExpecting …"; keep the excerpt and the expectation.
-  const detail = lines[0].startsWith('Parse error') ? lines.slice(1).join('\n') : e.message;
-  return new ConfigError(`${file}${where}: template syntax error: ${detail}`, { cause: error });
+/** A template's precompiled spec, and its literal reads as JSON on the line before it (how the cache holds both). */
+async function precompile(file: string, source: string): Promise<string> {
+  try {
+    return await compileChecked(file, source);
+  } catch (error) {
+    // The parser and compiler recurse; what rejectDeepNesting lets through must still never surface as a RangeError.
+    if (error instanceof RangeError) throw new ConfigError(`${file}: the template is too large or nests too deeply to compile (${error.message}); split it`, { cause: error });
+    throw error;
+  }
 }
 
-async function precompile(file: string, source: string): Promise<string> {
+async function compileChecked(file: string, source: string): Promise<string> {
   const hb = await loadCompiler();
+  rejectGoSyntax(file, source);
+  rejectDeepNesting(file, source);
   let ast;
   try {
     ast = hb.parse(source);
   } catch (error) {
-    throw syntaxError(file, error);
+    throw explainSyntaxError(file, source, error);
   }
-  validateHelpers(file, ast);
+  const reads = checkTemplate(file, ast);
   try {
-    return hb.precompile(ast, { noEscape: true, srcName: undefined }) as string;
+    return `${JSON.stringify(reads)}\n${hb.precompile(ast, { noEscape: true, srcName: undefined }) as string}`;
   } catch (error) {
-    throw syntaxError(file, error);
+    throw explainSyntaxError(file, source, error);
   }
 }
 
@@ -110,7 +116,7 @@ export async function compileTemplates(templates: readonly TemplateFile[], optio
   const compiled = new Map<string, CompiledTemplate>();
   templates.forEach(({ name, file }, i) => {
     const fn = templateFromSpec(precompiled[i].spec, precompiled[i].helpers);
-    compiled.set(file, { name, file, render: (scope) => renderWith(fn, name, scope) });
+    compiled.set(file, { name, file, reads: precompiled[i].reads, render: (scope) => renderWith(fn, name, scope) });
   });
   return compiled;
 }

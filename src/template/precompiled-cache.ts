@@ -10,6 +10,7 @@
 // The Handlebars compiler (~15 ms to load) is needed only for a template that no entry holds.
 import { Script } from 'node:vm';
 import { contentKey, newTag, readCached, readCachedBinary, writeCached, writeCachedBinary } from '../cache/disk.js';
+import type { LiteralRead } from './reads.js';
 import { handlebarsVersion, helpersOf } from './runtime.js';
 
 /** A template file and its text. */
@@ -18,10 +19,11 @@ export interface TemplateSource {
   source: string;
 }
 
-/** What the script gives back per template: the helpers its spec names, and the spec object Handlebars runs. */
+/** What the script gives back per template: the helpers its spec names, the spec object Handlebars runs, and its literal store reads. */
 export interface PrecompiledTemplate {
   helpers: string[];
   spec: object;
+  reads: LiteralRead[];
 }
 
 /** The one entry holding every spec of these exact files, or undefined (no cache, a miss, or other text). */
@@ -34,7 +36,7 @@ export interface TemplateBundle {
 
 /** Look up the bundle for `templates` (with their current text) in `cacheDir`. */
 export function readTemplateBundle(cacheDir: string | undefined, templates: readonly TemplateSource[]): TemplateBundle {
-  const input = `keyplate-templates-2\0${handlebarsVersion}\0noEscape\0${templates.map((t) => `${t.file}\0${t.source}`).join('\0\0')}`;
+  const input = `keyplate-templates-3\0${handlebarsVersion}\0noEscape\0${templates.map((t) => `${t.file}\0${t.source}`).join('\0\0')}`;
   const entry = `templates-${contentKey(templates.map((t) => t.file).join('\0'))}.js`;
   const text = readCached(cacheDir, entry, input);
   if (text === undefined) return { entry, input };
@@ -42,9 +44,12 @@ export function readTemplateBundle(cacheDir: string | undefined, templates: read
   return { entry, input, cached: { tag: text.slice(0, eol), text: text.slice(eol + 1) } };
 }
 
-/** One template's precompiled spec (JavaScript source), from its own cache entry or from `compile` (then cached). */
+/**
+ * One template's precompiled spec (JavaScript source) after its literal reads as JSON on the line before it, from
+ * its own cache entry or from `compile` (then cached).
+ */
 export async function cachedSpec(cacheDir: string | undefined, source: string, compile: () => Promise<string>): Promise<string> {
-  const entry = `template-${contentKey(`${handlebarsVersion}\0noEscape\0${source}`)}.js`;
+  const entry = `template-${contentKey(`reads-1\0${handlebarsVersion}\0noEscape\0${source}`)}.js`;
   let spec = readCached(cacheDir, entry, source);
   if (spec === undefined) {
     spec = await compile();
@@ -55,23 +60,27 @@ export async function cachedSpec(cacheDir: string | undefined, source: string, c
 
 /**
  * Run the bundle's script (from the cache, or made from `specs` and written to the cache) and return each template's
- * helpers and spec, in order. The code cache is written at exit when V8 had none or rejected it.
+ * helpers, spec and literal reads, in order. The code cache is written at exit when V8 had none or rejected it.
  */
 export function runTemplateBundle(cacheDir: string | undefined, bundle: TemplateBundle, specs: readonly string[]): PrecompiledTemplate[] {
   let { tag, text } = bundle.cached ?? { tag: '', text: '' };
   if (!bundle.cached) {
     tag = newTag();
-    text = `[${specs.map((spec) => `[${JSON.stringify(helpersOf(spec))}, ${spec}]`).join(',\n')}]`;
+    text = `[${specs.map((entry) => {
+      const eol = entry.indexOf('\n');
+      const spec = entry.slice(eol + 1);
+      return `[${JSON.stringify(helpersOf(spec))}, ${spec}, ${entry.slice(0, eol)}]`;
+    }).join(',\n')}]`;
     writeCached(cacheDir, bundle.entry, bundle.input, `${tag}\n${text}`);
   }
   const codeCache = `${bundle.entry}.v8`;
   const cachedData = bundle.cached ? readCachedBinary(cacheDir, codeCache, tag) : undefined;
   const script = new Script(`(${text})`, { filename: 'keyplate-templates.js', cachedData });
-  const pairs = script.runInThisContext() as Array<[string[], object]>;
+  const triples = script.runInThisContext() as Array<[string[], object, LiteralRead[]]>;
   if (cacheDir !== undefined && (cachedData === undefined || script.cachedDataRejected)) {
     saveAtExit(`${cacheDir}\0${codeCache}`, () => writeCachedBinary(cacheDir, codeCache, tag, script.createCachedData()));
   }
-  return pairs.map(([helpers, spec]) => ({ helpers, spec }));
+  return triples.map(([helpers, spec, reads]) => ({ helpers, spec, reads }));
 }
 
 /**

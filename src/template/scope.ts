@@ -1,4 +1,5 @@
 // What one render sees and records: the resource's view of the store, its prefix, and every key it read or missed.
+import { compareUtf8 } from '../keys/order.js';
 import { joinKey } from '../keys/paths.js';
 import type { KeyReader } from '../keys/store.js';
 
@@ -65,7 +66,7 @@ export class RenderScope {
       usedKeys: listOf(this.usedKeys),
       usedPatterns: listOf(this.#usedPatterns),
       usedDirs: listOf(this.#usedDirs),
-      missingKeys: listOf(this.#missingKeys).sort(),
+      missingKeys: listOf(this.#missingKeys).sort(compareUtf8),
     };
   }
 

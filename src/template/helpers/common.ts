@@ -1,5 +1,6 @@
 // What every helper shares: how it finds the render scope, checks its arguments and fails.
 import { RenderError } from '../../errors.js';
+import type { ResourceScope } from '../resource-scope.js';
 import type { RenderScope } from '../scope.js';
 
 /** One invocation of a helper, as the helper body sees it. */
@@ -11,6 +12,8 @@ export interface HelperCall {
   requireScope(): RenderScope;
   /** Throw `<template>: <helper>: <message>`. Never put a backend value in `message`. */
   fail(message: string, cause?: unknown): never;
+  /** Throw `<template>:<line>:<column>: <message>` (the call's position in the template), without the helper's name. */
+  failAt(message: string): never;
 }
 
 export interface HelperSpec {
@@ -23,11 +26,15 @@ export type HelperTable = Readonly<Record<string, HelperSpec>>;
 
 export interface HelperEnvironment {
   registerHelper(name: string, fn: (...args: any[]) => unknown): void;
+  /** The helpers registered so far (Handlebars' own `each` among them). */
+  helpers?: Record<string, (...args: any[]) => any>;
 }
 
 interface HelperOptions {
   data?: { keyplate?: RenderScope };
   hash?: Record<string, unknown>;
+  /** Where the call is in the template (Handlebars passes it to every helper). */
+  loc?: { start: { line: number; column: number } };
 }
 
 /** Wrap a spec as a Handlebars helper: split off the options, check arity, build the call. */
@@ -35,7 +42,10 @@ export function toHandlebarsHelper(name: string, spec: HelperSpec): (...args: un
   const [min, max] = spec.arity;
   return function keyplateHelper(...all: unknown[]): unknown {
     const options = (all.pop() ?? {}) as HelperOptions;
-    const call = new Call(name, options.data?.keyplate);
+    const scope = options.data?.keyplate;
+    // Every helper call counts towards the render's time limit (a loop of calls is a loop of ticks).
+    (scope as Partial<ResourceScope> | undefined)?.budget?.tick();
+    const call = new Call(name, scope, options.loc);
     if (options.hash) {
       for (const key in options.hash) call.fail(`named arguments are not supported (got ${Object.keys(options.hash).join(', ')})`);
     }
@@ -52,6 +62,7 @@ class Call implements HelperCall {
   constructor(
     readonly name: string,
     readonly scope: RenderScope | undefined,
+    readonly loc?: { start: { line: number; column: number } },
   ) {}
   requireScope(): RenderScope {
     if (this.scope) return this.scope;
@@ -59,6 +70,10 @@ class Call implements HelperCall {
   }
   fail(message: string, cause?: unknown): never {
     throw new RenderError(`${this.scope?.templateName ?? 'template'}: ${this.name}: ${message}`, { cause });
+  }
+  failAt(message: string): never {
+    const where = this.loc ? `:${this.loc.start.line}:${this.loc.start.column + 1}` : '';
+    throw new RenderError(`${this.scope?.templateName ?? 'template'}${where}: ${message}`);
   }
 }
 
@@ -109,7 +124,5 @@ function typeName(value: unknown): string {
   return `a ${typeof value}`;
 }
 
-/** Go's sort.Strings order: by UTF-16 code unit, which equals byte order for the keys we see. */
-export function compareStrings(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
+/** Go's sort.Strings order: by UTF-8 bytes (see keys/order.ts; JavaScript's `<` differs above U+FFFF). */
+export { compareUtf8 as compareStrings } from '../../keys/order.js';

@@ -1,4 +1,5 @@
 // The Handlebars helpers keyplate templates can call: confd's template functions, same names and meaning.
+import { boundedEach } from '../render-limits.js';
 import { toHandlebarsHelper, type HelperEnvironment, type HelperTable } from './common.js';
 import { goHelpers } from './go.js';
 import { kvHelpers } from './kv.js';
@@ -17,4 +18,6 @@ export const helperNames: readonly string[] = Object.freeze(Object.keys(helpers)
 /** Register every helper (or those `include` accepts) on a Handlebars environment (`Handlebars.create()` or `handlebars/runtime`). */
 export function registerHelpers(env: HelperEnvironment, include: (name: string) => boolean = () => true): void {
   for (const [name, spec] of Object.entries(helpers)) if (include(name)) env.registerHelper(name, toHandlebarsHelper(name, spec));
+  // Handlebars' `each` is the one loop a template has: ours is bounded by the render's budget (see render-limits.ts).
+  if (env.helpers?.each !== undefined) env.registerHelper('each', boundedEach);
 }

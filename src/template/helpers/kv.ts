@@ -4,16 +4,31 @@
 // Every read is recorded in the scope (used keys, patterns, dirs) and a missing key never throws:
 // it is collected so one render reports every missing key at once.
 import { BadPatternError, pathMatch, patternDir, validatePattern } from '../../keys/glob.js';
-import { kvPair, type KVPair } from '../scope.js';
+import { outsideKeys } from '../reads.js';
+import { ResourceScope } from '../resource-scope.js';
+import { kvPair, type KVPair, type RenderScope } from '../scope.js';
 import { compareStrings, keyArg, str, type HelperCall, type HelperTable } from './common.js';
 import { goBase } from './path.js';
+
+/**
+ * A read that found nothing may have been outside the resource's keys (a key the template computed; literal ones
+ * are rejected at load): that is an error, never an empty value or a default. Checked only on the empty path.
+ */
+function rejectOutside(call: HelperCall, scope: RenderScope, absolute: string): void {
+  if (!(scope instanceof ResourceScope)) return;
+  const message = outsideKeys(call.name, absolute, scope.resource, true);
+  if (message !== undefined) call.failAt(message);
+}
 
 function get(call: HelperCall, args: readonly unknown[]): KVPair {
   const scope = call.requireScope();
   const key = scope.absolute(keyArg(call, args[0]));
   scope.usedKeys.add(key);
   const value = scope.store.get(key);
-  if (value === undefined) scope.missingKeys.add(key);
+  if (value === undefined) {
+    rejectOutside(call, scope, key);
+    scope.missingKeys.add(key);
+  }
   return kvPair(scope.relative(key), value ?? '');
 }
 
@@ -23,6 +38,7 @@ function getv(call: HelperCall, args: readonly unknown[]): string {
   scope.usedKeys.add(key);
   const value = scope.store.get(key);
   if (value !== undefined) return value;
+  rejectOutside(call, scope, key);
   // A default, even "", means the key is optional.
   if (args.length > 1) return str(call, args[1], 'default');
   scope.missingKeys.add(key);
@@ -34,7 +50,9 @@ function exists(call: HelperCall, args: readonly unknown[]): boolean {
   const key = scope.absolute(keyArg(call, args[0]));
   // Recorded so that the key appearing later re-renders the template; never missing.
   scope.usedKeys.add(key);
-  return scope.store.has(key);
+  if (scope.store.has(key)) return true;
+  rejectOutside(call, scope, key);
+  return false;
 }
 
 /** Patterns already checked: templates name a handful, and render many times. */
@@ -66,6 +84,7 @@ function matching(call: HelperCall, patternArg: unknown): KVPair[] {
     const relative = scope.relative(key);
     if (pathMatch(pattern, relative)) pairs.push(kvPair(relative, value));
   }
+  if (pairs.length === 0) rejectOutside(call, scope, absolute);
   return pairs.sort((a, b) => compareStrings(a.key, b.key));
 }
 
@@ -93,6 +112,7 @@ function children(call: HelperCall, pathArg: unknown, dirsOnly: boolean): string
     const name = slash < 0 ? rest : rest.slice(0, slash);
     if (name !== '') names.add(name);
   }
+  if (names.size === 0) rejectOutside(call, scope, dir);
   return [...names].sort(compareStrings);
 }
 

@@ -4,11 +4,9 @@ import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
 import { defaultBackoff, pause, retryDelay, waitOrProbe, type Backoff } from './retry.js';
+import { coveringPrefixes, isUnder, normalizeKey } from '../src/keys/paths.js';
 import {
   BackendError,
-  coveringPrefixes,
-  isUnder,
-  normalizeKey,
   type Backend,
   type BackendOptions,
   type WatchOptions,
@@ -306,6 +304,7 @@ export function createConsulBackend(options: BackendOptions): Backend {
 
   return {
     name,
+    canChange: true,
     getValues,
     watch,
     // Without enable_key_list_policy, Consul leaves out of a recursive read the keys a token may not read, without

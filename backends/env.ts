@@ -1,8 +1,11 @@
-// The env backend: key /database/host ↔ variable DATABASE_HOST; --env-file adds what the environment lacks.
+// The env backend: key /database/host ↔ variable DATABASE_HOST; --env-file adds what the environment lacks, and its
+// watch follows edits of those files.
 import { isAscii } from 'node:buffer';
 import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { parseEnv } from 'node:util';
-import { BackendError, normalizeKey, type Backend, type BackendOptions } from './types.js';
+import { normalizeKey } from '../src/keys/paths.js';
+import { BackendError, type Backend, type BackendOptions, type WatchOptions } from './types.js';
 
 /** `/database/host` → `DATABASE_HOST` (confd's mapping). */
 export function keyToVariable(key: string): string {
@@ -45,7 +48,10 @@ export function processEnvironment(): NodeJS.ProcessEnv {
   return { ...process.env };
 }
 
-/** The process environment plus dotenv files; a variable set in the real environment wins, as dotenv does. */
+/**
+ * The process environment plus dotenv files; a variable set in the real environment wins, as dotenv does.
+ * Throws a permanent BackendError naming a file that cannot be read: only the user fixing it can help.
+ */
 export function environmentWithFiles(files: readonly string[], environment: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
   if (files.length === 0) return environment;
   const merged: NodeJS.ProcessEnv = {};
@@ -55,52 +61,113 @@ export function environmentWithFiles(files: readonly string[], environment: Node
     try {
       text = readFileSync(file, 'utf8');
     } catch (error) {
-      throw new BackendError('env', `${file}: cannot read the env file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); fix --env-file`, { cause: error });
+      const why = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+      throw new BackendError('env', `${file}: cannot read the env file (${why}); fix --env-file`, { cause: error, permanent: true });
     }
     Object.assign(merged, parseEnv(text));
   }
   return Object.assign(merged, environment);
 }
 
+/** Variables' names sorted, per environment object: a prefix's variables are then one range, found by binary search. */
+const sortedNames = new WeakMap<NodeJS.ProcessEnv, string[]>();
+
+/** Every key under `prefixes` in `vars`: `/key` takes KEY and KEY_…, never KEYSTONE (confd takes that too). */
+function valuesUnder(vars: NodeJS.ProcessEnv, prefixes: readonly string[]): Map<string, string> {
+  const values = new Map<string, string>();
+  const take = (name: string): void => {
+    const value = vars[name];
+    if (value !== undefined) values.set(variableToKey(name), value);
+  };
+  const roots = new Set(prefixes.map(keyToVariable));
+  if (roots.has('')) {
+    for (const name in vars) take(name);
+    return values;
+  }
+  // The work follows the matches, not the size of the environment (a Kubernetes pod carries a few variables per
+  // service in its namespace).
+  let names = sortedNames.get(vars);
+  if (!names) sortedNames.set(vars, (names = Object.keys(vars).sort()));
+  for (const root of roots) {
+    // Written out, not shared with KeyStore.under: see the note there.
+    let lo = 0;
+    let hi = names.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (names[mid] < root) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let i = lo; i < names.length && names[i].startsWith(root); i++) {
+      if (names[i].length === root.length || names[i].charCodeAt(root.length) === 95 /* _ */) take(names[i]);
+    }
+  }
+  return values;
+}
+
+/** Edits of env files settle for this long before they are read (an editor may write a file in several steps). */
+const settleMs = 100;
+
+/**
+ * The env backend. It cannot change by itself (`canChange: false`): its watch emits one `reset`, then follows the
+ * --env-file files, with a fresh `reset` after each edit, or a `status` down (permanent) while a file cannot be read.
+ */
 export function createEnvBackend(options: BackendOptions): Backend {
-  let environment: NodeJS.ProcessEnv | undefined;
-  const env = (): NodeJS.ProcessEnv => (environment ??= environmentWithFiles(options.envFiles, options.environment ?? process.env));
+  const processEnv = options.environment ?? process.env;
   let closed: Promise<void> | undefined;
-  let sortedNames: string[] | undefined;
+  const read = (): NodeJS.ProcessEnv => environmentWithFiles(options.envFiles, processEnv);
+
+  async function watch(prefixes: readonly string[], { signal, onEvent }: WatchOptions): Promise<void> {
+    let down = false;
+    const publish = (): void => {
+      let values: Map<string, string>;
+      try {
+        values = valuesUnder(read(), prefixes);
+      } catch (error) {
+        if (!down) onEvent({ kind: 'status', up: false, error: error as Error });
+        down = true;
+        return;
+      }
+      if (down) onEvent({ kind: 'status', up: true });
+      down = false;
+      onEvent({ kind: 'reset', values });
+    };
+    if (options.envFiles.length === 0 || signal.aborted) {
+      publish();
+      return untilAborted(signal);
+    }
+    const { watch: watchPaths } = await import('chokidar');
+    // The directories, not the files: an editor that saves by rename, or a file deleted and made again, stays followed.
+    const files = new Set(options.envFiles.map((f) => resolve(f)));
+    const watcher = watchPaths([...new Set([...files].map((f) => dirname(f)))], { ignoreInitial: true, depth: 0, awaitWriteFinish: false });
+    let settling: NodeJS.Timeout | undefined;
+    watcher.on('all', (_event, path) => {
+      if (!files.has(resolve(path))) return;
+      clearTimeout(settling);
+      settling = setTimeout(publish, settleMs);
+    });
+    watcher.on('error', () => undefined); // a file that vanishes is reported by the next read, with its name
+    try {
+      // Read once the watcher is ready, so that no edit falls between the read and the watch.
+      await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
+      publish();
+      await untilAborted(signal);
+    } finally {
+      clearTimeout(settling);
+      await watcher.close();
+    }
+  }
+
   return {
     name: 'env',
-    async getValues(prefixes) {
-      const vars = env();
-      const values = new Map<string, string>();
-      const take = (name: string): void => {
-        const value = vars[name];
-        if (value !== undefined) values.set(variableToKey(name), value);
-      };
-      const roots = new Set(prefixes.map(keyToVariable));
-      if (roots.has('')) {
-        for (const name in vars) take(name);
-        return values;
-      }
-      // /key takes KEY and KEY_…, never KEYSTONE: in the sorted names, the ones starting with KEY are one range,
-      // found by binary search, so the work follows the matches, not the size of the environment (a Kubernetes
-      // pod carries a few variables per service in its namespace).
-      const names = (sortedNames ??= Object.keys(vars).sort());
-      for (const root of roots) {
-        // Written out, not shared with KeyStore.under: see the note there.
-        let lo = 0;
-        let hi = names.length;
-        while (lo < hi) {
-          const mid = (lo + hi) >>> 1;
-          if (names[mid] < root) lo = mid + 1;
-          else hi = mid;
-        }
-        for (let i = lo; i < names.length && names[i].startsWith(root); i++) {
-          if (names[i].length === root.length || names[i].charCodeAt(root.length) === 95 /* _ */) take(names[i]);
-        }
-      }
-      return values;
-    },
+    canChange: false,
+    getValues: async (prefixes) => valuesUnder(read(), prefixes),
+    watch,
     hintForKey: (key) => `set ${keyToVariable(key)}`,
     close: () => (closed ??= Promise.resolve()),
   } satisfies Backend;
+}
+
+function untilAborted(signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
 }

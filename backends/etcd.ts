@@ -1,11 +1,9 @@
 // etcd v3 backend (reads and watches; the connection is in etcd-client.ts): reads pinned to one revision in ≤128-operation transactions, and a watch that resyncs after outages and compaction.
 import type * as Etcd from 'etcd3';
 import { defaultBackoff, pause, retryDelay, waitOrProbe, type Backoff } from './retry.js';
+import { coveringPrefixes, isUnder, normalizeKey } from '../src/keys/paths.js';
 import {
   BackendError,
-  coveringPrefixes,
-  isUnder,
-  normalizeKey,
   type Backend,
   type BackendOptions,
   type WatchEvent,
@@ -239,7 +237,7 @@ export function createEtcdBackend(options: EtcdBackendOptions): Backend {
     return closed;
   }
 
-  return { name, getValues, watch, hintForKey, close } satisfies Backend;
+  return { name, canChange: true, getValues, watch, hintForKey, close } satisfies Backend;
 }
 
 /**

@@ -1,4 +1,4 @@
-// The one contract every backend implements: read prefixes at one moment, and (optionally) watch them.
+// The one contract every backend implements: read prefixes at one moment, and watch them.
 
 /** A change seen by a watch. `reset` replaces everything under the watched prefixes (first sync, reconnect, compaction). */
 export type WatchEvent =
@@ -8,14 +8,22 @@ export type WatchEvent =
   /** The backend lost or regained its connection; `error` says why it was lost (never a value). */
   | { kind: 'status'; up: boolean; error?: Error };
 
+/** What a watch is given: when to stop, and where its events go (called synchronously, in order). */
 export interface WatchOptions {
   /** Aborting stops the watch; the returned promise then resolves. */
   signal: AbortSignal;
   onEvent: (event: WatchEvent) => void;
 }
 
+/** A source of key/value pairs: env, etcd or Consul (one file each in backends/, registered in backends/index.ts). */
 export interface Backend {
   readonly name: string;
+  /**
+   * True when the values can change by themselves while keyplate runs: etcd and Consul, which others write to. False
+   * for env, whose only changes are edits of its own --env-file files (its watch reports those). With a backend that
+   * cannot change, `--onetime` reads once and reports missing keys at once instead of waiting for them.
+   */
+  readonly canChange: boolean;
   /**
    * Every key at or under each prefix (absolute keys such as `/app/db/host`), read at one moment of the store.
    * Prefixes match at `/` boundaries: `/app` gives `/app` and `/app/x`, never `/apple`.
@@ -24,18 +32,20 @@ export interface Backend {
    */
   getValues(prefixes: readonly string[]): Promise<Map<string, string>>;
   /**
-   * Watch the prefixes until `signal` aborts. Emits `reset` first (a full snapshot), then `put`/`delete`,
-   * and `status` on connection loss and recovery (followed by a fresh `reset`). Retries forever by itself.
-   * Absent when the backend cannot change while keyplate runs (env): that is a capability, not an error.
+   * Watch the prefixes until `signal` aborts, then resolve. Emits `reset` first (a full snapshot), then `put`/`delete`,
+   * and `status` on connection loss and recovery (followed by a fresh `reset`). Events that belong together (one
+   * revision of the store) are emitted synchronously, one after another: the runner applies each before it renders.
+   * Retries by itself; rejects with a BackendError only when it gives up (`retryTimeout`, or an error that is
+   * `permanent`). A backend that cannot change emits one `reset`, then whatever its own files bring.
    */
-  watch?(prefixes: readonly string[], options: WatchOptions): Promise<void>;
+  watch(prefixes: readonly string[], options: WatchOptions): Promise<void>;
   /** Human hint for a missing key, e.g. `set DATABASE_PORT`. */
   hintForKey?(key: string): string;
   /** Idempotent; returns the same promise every time. */
   close(): Promise<void>;
 }
 
-/** How to reach a backend: what the user sets with flags, KEYPLATE_* or keyplate.toml (src/config.ts extends it). */
+/** How to reach a backend: what the user sets with flags, KEYPLATE_* or keyplate.toml (src/config/config.ts extends it). */
 export interface BackendConnection {
   nodes: string[];
   /** env backend: dotenv files whose variables fill in what the real environment lacks. */
@@ -51,6 +61,7 @@ export interface BackendConnection {
   clientInsecure?: boolean;
 }
 
+/** The BackendConnection fields by name, for copying them out of the settings. */
 export const connectionKeys = [
   'nodes', 'envFiles', 'username', 'password', 'token', 'scheme', 'clientCaKeys', 'clientCert', 'clientKey', 'clientInsecure',
 ] as const satisfies readonly (keyof BackendConnection)[];
@@ -74,41 +85,4 @@ export class BackendError extends Error {
     this.name = 'BackendError';
     this.permanent = options?.permanent ?? false;
   }
-}
-
-/** Normalise a prefix to an absolute key path without trailing slash ('/' for the root). */
-export function normalizeKey(key: string): string {
-  // Fast path: already absolute, no empty, `.` or trailing segments.
-  if (key === '/' || (key.charCodeAt(0) === 47 && !/\/\/|\/\.(\/|$)|\/$/.test(key))) return key;
-  let out = '';
-  for (const part of key.split('/')) if (part !== '' && part !== '.') out += '/' + part;
-  return out === '' ? '/' : out;
-}
-
-/** `key` under `prefix`, normalised: joinKey('/app', '/db/') is '/app/db'. The common shapes skip the split. */
-export function joinKey(prefix: string, key: string): string {
-  if (key === '' || key === '/') return normalizeKey(prefix);
-  if (prefix === '' || prefix === '/') return normalizeKey(key);
-  return normalizeKey(key.charCodeAt(0) === 47 ? prefix + key : `${prefix}/${key}`);
-}
-
-/** True when `key` is `prefix` or lies under it at a `/` boundary. */
-export function isUnder(key: string, prefix: string): boolean {
-  if (prefix === '/') return key.startsWith('/');
-  return key === prefix || (key.startsWith(prefix) && key.charCodeAt(prefix.length) === 47 /* / */);
-}
-
-/** The smallest set of prefixes covering all given ones (`/app` covers `/app/db`), sorted. */
-export function coveringPrefixes(prefixes: Iterable<string>): string[] {
-  const all = new Set<string>();
-  for (const p of prefixes) all.add(normalizeKey(p));
-  if (all.has('/')) return ['/'];
-  // A prefix is dropped when one of its ancestors is in the set: a walk up its own path, not a scan of the others.
-  const out: string[] = [];
-  for (const p of all) {
-    let covered = false;
-    for (let i = p.lastIndexOf('/'); i > 0 && !covered; i = p.lastIndexOf('/', i - 1)) covered = all.has(p.slice(0, i));
-    if (!covered) out.push(p);
-  }
-  return out.sort();
 }

@@ -17,7 +17,8 @@ await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  external: ['etcd3', 'consul', 'prom-client'],
+  // esbuild runs its own binary found beside its package: it cannot be bundled (bench/sea.ts builds with it).
+  external: ['etcd3', 'consul', 'prom-client', 'esbuild'],
   logLevel: 'warning',
   banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
 });

@@ -1,6 +1,6 @@
 // Entry point of the bundle: run the CLI and exit with its code.
-import { main } from './cli.js';
-import { streamsInUse, writeOut } from './output.js';
+import { main } from './cli/cli.js';
+import { streamsInUse, writeOut } from './ops/output.js';
 
 main(process.argv.slice(2)).then(
   (code) => {

@@ -1,11 +1,12 @@
 // The env backend through the same conformance suite as etcd and Consul, plus its own mapping rules.
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createEnvBackend, keyToVariable, variableToKey } from '../backends/env.js';
 import { BackendError, type Backend } from '../backends/types.js';
 import { backendConformance } from './conformance.js';
-import { cleanupTemps, tempDir } from './util.js';
+import { mirrorOf, whileWatching } from './lifecycle.js';
+import { cleanupTemps, tempDir, waitFor } from './util.js';
 
 // The process environment cannot change under a running keyplate, so the backend reads it once; the fixture
 // gives each read a fresh backend over the current variables, which is what a new keyplate process would see.
@@ -14,7 +15,9 @@ backendConformance('env', async () => {
   const fresh = (): Backend => createEnvBackend({ nodes: [], envFiles: [], environment: { ...variables } });
   const backend: Backend = {
     name: 'env',
+    canChange: false,
     getValues: (prefixes) => fresh().getValues(prefixes),
+    watch: (prefixes, options) => fresh().watch(prefixes, options),
     hintForKey: (key) => fresh().hintForKey!(key),
     close: fresh().close,
   };
@@ -26,7 +29,7 @@ backendConformance('env', async () => {
       for (const name of Object.keys(variables)) delete variables[name];
     },
   };
-}, undefined, { canWatch: false });
+}, undefined, { canChange: false });
 
 afterEach(cleanupTemps);
 
@@ -71,5 +74,46 @@ describe('env backend mapping', () => {
     const backend = createEnvBackend({ nodes: [], envFiles: ['/nope/x.env'], environment: {} });
     await expect(backend.getValues(['/app'])).rejects.toThrow(BackendError);
     await expect(createEnvBackend({ nodes: [], envFiles: ['/nope/x.env'], environment: {} }).getValues(['/app'])).rejects.toThrow(/\[env\] \/nope\/x\.env: cannot read the env file/);
+  });
+});
+
+describe('env backend watch', () => {
+  it('cannot change by itself: one reset, then a fresh reset after each edit of an env file', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'dev.env');
+    writeFileSync(file, 'APP_PORT=1\n');
+    const backend = createEnvBackend({ nodes: [], envFiles: [file], environment: { APP_HOST: 'h' } });
+    expect(backend.canChange).toBe(false);
+    await whileWatching(backend, ['/app'], async ({ events }) => {
+      await waitFor(() => events.length === 1, 5_000, 'first reset');
+      expect(mirrorOf(events)).toEqual({ '/app/host': 'h', '/app/port': '1' });
+      writeFileSync(file, 'APP_PORT=2\nAPP_NAME=x\n');
+      await waitFor(() => mirrorOf(events)['/app/port'] === '2', 5_000, 'edit');
+      expect(mirrorOf(events)).toEqual({ '/app/host': 'h', '/app/name': 'x', '/app/port': '2' });
+      expect(events.every((e) => e.kind === 'reset')).toBe(true);
+    });
+  });
+
+  it('a file that cannot be read is a permanent outage, named; fixing the file brings it back', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'dev.env');
+    writeFileSync(file, 'APP_PORT=1\n');
+    const backend = createEnvBackend({ nodes: [], envFiles: [file], environment: {} });
+    await whileWatching(backend, ['/app'], async ({ events }) => {
+      await waitFor(() => events.length === 1, 5_000, 'first reset');
+      rmSync(file);
+      mkdirSync(file); // a directory where the file was: EISDIR, which only the user can fix
+      await waitFor(() => events.some((e) => e.kind === 'status'), 5_000, 'status down');
+      const down = events.find((e) => e.kind === 'status');
+      expect(down).toMatchObject({ kind: 'status', up: false });
+      const error = (down as { error?: Error }).error as BackendError;
+      expect(error).toBeInstanceOf(BackendError);
+      expect(error.permanent).toBe(true);
+      expect(error.message).toMatch(/\[env\] .*dev\.env: cannot read the env file \(EISDIR\)/);
+      rmSync(file, { recursive: true });
+      writeFileSync(file, 'APP_PORT=3\n');
+      await waitFor(() => mirrorOf(events)['/app/port'] === '3', 5_000, 'fixed');
+      expect(events.filter((e) => e.kind === 'status').map((e) => (e as { up: boolean }).up)).toEqual([false, true]);
+    });
   });
 });

@@ -1,6 +1,6 @@
 // Cache entry names: stable, distinct for the inputs that matter, and cheap for long inputs.
 import { describe, expect, it } from 'vitest';
-import { contentKey } from '../src/cache.js';
+import { contentKey } from '../src/cache/disk.js';
 
 describe('contentKey', () => {
   it('is 16 hex digits and the same for the same text', () => {

@@ -6,9 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { Child, ChildError, exitCodeOf, forwardableSignals, type ChildOptions } from '../src/child.js';
-import { canExecve, resolveCommand } from '../src/exec.js';
-import { readProcStat } from '../src/reaper.js';
+import { Child, ChildError, exitCodeOf, forwardableSignals, type ChildOptions } from '../src/process/child.js';
+import { canExecve, resolveCommand } from '../src/process/exec.js';
+import { readProcStat } from '../src/process/reaper.js';
 import { bundleProcessModules, fixtures } from './fixtures/bundle.js';
 import { currentNode } from './util.js';
 
@@ -79,16 +79,17 @@ describe('Child', () => {
     const pid = await c.start();
     await waitFor('the traps', () => existsSync(join(dir, 'ready')));
     expect(readProcStat(pid)?.pgrp).toBe(pid);
-    expect(c.signal('SIGHUP')).toBe(true);
+    expect(c.signalGroup('SIGHUP')).toBe(true);
     await waitFor('the HUP trap', () => lines(join(dir, 'trapped')).includes('hup'));
     await c.stop();
     expect(await c.exited).toBe(0);
     expect(lines(join(dir, 'trapped'))).toEqual(['hup', 'term']);
+    expect(c.signalGroup('SIGHUP')).toBe(false);
     expect(c.signal('SIGHUP')).toBe(false);
   });
 
   it('SIGKILLs a command that ignores SIGTERM once killTimeout has passed', async () => {
-    const c = child([fixture('ignore-term.sh'), dir], { killTimeout: 300 });
+    const c = child([fixture('ignore-term.sh'), dir], { killTimeoutMs: 300 });
     const kills: number[] = [];
     c.on('kill', (pid) => kills.push(pid));
     const pid = await c.start();
@@ -113,7 +114,7 @@ describe('Child', () => {
   });
 
   it('SIGKILLs grandchildren that outlive the command by ignoring SIGTERM', async () => {
-    const c = child([fixture('forks.sh'), dir, 'stubborn'], { killTimeout: 300 });
+    const c = child([fixture('forks.sh'), dir, 'stubborn'], { killTimeoutMs: 300 });
     const kills: number[] = [];
     c.on('kill', (pid) => kills.push(pid));
     const pid = await c.start();
@@ -154,7 +155,7 @@ describe('Child', () => {
 
   it('refuses an empty command and a negative killTimeout with the offending value', () => {
     expect(() => new Child([])).toThrow(/expected a program to run after `--`/);
-    expect(() => new Child(['true'], { killTimeout: -1 })).toThrow('kill_timeout: expected a non-negative number of milliseconds, got `-1` (number)');
+    expect(() => new Child(['true'], { killTimeoutMs: -1 })).toThrow('kill_timeout: expected a non-negative number of milliseconds, got `-1` (number)');
   });
 });
 

@@ -12,12 +12,23 @@ const good = {
 };
 
 describe('keyplate check', () => {
-  it('a good confdir: exit 0, lists the keys each resource uses and which are missing, writes nothing', async () => {
+  it('keys missing: exit 3, lists the keys each resource uses and which are missing, writes nothing', async () => {
     const dir = makeConfdir(good);
     const r = await runCli(['check', '--confdir', dir], { env: baseEnv({ DB_HOST: 'h' }), cwd: dir });
-    expect(r.code).toBe(0);
+    expect(r.code).toBe(3);
     expect(r.stdout).toMatch(/app\.toml → .*out\/app\.conf: uses \/db\/host, \/db\/port, \/db\/replica\/\*; missing: \/db\/port \(set DB_PORT\)/);
-    expect(r.stdout).toMatch(/ok: 1 resource/);
+    expect(r.stdout).not.toMatch(/ok: /);
+    expect(r.stderr).toMatch(/keys are missing, so these resources would wait:\napp\.toml: missing \/db\/port \(set DB_PORT\)/);
+    expect(readdirSync(path.join(dir, 'out'))).toEqual([]);
+    expect(existsSync(path.join(dir, 'checked'))).toBe(false);
+  });
+
+  it('a good confdir with every key: exit 0, ok, writes nothing', async () => {
+    const dir = makeConfdir(good);
+    const r = await runCli(['check', '--confdir', dir], { env: baseEnv({ DB_HOST: 'h', DB_PORT: '1' }), cwd: dir });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/app\.toml → .*out\/app\.conf: uses \/db\/host, \/db\/port, \/db\/replica\/\*\n/);
+    expect(r.stdout).toMatch(/ok: 1 resource\n/);
     expect(readdirSync(path.join(dir, 'out'))).toEqual([]);
     expect(existsSync(path.join(dir, 'checked'))).toBe(false);
   });
@@ -33,5 +44,29 @@ describe('keyplate check', () => {
     expect(r.stderr).toMatch(message);
     expect(r.code).toBe(2);
     expect(readdirSync(path.join(dir, 'out'))).toEqual([]);
+  });
+
+  it.each([
+    ['etcd', 'http://127.0.0.1:1', /cannot read backend etcd \(http:\/\/127\.0\.0\.1:1\), so no key was checked: \[etcd\] .*ECONNREFUSED/],
+    ['consul', '127.0.0.1:1', /cannot read backend consul \(127\.0\.0\.1:1\), so no key was checked: \[consul\] .*ECONNREFUSED/],
+  ])('a %s backend that cannot be reached: exit 1, naming it, without waiting', async (backend, node, message) => {
+    const dir = makeConfdir(good);
+    const started = Date.now();
+    const r = await runCli(['check', '--backend', backend, '--node', node, '--confdir', dir], { env: baseEnv() });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(message);
+    expect(r.stdout).toMatch(/app\.toml → .*out\/app\.conf\n/);
+    expect(r.stdout).not.toMatch(/ok: /);
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  it('a template that fails to render: exit 1, as the run would', async () => {
+    const dir = makeConfdir({ ...good, 'templates/app.tmpl': '{{div 1 (atoi (getv "/db/port"))}}\n' });
+    const r = await runCli(['check', '--confdir', dir], { env: baseEnv({ DB_HOST: 'h', DB_PORT: '0' }) });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/app\.tmpl: div: division by zero/);
+    const run = await runCli(['--onetime', '--noop', '--confdir', dir], { env: baseEnv({ DB_HOST: 'h', DB_PORT: '0' }) });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/app\.tmpl: div: division by zero/);
   });
 });

@@ -2,9 +2,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config.js';
-import { flagSpecs, envName } from '../src/flags.js';
-import { parseDuration } from '../src/duration.js';
+import { loadConfig } from '../src/config/config.js';
+import { flagSpecs, envName } from '../src/config/flags.js';
+import { parseDuration } from '../src/config/duration.js';
 import { baseEnv, cleanupTemps, makeConfdir, runCli, tempDir } from './util.js';
 
 afterEach(cleanupTemps);
@@ -58,7 +58,7 @@ describe('precedence: flag > environment > keyplate.toml > default', () => {
     expect(c.nodes).toEqual(['http://x:2379']);
     expect(c.logLevel).toBe('debug');
     expect(c.envFiles).toEqual([path.join(dir, 'dev.env')]);
-    expect(c.waitTimeout).toBe(90_000);
+    expect(c.waitTimeoutMs).toBe(90_000);
   });
 });
 

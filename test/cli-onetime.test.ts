@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { baseEnv, cleanupTemps, cliPath, confdEnv, copyFixture, makeConfdir, runCli, tempDir } from './util.js';
+import { baseEnv, cleanupTemps, cliPath, confdEnv, copyFixture, keyplateCommand, makeConfdir, runCli, tempDir } from './util.js';
 
 afterEach(cleanupTemps);
 
@@ -25,14 +25,14 @@ describe("confd's integration cases, in Handlebars", () => {
 });
 
 describe('missing keys with the env backend', () => {
-  it('exits 1, lists every missing key of every resource with the variable to set, and writes nothing', async () => {
+  it('exits 3 (keys missing, as with etcd and Consul), lists every missing key of every resource with the variable to set, and writes nothing', async () => {
     const dir = makeConfdir({
       ...basic,
       'conf.d/web.toml': '[template]\nsrc = "web.tmpl"\ndest = "out/web.conf"\nprefix = "/myapp"\nkeys = ["/web"]\n',
       'templates/web.tmpl': '{{getv "/web/port"}} {{getv "/web/name"}} {{getv "/web/opt" "default"}}\n',
     });
     const r = await runCli(['--onetime', '--confdir', dir], { env: baseEnv({ DATABASE_HOST: 'db' }) });
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(3);
     expect(r.stderr).toContain('app.toml: missing /database/port (set DATABASE_PORT)');
     expect(r.stderr).toContain('web.toml: missing /myapp/web/name (set MYAPP_WEB_NAME)');
     expect(r.stderr).toContain('web.toml: missing /myapp/web/port (set MYAPP_WEB_PORT)');
@@ -211,7 +211,7 @@ describe('output', () => {
     const nonblocking = 'import fcntl, os, sys; fcntl.fcntl(2, fcntl.F_SETFL, fcntl.fcntl(2, fcntl.F_GETFL) | os.O_NONBLOCK); os.execv(sys.argv[1], sys.argv[1:])';
     // The reader starts after a pause, so the pipe is full while keyplate writes.
     const script = `python3 -c "$0" "$@" 2>&1 >/dev/null | (sleep 0.5; cat); exit \${PIPESTATUS[0]}`;
-    const r = spawnSync('bash', ['-c', script, nonblocking, process.execPath, cliPath, '--onetime', '--confdir', dir], { env: baseEnv(), encoding: 'utf8' });
+    const r = spawnSync('bash', ['-c', script, nonblocking, ...keyplateCommand, '--onetime', '--confdir', dir], { env: baseEnv(), encoding: 'utf8' });
     const [code, stderr] = [r.status, r.stdout];
     expect(code).toBe(0);
     const lines = stderr.split('\n').filter((l) => l.startsWith('keyplate template log: line '));
@@ -232,7 +232,7 @@ describe('one template, many resources', () => {
     const dir = makeConfdir(files);
     const env = baseEnv({ SVC_A_PORT: '1', SVC_A_NAME: 'alpha', SVC_A_TAGS_X: 'x1', SVC_B_NAME: 'beta', SVC_B_TAGS_Y: 'y2', SVC_B_TAGS_Z: 'z3' });
     const r = await runCli(['--onetime', '--confdir', dir], { env });
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(3); // c.toml's keys are missing
     expect(readFileSync(path.join(dir, 'out/a.conf'), 'utf8')).toBe('port=1\nx=x1;\nalpha\n');
     expect(readFileSync(path.join(dir, 'out/b.conf'), 'utf8')).toBe('no port\ny=y2;z=z3;\nbeta\n');
     expect(existsSync(path.join(dir, 'out/c.conf'))).toBe(false);
@@ -241,6 +241,7 @@ describe('one template, many resources', () => {
   });
 });
 
+// Node-only by nature (Node's own --env-file): it runs `node dist/keyplate.cjs` in both test projects.
 describe('the process environment, as Node set it up', () => {
   it("variables Node's own --env-file added after exec are seen too (they are not in /proc/self/environ)", () => {
     const dir = makeConfdir({
@@ -416,7 +417,9 @@ describe('safe writes', () => {
     });
     const r = await runCli(['--onetime', '--confdir', dir], { env, cwd: dir });
     expect(readFileSync(path.join(dir, 'reloads.log'), 'utf8')).toBe('x\n');
-    expect(r.stderr).toMatch(/c\.toml: reload_cmd exited with code 3; will retry on the next change\nfailing/);
+    // --onetime has no next change: it never promises a retry.
+    expect(r.stderr).toMatch(/c\.toml: reload_cmd exited with code 3\nfailing/);
+    expect(r.stderr).not.toContain('will retry');
     expect(r.code).toBe(1);
   });
 
@@ -492,7 +495,7 @@ describe('the cache of compiled templates and parsed resources', () => {
 
     // The same files under another global prefix are validated again (keys and prefix come from it).
     const prefixed = await runCli(['--onetime', '--confdir', dir, '--prefix', '/other', '--log-level', 'error'], { env });
-    expect(prefixed.code).toBe(1);
+    expect(prefixed.code).toBe(3);
     expect(prefixed.stderr).toContain('missing /other/database/host (set OTHER_DATABASE_HOST)');
 
     // An error is never cached away.
@@ -581,7 +584,7 @@ describe('a cache directory others can write to', () => {
     expect((await runCli(['--onetime', '--confdir', dir], { env })).code).toBe(0);
     expect(readdirSync(cache)).toEqual([]);
     // Even a well-formed entry planted under the exact name is never read.
-    const { contentKey } = await import('../src/cache.js');
+    const { contentKey } = await import('../src/cache/disk.js');
     const Handlebars = (await import('handlebars')).default;
     const source = readFileSync(path.join(dir, 'templates/app.tmpl'), 'utf8');
     const planted = Handlebars.precompile('PWNED\n', { noEscape: true });

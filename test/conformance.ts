@@ -26,8 +26,8 @@ export function backendConformance(
   name: string,
   setup: () => Promise<ConformanceFixture>,
   teardown?: () => Promise<void>,
-  /** env cannot watch: the process environment cannot change while keyplate runs (a capability, not an error). */
-  { canWatch = true }: { canWatch?: boolean } = {},
+  /** env cannot change by itself: the process environment is fixed while keyplate runs (a capability, not an error). */
+  { canChange = true }: { canChange?: boolean } = {},
 ): void {
   describe(`backend conformance: ${name}`, () => {
     let fx: ConformanceFixture;
@@ -84,9 +84,17 @@ export function backendConformance(
       expect(values.get('/cf/tricky/v')).toBe(tricky);
     });
 
-    if (!canWatch) {
-      it('has no watch: it says so by leaving watch undefined, never by failing', () => {
-        expect(fx.backend.watch).toBeUndefined();
+    it(`says whether it can change by itself (${canChange ? 'it can' : 'it cannot'})`, () => {
+      expect(fx.backend.canChange).toBe(canChange);
+    });
+
+    if (!canChange) {
+      it('cannot change, and says so without failing: its watch gives one reset, then keeps still until stopped', async () => {
+        await whileWatching(fx.backend, ['/cf/app'], async ({ events }) => {
+          await waitFor(() => events.length > 0, 10_000, 'reset');
+          await new Promise((resolve) => setTimeout(resolve, 200));
+          expect(events.map((e) => e.kind)).toEqual(['reset']);
+        }, { keepOpen: true });
       });
       return;
     }

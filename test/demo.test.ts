@@ -106,6 +106,11 @@ function stage(dockerfile: string, name: string): string {
   return lines.slice(start, end === -1 ? undefined : end).join('\n');
 }
 
+/** The last instruction of this kind in a stage, as written (shell form included). */
+function lastInstruction(dockerfile: string, instruction: string): string {
+  return instructions(dockerfile).filter((l) => l.startsWith(`${instruction} `)).at(-1) ?? '';
+}
+
 function execForm(dockerfile: string, instruction: 'ENTRYPOINT' | 'HEALTHCHECK'): string[] {
   const line = instructions(dockerfile).filter((l) => l.startsWith(`${instruction} `)).at(-1);
   const json = line && /\[.*\]$/.exec(line)?.[0];
@@ -151,11 +156,10 @@ describe('docker-compose.yml', () => {
     expect(services.demo.ports).toContain(`127.0.0.1:${port}:${port}`);
   });
 
-  it('builds the demo and seeder from the demo stage of the Dockerfile, with the repository as context', () => {
+  it('builds the demo and the seeder from their stages of the Dockerfile, with the repository as context', () => {
     for (const name of ['demo', 'seed']) {
-      expect(services[name].build).toEqual({ context: '.', target: 'demo' });
+      expect(services[name].build).toEqual({ context: '.', target: name });
     }
-    expect(services.seed.entrypoint).toEqual(['node', '/opt/keyplate-demo/seed.mjs']);
     expect(services.seed.environment).toEqual({ ETCD_ENDPOINT: 'http://etcd:2379', CONSUL_HTTP_ADDR: 'http://consul:8500' });
   });
 
@@ -185,20 +189,31 @@ describe('Dockerfiles', () => {
   const rootFile = read('Dockerfile');
   const keyplateStage = stage(rootFile, 'keyplate');
   const demoStage = stage(rootFile, 'demo');
+  const seedStage = stage(rootFile, 'seed');
 
-  it('builds keyplate in a build stage and ships production dependencies only', () => {
+  // scripts/docker-e2e.sh builds and runs these images for real; this checks their shape where no engine runs.
+  it('builds the executable in a build stage; the keyplate image is FROM scratch with it, its C library and busybox', () => {
     const lines = instructions(rootFile);
-    expect(lines.filter((l) => l.startsWith('FROM ')).length).toBeGreaterThanOrEqual(5);
-    expect(lines).toContain('RUN npm run build && mkdir -p native/reaper/build/Release');
-    expect(lines.some((l) => /^RUN npm ci --omit=dev\b/.test(l))).toBe(true);
-    expect(keyplateStage).toMatch(/^ENV NODE_ENV=production\s+KEYPLATE_METRICS_ADDR=0\.0\.0\.0:9100$/m);
-    expect(execForm(keyplateStage, 'HEALTHCHECK').join(' ')).toContain('KEYPLATE_METRICS_ADDR');
-    expect(execForm(keyplateStage, 'HEALTHCHECK').join(' ')).toContain('/healthz');
+    expect(lines).toContain('RUN npm run build:exe && exe/keyplate-linux-x64 --version');
+    expect(keyplateStage.split('\n')[0]).toBe('FROM scratch AS keyplate');
+    expect(keyplateStage).toContain('COPY --from=build /rootfs /');
+    expect(keyplateStage).toMatch(/^ENV PATH=\/usr\/local\/bin:\/bin\s+KEYPLATE_METRICS_ADDR=0\.0\.0\.0:9100$/m);
+    expect(lastInstruction(keyplateStage, 'HEALTHCHECK')).toContain('http://127.0.0.1:${KEYPLATE_METRICS_ADDR##*:}/healthz');
   });
 
-  it('builds the demo on the keyplate stage (inheriting its health check), and keyplate alone by default', () => {
-    expect(demoStage.split('\n')[0]).toBe('FROM keyplate AS demo');
-    expect(demoStage).not.toMatch(/^HEALTHCHECK/m);
+  it('has an exe stage with only the executables, for COPY --from into another image', () => {
+    expect(stage(rootFile, 'exe').split('\n')).toEqual([
+      'FROM scratch AS exe',
+      'COPY --from=build /app/exe/keyplate-linux-x64 /keyplate',
+      'COPY --from=build /app/exe/keyplate-linux-x64-musl /keyplate-musl',
+    ]);
+  });
+
+  it('builds the demo as a user would: nginx on Debian with keyplate copied in, its own health check; keyplate alone by default', () => {
+    expect(demoStage.split('\n')[0]).toBe('FROM ${DEBIAN_IMAGE} AS demo');
+    expect(demoStage).toContain('COPY --from=exe /keyplate /usr/local/bin/keyplate');
+    expect(lastInstruction(demoStage, 'HEALTHCHECK')).toBe(lastInstruction(keyplateStage, 'HEALTHCHECK'));
+    expect(execForm(seedStage, 'ENTRYPOINT')).toEqual(['node', '/opt/keyplate-demo/seed.mjs']);
     expect(instructions(rootFile).filter((l) => l.startsWith('FROM ')).at(-1)).toBe('FROM keyplate');
   });
 

@@ -1,6 +1,6 @@
 // Go's path.Match test table, plus the key patterns confd templates actually use.
 import { describe, expect, it } from 'vitest';
-import { BadPatternError, pathMatch, patternDir, validatePattern } from '../src/glob.js';
+import { BadPatternError, pathMatch, patternDir, validatePattern } from '../src/keys/glob.js';
 
 const BAD = 'bad' as const;
 

@@ -1,8 +1,9 @@
 // Go template built-ins for ported confd templates: comparisons, logic, len and printf.
 import Handlebars from 'handlebars';
 import { describe, expect, it } from 'vitest';
-import { registerHelpers } from '../src/helpers/index.js';
-import { KeyStore, RenderScope } from '../src/store.js';
+import { registerHelpers } from '../src/template/helpers/index.js';
+import { KeyStore } from '../src/keys/store.js';
+import { RenderScope } from '../src/template/scope.js';
 
 const hb = Handlebars.create();
 registerHelpers(hb);

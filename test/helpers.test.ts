@@ -4,8 +4,9 @@ import Handlebars from 'handlebars';
 import runtime from 'handlebars/runtime';
 import { describe, expect, it } from 'vitest';
 import { RenderError } from '../src/errors.js';
-import { helperNames, registerHelpers, resolvePendingLookups } from '../src/helpers/index.js';
-import { KeyStore, RenderScope } from '../src/store.js';
+import { helperNames, registerHelpers, resolvePendingLookups } from '../src/template/helpers/index.js';
+import { KeyStore } from '../src/keys/store.js';
+import { RenderScope } from '../src/template/scope.js';
 
 const FIXTURE: Array<[string, string]> = [
   ['/key', 'foobar'],

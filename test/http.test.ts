@@ -1,7 +1,7 @@
 // The operations server over real HTTP: metrics move with agent events; health and readiness follow the snapshot.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AgentEvents, type ResourceStatus, type StatusSnapshot } from '../src/events.js';
-import { healthOf, parseListenAddress, readinessOf, startOperationsServer, type OperationsServer } from '../src/http.js';
+import { AgentEvents, type ResourceStatus, type StatusSnapshot } from '../src/ops/events.js';
+import { healthOf, parseListenAddress, readinessOf, startOperationsServer, type OperationsServer } from '../src/ops/http.js';
 
 function resource(name: string, overrides: Partial<ResourceStatus> = {}): ResourceStatus {
   return { name, dest: `/etc/${name.replace(/\.toml$/, '.conf')}`, rendered: true, missingKeys: [], ...overrides };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { coveringPrefixes, isUnder, joinKey, normalizeKey } from '../backends/types.js';
+import { coveringPrefixes, isUnder, joinKey, normalizeKey } from '../src/keys/paths.js';
 
 describe('key paths', () => {
   it.each([

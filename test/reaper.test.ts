@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { isSpawnedByNode, readProcStat, startReaper } from '../src/reaper.js';
+import { isSpawnedByNode, readProcStat, startReaper } from '../src/process/reaper.js';
 import { bundleProcessModules, fixtures, reaperAddon, root } from './fixtures/bundle.js';
 
 async function waitFor(what: string, probe: () => boolean, timeout = 10_000): Promise<void> {

@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../src/errors.js';
-import { parseResource, type Resource } from '../src/resources.js';
+import { parseResource, type Resource } from '../src/resources/resource.js';
 import { cleanupTemps, tempDir } from './util.js';
 
 let confdir: string;
@@ -63,9 +63,9 @@ describe('resource fields', () => {
 
   it('timeouts, wait, reload_signal and restart', () => {
     const r = parse('check_timeout = "2s"\nreload_timeout = 90\nwait = { min = "10ms", max = "2s" }\nreload_signal = "hup"\nrestart = true');
-    expect(r).toMatchObject({ checkTimeout: 2000, reloadTimeout: 90_000, wait: { min: 10, max: 2000 }, reloadSignal: 'SIGHUP', restart: true });
-    expect(parse('wait = "100ms"').wait).toEqual({ min: 100, max: 400 });
-    expect(parse('')).toMatchObject({ checkTimeout: 30_000, reloadTimeout: 60_000, restart: false });
+    expect(r).toMatchObject({ checkTimeoutMs: 2000, reloadTimeoutMs: 90_000, wait: { minMs: 10, maxMs: 2000 }, reloadSignal: 'SIGHUP', restart: true });
+    expect(parse('wait = "100ms"').wait).toEqual({ minMs: 100, maxMs: 400 });
+    expect(parse('')).toMatchObject({ checkTimeoutMs: 30_000, reloadTimeoutMs: 60_000, restart: false });
   });
 
   it.each([

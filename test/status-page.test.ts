@@ -5,8 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { AgentEvents, type StatusSnapshot } from '../src/events.js';
-import { startOperationsServer, type OperationsServer } from '../src/http.js';
+import { AgentEvents, type StatusSnapshot } from '../src/ops/events.js';
+import { startOperationsServer, type OperationsServer } from '../src/ops/http.js';
 
 const chromium = '/usr/bin/chromium';
 const hostileName = '<img src=x onerror="document.title=1">&amp;<b>bold</b>.toml';

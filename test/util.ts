@@ -7,6 +7,15 @@ import { fileURLToPath } from 'node:url';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const cliPath = path.join(root, 'dist', 'keyplate.cjs');
+/** The compiled executable for this machine (`npm run build:exe`, scripts/build-exe.mjs). */
+export const exePath = path.join(root, 'exe', 'keyplate-linux-x64');
+/**
+ * Which keyplate the process-level tests run: `node dist/keyplate.cjs`, or with KEYPLATE_TEST_BIN=exe the compiled
+ * executable (vitest.config.ts runs those test files once per binary, as the projects `node` and `exe`).
+ */
+export const testBinary: 'node' | 'exe' = process.env.KEYPLATE_TEST_BIN === 'exe' ? 'exe' : 'node';
+/** The command line that starts keyplate, before its own arguments. */
+export const keyplateCommand: readonly string[] = testBinary === 'exe' ? [exePath] : [process.execPath, cliPath];
 
 /**
  * A current Node (24, with process.execve and module.enableCompileCache), from the npm registry into
@@ -84,7 +93,7 @@ export function baseEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 
 export function runCli(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; timeout?: number } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cliPath, ...args], { env: options.env ?? baseEnv(), cwd: options.cwd ?? root });
+    const child = spawn(keyplateCommand[0], [...keyplateCommand.slice(1), ...args], { env: options.env ?? baseEnv(), cwd: options.cwd ?? root });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c) => (stdout += c));
@@ -100,7 +109,7 @@ export function runCli(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?:
 
 /** Start the CLI and keep it running; for watch-mode tests. */
 export function startCli(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}) {
-  const child = spawn(process.execPath, [cliPath, ...args], { env: options.env ?? baseEnv(), cwd: options.cwd ?? root });
+  const child = spawn(keyplateCommand[0], [...keyplateCommand.slice(1), ...args], { env: options.env ?? baseEnv(), cwd: options.cwd ?? root });
   const out = { stdout: '', stderr: '' };
   child.stdout.on('data', (c) => (out.stdout += c));
   child.stderr.on('data', (c) => (out.stderr += c));

@@ -1,0 +1,43 @@
+// What a single-file build (the Bun executable, scripts/lib/exe-bundle.mjs; Node's single executable application,
+// bench/sea.ts) must make static, because keyplate's Node build loads it from node_modules at run time:
+// - etcd3 parses its .proto files (rpc.proto importing kv.proto and auth.proto) from disk when first required.
+//   They are parsed at build time, with the same loader and options, and the build carries the parsed
+//   definitions as JSON for @grpc/proto-loader's fromJSON.
+// - backends/etcd-client.ts asks for the @grpc/grpc-js that etcd3 itself resolves (createRequire at run time);
+//   in one file that is the one grpc-js the bundle holds, so the lookup becomes a static import.
+// Each rewrite fails the build when the text it replaces is no longer there. A plugin for Bun.build and esbuild
+// alike (both take { name, setup(build) } with onLoad).
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+function replaceOnce(file, text, from, to) {
+  if (!text.includes(from)) throw new Error(`keyplate build: ${file} no longer contains \`${from}\`; update scripts/lib/static-loads.mjs`);
+  return text.replace(from, to);
+}
+
+function etcdProtoJson() {
+  const etcdDir = path.dirname(createRequire(path.join(root, 'package.json')).resolve('etcd3/package.json'));
+  const fromEtcd = createRequire(path.join(etcdDir, 'lib', 'index.js'));
+  const { loadProtosWithOptionsSync } = createRequire(fromEtcd.resolve('@grpc/proto-loader/package.json'))('./build/src/util.js');
+  const options = { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true };
+  return JSON.stringify(loadProtosWithOptionsSync(path.join(etcdDir, 'proto', 'rpc.proto'), options).toJSON());
+}
+
+export const staticLoads = {
+  name: 'keyplate-static-loads',
+  setup(build) {
+    build.onLoad({ filter: /etcd3[\\/]lib[\\/]connection-pool\.js$/ }, (args) => {
+      const from = '(0, proto_loader_1.loadSync)(`${__dirname}/../proto/rpc.proto`,';
+      return { contents: replaceOnce(args.path, readFileSync(args.path, 'utf8'), from, `(0, proto_loader_1.fromJSON)(${etcdProtoJson()},`), loader: 'js' };
+    });
+    build.onLoad({ filter: /backends[\\/]etcd-client\.ts$/ }, (args) => {
+      const from = "createRequire(require.resolve('etcd3'))('@grpc/grpc-js')";
+      const source = replaceOnce(args.path, readFileSync(args.path, 'utf8'), from, '__keyplateGrpc');
+      return { contents: `import __keyplateGrpc from '@grpc/grpc-js';\n${source}`, loader: 'ts' };
+    });
+  },
+};

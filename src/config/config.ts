@@ -1,0 +1,272 @@
+// Layered settings: defaults → keyplate.toml → KEYPLATE_* environment → flags; strict about unknown keys.
+import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { backendNamed, watchedByDefault, type BackendName } from '../../backends/index.js';
+import type { BackendConnection } from '../../backends/types.js';
+import { defaultCacheDir } from '../cache/disk.js';
+import { UsageError, describe } from '../errors.js';
+import { parseDuration } from './duration.js';
+import { defaultOf, envName, flagsByName, flagSpecs, tomlKeys, type FlagSpec } from './flags.js';
+import { parseTomlCached, tomlErrorLocation } from './toml.js';
+
+/** Every setting, resolved: flag > KEYPLATE_* environment > keyplate.toml > the flag table's default. */
+export interface Config extends BackendConnection {
+  subcommand?: 'check';
+  confdir: string;
+  configFile: string;
+  prefix: string;
+  onetime: boolean;
+  /** Keep following changes (off with --onetime; on by default for a server backend, see backends/index.ts). */
+  watch: boolean;
+  /** --interval: poll every this many ms instead of watching (undefined: watch). */
+  intervalMs?: number;
+  noop: boolean;
+  syncOnly: boolean;
+  keepStageFile: boolean;
+  backend: BackendName;
+  clientInsecure: boolean;
+  backendRetryTimeoutMs?: number;
+  waitTimeoutMs?: number;
+  waitMinMs: number;
+  waitMaxMs: number;
+  killTimeoutMs: number;
+  /** keyplate's own reload signal; undefined when not set (then SIGHUP without a command, none with one). */
+  reloadSignal?: string;
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+  logFormat: 'text' | 'json';
+  metricsAddr?: string;
+  version: boolean;
+  help: boolean;
+  /** Everything after `--`. */
+  command: string[];
+}
+
+type Raw = Map<string, unknown>;
+
+const pathSettings = new Set(['env-file', 'client-ca-keys', 'client-cert', 'client-key']);
+
+/** Turn argv into raw flag values; `-flag` (confd/Go style) works as well as `--flag`. */
+function parseArgv(argv: readonly string[]): { flags: Raw; positionals: string[]; command: string[] } {
+  const flags: Raw = new Map();
+  const positionals: string[] = [];
+  let command: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--') {
+      command = argv.slice(i + 1);
+      break;
+    }
+    if (!arg.startsWith('-') || arg === '-') {
+      positionals.push(arg);
+      continue;
+    }
+    const body = arg.replace(/^--?/, '');
+    const eq = body.indexOf('=');
+    const name = eq === -1 ? body : body.slice(0, eq);
+    const spec = flagsByName.get(name) ?? (name === 'h' ? flagsByName.get('help') : name === 'v' ? flagsByName.get('version') : undefined);
+    if (!spec) {
+      throw new UsageError(`unknown flag \`${arg}\`; run \`keyplate --help\` for the list`);
+    }
+    let value: string | undefined = eq === -1 ? undefined : body.slice(eq + 1);
+    if (spec.type === 'boolean') {
+      flags.set(spec.name, value === undefined ? true : parseBoolText(value, `flag --${spec.name}`));
+      continue;
+    }
+    if (value === undefined) {
+      value = argv[++i];
+      if (value === undefined || (value.startsWith('--') && value.length > 2)) {
+        throw new UsageError(`flag --${spec.name} needs a value: ${spec.arg ?? spec.type}`);
+      }
+    }
+    const parsed = parseScalar(spec, value, `flag --${spec.name}`);
+    if (spec.type === 'list') flags.set(spec.name, [...((flags.get(spec.name) as string[]) ?? []), ...(parsed as string[])]);
+    else flags.set(spec.name, parsed);
+  }
+  return { flags, positionals, command };
+}
+
+function parseBoolText(value: string, where: string): boolean {
+  const v = value.trim().toLowerCase();
+  if (['1', 't', 'true', 'yes', 'on'].includes(v)) return true;
+  if (['0', 'f', 'false', 'no', 'off', ''].includes(v)) return false;
+  throw new UsageError(`${where}: expected true or false, got ${describe(value)}`);
+}
+
+function parseScalar(spec: FlagSpec, value: unknown, where: string): unknown {
+  switch (spec.type) {
+    case 'boolean':
+      if (typeof value === 'boolean') return value;
+      if (typeof value === 'string') return parseBoolText(value, where);
+      break;
+    case 'list':
+      if (typeof value === 'string') return value.split(',').map((s) => s.trim()).filter(Boolean);
+      if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value;
+      throw new UsageError(`${where}: expected a string or a list of strings, got ${describe(value)}`);
+    case 'string':
+      if (typeof value === 'string') return value;
+      break;
+    case 'choice':
+      if (typeof value === 'string' && spec.choices!.includes(value)) return value;
+      throw new UsageError(`${where}: expected one of ${spec.choices!.join(', ')}, got ${describe(value)}`);
+    case 'number': {
+      const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
+      if (Number.isFinite(n) && n > 0) return n;
+      throw new UsageError(`${where}: expected a positive number of ${spec.arg?.toLowerCase() ?? 'units'}, got ${describe(value)}`);
+    }
+    case 'duration': {
+      const ms = typeof value === 'string' || typeof value === 'number' ? parseDuration(value) : undefined;
+      if (ms !== undefined) return ms;
+      throw new UsageError(`${where}: expected a duration such as 500ms, 30s or 2m, got ${describe(value)}`);
+    }
+  }
+  throw new UsageError(`${where}: expected a ${spec.type}, got ${describe(value)}`);
+}
+
+function fromEnvironment(env: NodeJS.ProcessEnv): Raw {
+  const raw: Raw = new Map();
+  for (const spec of flagSpecs) {
+    const text = env[envName(spec)];
+    if (text === undefined || text === '' || spec.name === 'help' || spec.name === 'version') continue;
+    raw.set(spec.name, parseScalar(spec, text, `environment ${envName(spec)}`));
+  }
+  return raw;
+}
+
+function fromFile(file: string, required: boolean, env: NodeJS.ProcessEnv): Raw {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT' && !required) return new Map();
+    throw new UsageError(`${file}: cannot read the config file (${(error as Error).message}); fix the path given by --config-file or KEYPLATE_CONFIG_FILE`, { cause: error });
+  }
+  let doc: Record<string, unknown>;
+  try {
+    doc = parseTomlCached(text, defaultCacheDir(env));
+  } catch (error) {
+    throw new UsageError(`${file}${tomlErrorLocation(error)}: invalid TOML: ${(error as Error).message.split('\n')[0]}`, { cause: error });
+  }
+  const byKey = new Map<string, FlagSpec>();
+  for (const spec of flagSpecs) for (const k of tomlKeys(spec)) byKey.set(k, spec);
+  const raw: Raw = new Map();
+  for (const [key, value] of Object.entries(doc)) {
+    const spec = byKey.get(key);
+    if (!spec || spec.name === 'help' || spec.name === 'version' || spec.name === 'config-file') {
+      throw new UsageError(`${file}: unknown setting \`${key}\`; valid settings are the flag names in snake_case (see keyplate --help)`);
+    }
+    let parsed = parseScalar(spec, value, `${file}: ${key}`);
+    // Paths in keyplate.toml are relative to the file, not to wherever keyplate was started.
+    if (pathSettings.has(spec.name)) {
+      const resolveHere = (p: string): string => resolve(dirname(file), p);
+      parsed = Array.isArray(parsed) ? parsed.map(resolveHere) : resolveHere(parsed as string);
+    }
+    raw.set(spec.name, parsed);
+  }
+  return raw;
+}
+
+/** Where loadConfig reads from; `cwd` resolves relative paths given by flags and the environment. */
+export interface LoadOptions {
+  argv: readonly string[];
+  env: NodeJS.ProcessEnv;
+  cwd?: string;
+}
+
+/** The raw layers, highest precedence first, and what argv says besides flags. */
+interface Layers {
+  flags: Raw;
+  environment: Raw;
+  file: Raw;
+  configFile: string;
+  subcommand: Config['subcommand'];
+  command: string[];
+}
+
+/** Read argv, the KEYPLATE_* variables and keyplate.toml (found through --confdir or --config-file). */
+function readLayers(argv: readonly string[], env: NodeJS.ProcessEnv, cwd: string): Layers {
+  const { flags, positionals, command } = parseArgv(argv);
+  let subcommand: Config['subcommand'];
+  if (positionals[0] === 'check') {
+    subcommand = 'check';
+    positionals.shift();
+  }
+  if (positionals.length > 0) {
+    throw new UsageError(`unexpected argument \`${positionals[0]}\`; to run a command after rendering, put it after \`--\` (keyplate --onetime -- ${positionals.join(' ')})`);
+  }
+  const environment = fromEnvironment(env);
+  const early = (name: string): unknown => flags.get(name) ?? environment.get(name);
+  const confdirEarly = resolve(cwd, (early('confdir') as string | undefined) ?? (defaultOf('confdir') as string));
+  const namedFile = early('config-file') as string | undefined;
+  const configFile = resolve(cwd, namedFile ?? join(confdirEarly, 'keyplate.toml'));
+  const file = flags.get('help') || flags.get('version') ? new Map() : fromFile(configFile, namedFile !== undefined, env);
+  return { flags, environment, file, configFile, subcommand, command };
+}
+
+/**
+ * Resolve every setting from argv, the environment and keyplate.toml. Throws a UsageError naming the flag, variable
+ * or file entry at fault (exit 2).
+ */
+export function loadConfig({ argv, env, cwd = process.cwd() }: LoadOptions): Config {
+  const { flags, environment, file, configFile, subcommand, command } = readLayers(argv, env, cwd);
+  /** The setting's value, by precedence, down to the flag table's default. */
+  const pick = <T>(name: string): T => (flags.get(name) ?? environment.get(name) ?? file.get(name) ?? defaultOf(name)) as T;
+
+  const backend = backendNamed(pick<string>('backend'))!; // the flag table's choices are the registry's names
+  const onetime = pick<boolean>('onetime');
+  const intervalSeconds = pick<number | undefined>('interval');
+  if (onetime && (flags.get('watch') || environment.get('watch'))) {
+    throw new UsageError('--onetime and --watch contradict each other; pick one');
+  }
+  // Watching is the default where values live in a server; env renders once unless asked to watch or poll.
+  const watchSet = (flags.get('watch') ?? environment.get('watch') ?? file.get('watch')) as boolean | undefined;
+  const waitMinMs = pick<number>('wait-min');
+  const waitMaxMs = pick<number>('wait-max');
+  if (waitMinMs > waitMaxMs) throw new UsageError(`wait-min (${waitMinMs}ms) must not exceed wait-max (${waitMaxMs}ms)`);
+
+  return {
+    subcommand,
+    confdir: resolve(cwd, pick<string>('confdir')),
+    configFile,
+    prefix: pick('prefix'),
+    onetime,
+    watch: !onetime && (watchSet ?? (intervalSeconds === undefined && watchedByDefault(backend))),
+    intervalMs: intervalSeconds === undefined ? undefined : intervalSeconds * 1000,
+    noop: pick('noop'),
+    syncOnly: pick('sync-only'),
+    keepStageFile: pick('keep-stage-file'),
+    backend,
+    nodes: pick('node'),
+    envFiles: pick<string[]>('env-file').map((f) => resolve(cwd, f)),
+    username: pick('username'),
+    password: pick('password'),
+    token: pick('token'),
+    scheme: pick('scheme'),
+    clientCaKeys: pick('client-ca-keys'),
+    clientCert: pick('client-cert'),
+    clientKey: pick('client-key'),
+    clientInsecure: pick('client-insecure'),
+    backendRetryTimeoutMs: pick('backend-retry-timeout'),
+    waitTimeoutMs: pick('wait-timeout'),
+    waitMinMs,
+    waitMaxMs,
+    killTimeoutMs: pick('kill-timeout'),
+    reloadSignal: reloadSignalOf(pick<string | undefined>('reload-signal')),
+    logLevel: pick('log-level'),
+    logFormat: pick('log-format'),
+    metricsAddr: pick('metrics-addr'),
+    version: Boolean(flags.get('version')),
+    help: Boolean(flags.get('help')),
+    command,
+  };
+}
+
+/** keyplate's own reload signal as `SIGNAME` (`hup` and `HUP` work too); only signals that do not stop a process. */
+function reloadSignalOf(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  const upper = raw.toUpperCase();
+  const name = upper.startsWith('SIG') ? upper : 'SIG' + upper;
+  if (!['SIGHUP', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGCONT'].includes(name)) {
+    throw new UsageError(`--reload-signal: expected SIGHUP, SIGUSR1, SIGUSR2, SIGWINCH or SIGCONT, got ${describe(upper)}`);
+  }
+  return name;
+}

@@ -1,0 +1,70 @@
+// The shapes a backend value takes on its way through a template, so that command output can hide them too.
+
+/** Standard base64 with padding, as the base64Decode helper accepts it. */
+const base64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+/** Where a value that holds several parts (`user:password`, `a,b`, lines) is split by a template's `split`. */
+const separators = /[:;,\s]+/;
+/** Enough for any real JSON document in a key; a bigger one is hidden only as stored. */
+const maxLeaves = 1_000;
+
+/**
+ * The strings keyplate's helpers make of `value` that carry its secret: the value itself, `toUpper`/`toLower`,
+ * `trim`, `base64Encode`, `base64Decode` (when it decodes to text), the string and number leaves of `json` and
+ * `jsonArray`, and `split` parts; then case changes and leaves of what was decoded (a base64-encoded JSON
+ * secret, say). Not every chain a template can build, but those the stress run saw leak (issue 13.5); the
+ * render scope would know each helper's output exactly (see the report on redaction).
+ */
+export function secretForms(value: string): Set<string> {
+  const forms = new Set<string>([value, value.toUpperCase(), value.toLowerCase(), value.trim(), Buffer.from(value, 'utf8').toString('base64')]);
+  for (const part of value.split(separators)) forms.add(part);
+  const decoded = decodeBase64(value);
+  for (const inner of decoded === undefined ? [value] : [value, decoded]) {
+    if (inner !== value) for (const form of [inner, inner.toUpperCase(), inner.toLowerCase(), inner.trim()]) forms.add(form);
+    for (const leaf of jsonLeaves(inner)) {
+      forms.add(leaf);
+      forms.add(leaf.toUpperCase());
+      forms.add(leaf.toLowerCase());
+    }
+  }
+  return forms;
+}
+
+function decodeBase64(value: string): string | undefined {
+  if (value.length < 4 || !base64.test(value)) return undefined;
+  const text = Buffer.from(value, 'base64').toString('utf8');
+  return text.includes('\uFFFD') ? undefined : text;
+}
+
+/** A JSON object's or array's string and number leaves, at any depth; nothing for other text. */
+function jsonLeaves(text: string): string[] {
+  const first = text.trimStart()[0];
+  if (first !== '{' && first !== '[') return [];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return [];
+  }
+  const leaves: string[] = [];
+  const pending: unknown[] = [parsed];
+  while (pending.length > 0 && leaves.length < maxLeaves) {
+    const node = pending.pop();
+    if (typeof node === 'string') leaves.push(node);
+    else if (typeof node === 'number') leaves.push(String(node));
+    else if (node !== null && typeof node === 'object') pending.push(...Object.values(node));
+  }
+  return leaves;
+}
+
+/**
+ * The forms of `value` (see secretForms) that occur in `text`, at most a few substring searches for the common
+ * value: its case-insensitive core covers the value, `toUpper`, `toLower` and `trim`; the other forms are built
+ * only for values that can have them (several parts, base64 or JSON text). `lowerText` is `text.toLowerCase()`.
+ */
+export function secretFormsIn(value: string, text: string, lowerText: string, minimumLength: number): string[] {
+  const core = value.trim().toLowerCase();
+  const encoded = Buffer.from(value, 'utf8').toString('base64');
+  const more = separators.test(value.trim()) || base64.test(value) || /^\s*[[{]/.test(value);
+  if (!more && !text.includes(encoded) && (core.length < minimumLength || !lowerText.includes(core))) return [];
+  return [...secretForms(value)].filter((form) => form.length >= minimumLength && text.includes(form));
+}

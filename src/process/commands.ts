@@ -1,0 +1,141 @@
+// check_cmd and reload_cmd: /bin/sh -c in their own process group, done when the shell exits, with a timeout that kills the whole group.
+import type { Socket } from 'node:net';
+import { outputCut } from '../ops/redact.js';
+
+export interface CommandResult {
+  ok: boolean;
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  timedOut: boolean;
+  /** Combined stdout and stderr, the last 16 KiB (16,384 characters), after `outputCut` when more was written. */
+  output: string;
+}
+
+const maxOutput = 16 * 1024;
+
+/** Starts output of which only the last 16 KiB were kept; redactValues removes a value the cut split. */
+
+/** Quote a string for /bin/sh. */
+export function shellQuote(text: string): string {
+  return /^[A-Za-z0-9_\/.,:=@%+-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+/** `{{src}}` and confd's `{{.src}}` become the staged file's path, shell-quoted. */
+export function expandSrc(command: string, stagePath: string): string {
+  return command.replace(/\{\{\s*\.?src\s*\}\}/g, () => shellQuote(stagePath));
+}
+
+export interface RunOptions {
+  timeoutMs: number;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+}
+
+/** After the shell exits, output still arriving this long after the last byte belongs to its background children. */
+const settleMs = 25;
+/** A background child that never stops writing does not hold the command past this, after the shell's exit. */
+const settleLimitMs = 500;
+
+/** The combined output of a command's two streams: the last 16 KiB, marked with `outputCut` when more came. */
+class OutputTail {
+  #text = '';
+  #cut = false;
+  /** Date.now() of the last chunk. */
+  lastData = 0;
+  /** Nothing is taken any more: what a background child writes later is dropped. */
+  done = false;
+
+  readonly add = (chunk: string): void => {
+    if (this.done) return;
+    this.lastData = Date.now();
+    this.#text += chunk;
+    if (this.#text.length > maxOutput * 2) {
+      this.#text = this.#text.slice(-maxOutput);
+      this.#cut = true;
+    }
+  };
+
+  text(extra = ''): string {
+    this.done = true;
+    const kept = `${this.#text}${extra}`.trimEnd();
+    return this.#cut || kept.length > maxOutput ? outputCut + kept.slice(-maxOutput) : kept;
+  }
+}
+
+/**
+ * Resolves once the output the shell wrote before it exited has been read: when the streams close, or when they
+ * have been quiet for settleMs and one more poll phase of the event loop brought nothing (a late timer cannot cut
+ * it short), or settleLimitMs after the exit whatever a background child keeps writing.
+ */
+function settled(tail: OutputTail, closed: Promise<void>): Promise<void> {
+  const exitedAt = Date.now();
+  tail.lastData = exitedAt;
+  let done = false;
+  return new Promise((resolve) => {
+    // The common case, a command that leaves nothing behind: its streams close right after it exits.
+    void closed.then(() => {
+      done = true;
+      resolve();
+    });
+    const check = (): void => {
+      const now = Date.now();
+      if (done || now - exitedAt >= settleLimitMs) return resolve();
+      const quiet = now - tail.lastData;
+      if (quiet < settleMs) {
+        setTimeout(check, settleMs - quiet);
+        return;
+      }
+      const before = tail.lastData;
+      setImmediate(() => (tail.lastData === before ? resolve() : check()));
+    };
+    check();
+  });
+}
+
+/** kill(-pgid): the whole group; nothing to do when it is gone. */
+function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
+  try {
+    if (pid) process.kill(-pid, signal);
+  } catch {
+    // The group is already gone.
+  }
+}
+
+/**
+ * Runs `command` with /bin/sh -c in a process group of its own. Done when the shell exits: a command that
+ * leaves a background child (`reload_cmd = "sleep 30 &"`, a daemon's launcher) neither holds keyplate nor is
+ * killed at the timeout, which is the shell's (an overrun kills the whole group). The output the shell and its
+ * commands wrote before it exited is collected first (see settled). The sockets then stay open, unreferenced,
+ * so a background child that writes later gets no SIGPIPE while keyplate runs; what it writes is dropped.
+ */
+export async function runShell(command: string, { timeoutMs, env, cwd }: RunOptions): Promise<CommandResult> {
+  // Loaded on first use: most onetime runs of resources without commands never need it.
+  const { spawn } = await import('node:child_process');
+  const child = spawn('/bin/sh', ['-c', command], { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env, cwd });
+  const tail = new OutputTail();
+  // Decoded per stream, so a character split between two reads stays whole.
+  child.stdout.setEncoding('utf8').on('data', tail.add);
+  child.stderr.setEncoding('utf8').on('data', tail.add);
+  const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    killGroup(child.pid, 'SIGKILL');
+  }, timeoutMs);
+  const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null } | Error>((resolve) => {
+    child.on('error', resolve); // kept: a later 'error' without a listener would throw
+    child.once('exit', (code, signal) => resolve({ code, signal }));
+  });
+  clearTimeout(timer);
+  if (exit instanceof Error) return { ok: false, code: null, signal: null, timedOut, output: tail.text(exit.message) };
+  if (timedOut) killGroup(child.pid, 'SIGKILL'); // what the shell left in its group still holds the output
+  await settled(tail, closed);
+  for (const stream of [child.stdout, child.stderr]) (stream as Socket).unref();
+  return { ok: exit.code === 0 && !timedOut, ...exit, timedOut, output: tail.text() };
+}
+
+export function describeFailure(result: CommandResult, timeoutMs: number): string {
+  if (result.timedOut) return `timed out after ${timeoutMs}ms and was killed`;
+  if (result.signal) return `was killed by ${result.signal}`;
+  return `exited with code ${result.code}`;
+}

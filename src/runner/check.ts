@@ -1,0 +1,86 @@
+// `keyplate check`: load the confdir as a run does, read the keys once, render every resource as a run would, and
+// write nothing. Exit 0 only when every resource would render: 2 for config problems, 1 when the backend cannot be
+// read or a resource would fail, 3 when keys are missing.
+import { promises as fs, constants as fsc } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Config } from '../config/config.js';
+import { ExitCode } from '../errors.js';
+import { KeyStore } from '../keys/store.js';
+import type { Logger } from '../ops/log.js';
+import type { Io } from '../ops/output.js';
+import type { LoadedResource } from '../resources/confdir.js';
+import { followDest } from '../resources/destination.js';
+import { renderOutcome } from './pipeline.js';
+import { prepare } from './setup.js';
+import { prefixesOf } from './state.js';
+
+/** Run `keyplate check` and return its exit code; prints one line per resource, and `ok: N resources` when all is well. */
+export async function checkConfdir(config: Config, processEnv: NodeJS.ProcessEnv, log: Logger, io: Io): Promise<number> {
+  const { loaded, backend, backendLabel, pipeline } = await prepare(config, processEnv, log, io);
+  try {
+    const problems = await destinationProblems(loaded);
+    let store: KeyStore;
+    try {
+      const prefixes = prefixesOf(loaded);
+      store = prefixes.length === 0 ? new KeyStore() : KeyStore.adopt(await backend.getValues(prefixes));
+    } catch (error) {
+      io.stdout(loaded.map((l) => `${l.resource.name} → ${l.resource.dest}\n`).join(''));
+      reportProblems(problems, log);
+      log.error(`cannot read backend ${backendLabel}, so no key was checked: ${(error as Error).message}`);
+      return problems.length > 0 ? ExitCode.usage : ExitCode.resourceFailed;
+    }
+    const hint = (key: string): string => (backend.hintForKey ? `${key} (${backend.hintForKey(key)})` : key);
+    const lines: string[] = [];
+    const missing: string[] = [];
+    let failed = 0;
+    for (const l of loaded) {
+      const outcome = await renderOutcome(pipeline, l, store);
+      const r = outcome.render;
+      const uses = r ? [...r.usedKeys, ...r.usedPatterns, ...r.usedDirs].join(', ') || 'no keys' : 'nothing (it fails)';
+      const lacks = outcome.missingKeys.length > 0 ? `; missing: ${outcome.missingKeys.map(hint).join(', ')}` : '';
+      lines.push(`${l.resource.name} → ${l.resource.dest}: uses ${uses}${lacks}\n`);
+      missing.push(...outcome.missingKeys.map((k) => `${l.resource.name}: missing ${hint(k)}`));
+      if (outcome.error) failed++;
+    }
+    io.stdout(lines.join(''));
+    return verdict(loaded.length, problems, failed, missing, log, io);
+  } finally {
+    await backend.close();
+  }
+}
+
+/** Destination directories that do not exist or cannot be written: found before any render. */
+async function destinationProblems(loaded: readonly LoadedResource[]): Promise<string[]> {
+  const problems: string[] = [];
+  for (const { resource } of loaded) {
+    // Through a symlinked dest, the file is written beside its target: that directory must exist and be writable.
+    const dir = dirname(followDest(resource.dest).path);
+    try {
+      await fs.access(dir, fsc.W_OK);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      problems.push(`${resource.file}: dest directory ${dir} ${code === 'ENOENT' ? 'does not exist' : 'is not writable by this user'}`);
+    }
+  }
+  return problems;
+}
+
+function reportProblems(problems: readonly string[], log: Logger): void {
+  if (problems.length > 0) log.error(`confdir has problems:\n${problems.join('\n')}`);
+}
+
+/** The worst finding decides: config problems (2), then failures (1), then missing keys (3); else ok (0). */
+function verdict(count: number, problems: readonly string[], failed: number, missing: readonly string[], log: Logger, io: Io): number {
+  reportProblems(problems, log);
+  if (problems.length > 0) return ExitCode.usage;
+  if (failed > 0) {
+    log.error(`${failed} resource${failed === 1 ? '' : 's'} would fail to render (see above)`);
+    return ExitCode.resourceFailed;
+  }
+  if (missing.length > 0) {
+    log.error(`keys are missing, so these resources would wait:\n${missing.join('\n')}`);
+    return ExitCode.missingKeys;
+  }
+  io.stdout(`ok: ${count} resource${count === 1 ? '' : 's'}\n`);
+  return ExitCode.ok;
+}

@@ -1,0 +1,91 @@
+// The backend's state as the runner follows it, and what the log says about it: at once when it cannot be reached
+// (naming the node and the error), then a reminder every 10 s until it first answers; after that one line when it is
+// lost, one when it is back, and a reminder every 30 s while it stays away.
+import { formatDuration } from '../config/duration.js';
+import type { AgentEvents } from '../ops/events.js';
+import type { Logger } from '../ops/log.js';
+import { reminderEveryMs } from './waiting.js';
+
+/** Reminder interval while a backend that had answered stays away. */
+export const outageReminderEveryMs = 30_000;
+
+/** What Connection needs from the runner. */
+export interface ConnectionOptions {
+  log: Logger;
+  /** The backend's name (`etcd`) and how logs name it with its nodes (`etcd (http://127.0.0.1:2379)`). */
+  name: string;
+  label: string;
+  events?: AgentEvents;
+}
+
+/** Up or down, answered yet or not, since when, and why. */
+export class Connection {
+  /** The backend answers. False until it first does. */
+  up = false;
+  /** Its values are in the key store (a reset arrived since the sources last started). */
+  synced = false;
+  /** It has answered at least once since keyplate started. */
+  answeredOnce = false;
+  /** Why it was last lost (never a value). */
+  lastError?: Error;
+  #downSince?: number;
+  #reminder?: NodeJS.Timeout;
+
+  constructor(private readonly options: ConnectionOptions) {}
+
+  /** The backend answered with its values (a reset). */
+  answered(): void {
+    if (!this.up) this.#setUp();
+    this.synced = true;
+    this.answeredOnce = true;
+  }
+
+  /** The sources restart (the confdir now needs other prefixes): the values must come again. */
+  resync(): void {
+    this.synced = false;
+  }
+
+  /** A `status` event from a source. */
+  status(up: boolean, error?: Error): void {
+    if (up) {
+      if (!this.up) this.#setUp();
+      return;
+    }
+    this.lastError = error ?? this.lastError;
+    if (!this.up && this.#downSince !== undefined) return; // already said
+    this.up = false;
+    this.#downSince = Date.now();
+    this.options.events?.emit('backend', { up: false });
+    const { log, name, label } = this.options;
+    const why = error?.message ?? 'unknown error';
+    if (this.answeredOnce) log.warn(`backend ${name} lost (${why}); keeping the last good files and retrying`);
+    else log.warn(`cannot reach backend ${label}: ${why}; retrying until it answers or --wait-timeout runs out`);
+    const every = this.answeredOnce ? outageReminderEveryMs : reminderEveryMs;
+    this.#reminder = setInterval(() => this.#remind(), every).unref();
+  }
+
+  #remind(): void {
+    const { log, name, label } = this.options;
+    const after = formatDuration(Math.round((Date.now() - this.#downSince!) / 1000) * 1000);
+    const why = this.lastError?.message ?? 'unknown error';
+    if (this.answeredOnce) log.warn(`backend ${name} still unreachable after ${after} (${why}); keeping the last good files`);
+    else log.warn(`still cannot reach backend ${label} after ${after}: ${why}; retrying`);
+  }
+
+  #setUp(): void {
+    const wasDown = this.#downSince !== undefined;
+    const after = wasDown ? formatDuration(Math.round((Date.now() - this.#downSince!) / 1000) * 1000) : '';
+    this.up = true;
+    this.#downSince = undefined;
+    clearInterval(this.#reminder);
+    this.options.events?.emit('backend', { up: true });
+    if (!wasDown) return;
+    if (this.answeredOnce) this.options.log.info(`backend ${this.options.name} is back after ${after}; resynchronising`);
+    else this.options.log.info(`reached backend ${this.options.label} after ${after}`);
+  }
+
+  /** Stop the reminders. */
+  close(): void {
+    clearInterval(this.#reminder);
+  }
+}

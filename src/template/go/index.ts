@@ -1,0 +1,147 @@
+// Go templates with confd's functions: compile once (a JSON-serialisable parse tree), render against a RenderScope.
+//
+// confd runs template.New(base).Funcs(funcMap).ParseFiles(src) and Execute(w, nil): the template is named after
+// the file, dot is nil, and the functions are confd's newFuncMap plus memkv's. Keys read are recorded in the scope
+// as the Handlebars helpers record them, so waiting for keys and change-proportional re-rendering work the same.
+import { ConfigError, RenderError } from '../../errors.js';
+import { resolvePendingLookups } from '../helpers/net.js';
+import type { RenderScope } from '../scope.js';
+import { builtins } from './builtins.js';
+import { confdFuncs } from './confd.js';
+import { execute } from './exec.js';
+import { memkvFuncs, type GoRenderEnv } from './memkv.js';
+import type { ListNode, Node } from './nodes.js';
+import { GoParseError, parseTemplate } from './parse.js';
+import { GoExecError, type Program } from './state.js';
+import type { GoFunc } from './values.js';
+
+export { detectDialect, type DialectEvidence, type DialectGuess, type Dialect } from './dialect.js';
+
+/** Every function a confd template can call, by name: confd's and memkv's, then text/template's builtins. */
+const FUNCS: ReadonlyMap<string, GoFunc> = new Map([...builtins, ...[...confdFuncs, ...memkvFuncs].map((f) => [f.name, f] as const)]);
+
+/** The names of every function Go templates can call (sorted), for `keyplate check`. */
+export const goFunctionNames: readonly string[] = Object.freeze([...FUNCS.keys()].sort());
+
+/** The render result, as the Handlebars path returns it (RenderScope.result). */
+export type GoRenderResult = ReturnType<RenderScope['result']>;
+
+/** Options of one render. */
+export interface GoRenderOptions {
+  /** Where fileExists resolves relative paths: the runner's working directory (default process.cwd()). */
+  cwd?: string;
+}
+
+/** What a compiled template is made of; JSON.stringify of a GoTemplate gives this (bigints as strings). */
+export interface GoTemplateJSON {
+  readonly format: 'keyplate-go-template-1';
+  readonly name: string;
+  readonly text: string;
+  readonly trees: Array<[string, ListNode]>;
+}
+
+/** A compiled Go template: parse once, render many times. */
+export interface GoTemplate {
+  /** The template's name: the source file's base name, as confd names it (and as errors quote it). */
+  readonly name: string;
+  /** The functions the template calls, sorted (a typo is a parse error already). */
+  readonly functions: readonly string[];
+  /** The serialisable form; `loadGoTemplate(JSON.stringify(template))` gives the template back. */
+  toJSON(): GoTemplateJSON;
+  /**
+   * Render with the scope's keys. Synchronous unless a DNS lookup is pending (then a promise, as for Handlebars).
+   * A failure is a RenderError with Go's message (`template: NAME:LINE:COL: executing …`), except that when keys
+   * are missing the result lists them instead: the failure may only be a consequence of the missing values.
+   */
+  render(scope: RenderScope, options?: GoRenderOptions): GoRenderResult | Promise<GoRenderResult>;
+}
+
+/** A template that does not parse: a ConfigError (nothing is written) with Go's message. */
+export class GoTemplateSyntaxError extends ConfigError {}
+/** A template that failed while executing, with Go's message. */
+export class GoTemplateExecError extends RenderError {}
+
+function calledFunctions(trees: Iterable<ListNode>): string[] {
+  const names = new Set<string>();
+  const visit = (value: unknown): void => {
+    if (Array.isArray(value)) value.forEach(visit);
+    else if (value !== null && typeof value === 'object') {
+      const node = value as Node;
+      if (node.type === 'identifier') names.add(node.ident);
+      for (const key in value) visit((value as Record<string, unknown>)[key]);
+    }
+  };
+  for (const tree of trees) visit(tree);
+  return [...names].sort();
+}
+
+class CompiledGoTemplate implements GoTemplate {
+  readonly functions: readonly string[];
+  readonly #prog: Program;
+
+  constructor(
+    readonly name: string,
+    text: string,
+    trees: ReadonlyMap<string, ListNode>,
+  ) {
+    this.#prog = { parseName: name, text, trees, funcs: FUNCS };
+    this.functions = calledFunctions(trees.values());
+  }
+
+  toJSON(): GoTemplateJSON {
+    const trees = JSON.parse(JSON.stringify([...this.#prog.trees], (_key, v) => (typeof v === 'bigint' ? v.toString() : v)));
+    return { format: 'keyplate-go-template-1', name: this.name, text: this.#prog.text, trees };
+  }
+
+  render(scope: RenderScope, options: GoRenderOptions = {}): GoRenderResult | Promise<GoRenderResult> {
+    const env: GoRenderEnv = { scope, cwd: options.cwd ?? process.cwd() };
+    const output = this.#renderOnce(env);
+    if (scope.hasPendingLookups()) return this.#renderWithLookups(env);
+    return scope.result(output ?? '');
+  }
+
+  /** Lookups may depend on earlier answers: at most three renders in all, as for Handlebars. */
+  async #renderWithLookups(env: GoRenderEnv): Promise<GoRenderResult> {
+    let output: string | undefined = '';
+    for (let pass = 0; pass < 2 && env.scope.hasPendingLookups(); pass++) {
+      await resolvePendingLookups(env.scope);
+      output = this.#renderOnce(env, pass === 1);
+    }
+    return env.scope.result(output ?? '');
+  }
+
+  /** One execution; undefined when it failed but the failure waits on keys or lookups. */
+  #renderOnce(env: GoRenderEnv, last = false): string | undefined {
+    try {
+      return execute(this.#prog, this.name, undefined, env);
+    } catch (error) {
+      if (error instanceof RangeError) {
+        throw new GoTemplateExecError(`template: ${this.name}: nested too deeply to execute on keyplate's stack (${error.message})`, { cause: error });
+      }
+      if (!(error instanceof GoExecError)) throw error;
+      if (env.scope.missingKeys.size > 0) return undefined;
+      if (env.scope.hasPendingLookups() && !last) return undefined;
+      throw new GoTemplateExecError(error.message, { cause: error });
+    }
+  }
+}
+
+/**
+ * Parse a Go template. `name` is the name confd gives it: the base name of the template file. Throws
+ * GoTemplateSyntaxError with Go's message (`template: NAME:LINE: …`).
+ */
+export function compileGoTemplate(name: string, text: string): GoTemplate {
+  try {
+    return new CompiledGoTemplate(name, text, parseTemplate(name, text, (fn) => FUNCS.has(fn)));
+  } catch (error) {
+    if (error instanceof GoParseError) throw new GoTemplateSyntaxError(error.message, { cause: error });
+    throw error;
+  }
+}
+
+/** A template from the JSON of `compileGoTemplate(…)` (the template cache). */
+export function loadGoTemplate(json: string): GoTemplate {
+  const data = JSON.parse(json, (key, v) => ((key === 'int' || key === 'uint') && typeof v === 'string' ? BigInt(v) : v)) as GoTemplateJSON;
+  if (data.format !== 'keyplate-go-template-1') throw new Error(`not a compiled Go template (format ${String(data.format)})`);
+  return new CompiledGoTemplate(data.name, data.text, new Map(data.trees));
+}

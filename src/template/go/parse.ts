@@ -1,0 +1,393 @@
+// The parser of Go's text/template (Go 1.19 text/template/parse/parse.go): the same three-token look-ahead,
+// variable scoping, else-if chains, define/block/template, break/continue inside range, and the same errors
+// (`template: NAME:LINE: …`, with the line of the last token read, as Go reports it).
+import { ItemType, Lexer, type Item } from './lex.js';
+import { isEmptyTree, nodeString, type ArgNode, type BranchNode, type CommandNode, type EndElseNode, type ListNode, type Node, type PipeNode, type VariableNode } from './nodes.js';
+import { newNumber } from './number.js';
+import { GoParseError, TokenStream } from './parse-tokens.js';
+import { quote } from './strconv.js';
+
+export { GoParseError } from './parse-tokens.js';
+
+/** Parsed trees by template name: the file's own tree and those of its {{define}} and {{block}}. */
+export type TreeSet = Map<string, ListNode>;
+
+/** parse.maxStackDepth. */
+const MAX_STACK_DEPTH = 10000;
+
+type ListItem = Node | EndElseNode;
+
+function isEndOrElse(n: ListItem): n is EndElseNode {
+  return n.type === 'end' || n.type === 'else';
+}
+
+class Tree extends TokenStream {
+  root: ListNode | undefined;
+  private vars: string[] = ['$'];
+  private rangeDepth = 0;
+  /** Nesting of parenthesised pipelines (Go 1.19 stops at maxStackDepth, 10000). */
+  private stackDepth = 0;
+
+  constructor(
+    public name: string,
+    parseName: string,
+    lex: Lexer,
+    private readonly treeSet: TreeSet,
+    private readonly hasFunction: (name: string) => boolean,
+  ) {
+    super(parseName, lex);
+  }
+
+  override errorf(message: string): never {
+    this.root = undefined; // as Go's errorf clears the tree
+    return super.errorf(message);
+  }
+
+  // ---- structure
+  /** parse: the top level, where {{define}} may appear. */
+  parse(): void {
+    this.root = { type: 'list', pos: this.peek().pos, nodes: [] };
+    while (this.peek().typ !== ItemType.eof) {
+      if (this.peek().typ === ItemType.leftDelim) {
+        const delim = this.next();
+        if (this.nextNonSpace().typ === ItemType.define) {
+          new Tree('definition', this.parseName, this.lex, this.treeSet, this.hasFunction).parseDefinition();
+          continue;
+        }
+        this.backup2(delim);
+      }
+      const n = this.textOrAction();
+      if (isEndOrElse(n)) return this.errorf(`unexpected ${nodeString(n)}`);
+      this.root.nodes.push(n);
+    }
+  }
+
+  /** add: record the tree; a second non-empty definition of a name is an error. */
+  add(): void {
+    const tree = this.treeSet.get(this.name);
+    if (tree === undefined || isEmptyTree(tree)) {
+      this.treeSet.set(this.name, this.root!);
+      return;
+    }
+    if (!isEmptyTree(this.root)) this.errorf(`template: multiple definition of template ${quote(this.name)}`);
+  }
+
+  parseDefinition(): void {
+    const context = 'define clause';
+    const name = this.expectOneOf(ItemType.string, ItemType.rawString, context);
+    this.name = this.unquote(name.val);
+    this.expect(ItemType.rightDelim, context);
+    const [root, end] = this.itemList();
+    this.root = root;
+    if (end.type !== 'end') this.errorf(`unexpected ${nodeString(end)} in ${context}`);
+    this.add();
+  }
+
+  /** itemList: text and actions up to {{end}} or {{else}}, returned separately. */
+  itemList(): [ListNode, ListItem] {
+    const list: ListNode = { type: 'list', pos: this.peekNonSpace().pos, nodes: [] };
+    while (this.peekNonSpace().typ !== ItemType.eof) {
+      const n = this.textOrAction();
+      if (isEndOrElse(n)) return [list, n];
+      list.nodes.push(n);
+    }
+    this.errorf('unexpected EOF');
+  }
+
+  textOrAction(): ListItem {
+    const token = this.nextNonSpace();
+    if (token.typ === ItemType.text) return { type: 'text', pos: token.pos, text: token.val };
+    if (token.typ === ItemType.leftDelim) {
+      this.actionLine = token.line;
+      try {
+        return this.action();
+      } finally {
+        this.actionLine = 0;
+      }
+    }
+    this.unexpected(token, 'input');
+  }
+
+  /** action: a control keyword, or a pipeline to print. */
+  action(): ListItem {
+    const token = this.nextNonSpace();
+    switch (token.typ) {
+      case ItemType.block:
+        return this.blockControl();
+      case ItemType.break:
+      case ItemType.continue:
+        return this.loopControl(token);
+      case ItemType.else:
+        return this.elseControl();
+      case ItemType.end:
+        return { type: 'end', pos: this.expect(ItemType.rightDelim, 'end').pos, line: token.line };
+      case ItemType.if:
+        return this.control('if');
+      case ItemType.range:
+        return this.control('range');
+      case ItemType.template:
+        return this.templateControl();
+      case ItemType.with:
+        return this.control('with');
+    }
+    this.backup();
+    const first = this.peek();
+    // Variables declared here persist until the enclosing {{end}}.
+    return { type: 'action', pos: first.pos, line: first.line, pipe: this.pipeline('command', ItemType.rightDelim) };
+  }
+
+  loopControl(keyword: Item): Node {
+    const name = keyword.typ === ItemType.break ? 'break' : 'continue';
+    const token = this.nextNonSpace();
+    if (token.typ !== ItemType.rightDelim) this.unexpected(token, `{{${name}}}`);
+    if (this.rangeDepth === 0) this.errorf(`{{${name}}} outside {{range}}`);
+    return { type: name, pos: keyword.pos, line: keyword.line };
+  }
+
+  elseControl(): EndElseNode {
+    // "{{else if …" is read as "{{else}}{{if …": the if is left pending.
+    const peek = this.peekNonSpace();
+    if (peek.typ === ItemType.if) return { type: 'else', pos: peek.pos, line: peek.line };
+    const token = this.expect(ItemType.rightDelim, 'else');
+    return { type: 'else', pos: token.pos, line: token.line };
+  }
+
+  /** parseControl for if, range and with; variables declared in the pipeline or body end at {{end}}. */
+  control(context: 'if' | 'range' | 'with'): BranchNode {
+    const mark = this.vars.length;
+    try {
+      const pipe = this.pipeline(context, ItemType.rightDelim);
+      if (context === 'range') this.rangeDepth++;
+      const [list, next] = this.itemList();
+      if (context === 'range') this.rangeDepth--;
+      let elseList: ListNode | undefined;
+      if (next.type === 'else') {
+        if (context === 'if' && this.peek().typ === ItemType.if) {
+          // {{if a}}_{{else if b}}_{{end}} is {{if a}}_{{else}}{{if b}}_{{end}}{{end}}: one {{end}} closes both.
+          this.next();
+          elseList = { type: 'list', pos: next.pos, nodes: [this.control('if')] };
+        } else {
+          let end: ListItem;
+          [elseList, end] = this.itemList();
+          if (end.type !== 'end') this.errorf(`expected end; found ${nodeString(end)}`);
+        }
+      }
+      return { type: context, pos: pipe.pos, line: pipe.line, pipe, list, elseList };
+    } finally {
+      this.vars.length = mark;
+    }
+  }
+
+  blockControl(): Node {
+    const context = 'block clause';
+    const token = this.nextNonSpace();
+    const name = this.templateName(token, context);
+    const pipe = this.pipeline(context, ItemType.rightDelim);
+    const block = new Tree(name, this.parseName, this.lex, this.treeSet, this.hasFunction);
+    const [root, end] = block.itemList();
+    block.root = root;
+    if (end.type !== 'end') this.errorf(`unexpected ${nodeString(end)} in ${context}`);
+    block.add();
+    return { type: 'template', pos: token.pos, line: token.line, name, pipe };
+  }
+
+  templateControl(): Node {
+    const context = 'template clause';
+    const token = this.nextNonSpace();
+    const name = this.templateName(token, context);
+    let pipe: PipeNode | undefined;
+    if (this.nextNonSpace().typ !== ItemType.rightDelim) {
+      this.backup();
+      pipe = this.pipeline(context, ItemType.rightDelim);
+    }
+    return { type: 'template', pos: token.pos, line: token.line, name, pipe };
+  }
+
+  templateName(token: Item, context: string): string {
+    if (token.typ === ItemType.string || token.typ === ItemType.rawString) return this.unquote(token.val);
+    this.unexpected(token, context);
+  }
+
+  // ---- pipelines
+  /** pipeline: declarations? command ('|' command)* up to `end` (}} or, in parentheses, ')'). */
+  pipeline(context: string, end: ItemType): PipeNode {
+    const token = this.peekNonSpace();
+    const pipe: PipeNode = { type: 'pipe', pos: token.pos, line: token.line, isAssign: false, decl: [], cmds: [] };
+    this.declarations(pipe, context);
+    for (;;) {
+      const t = this.nextNonSpace();
+      switch (t.typ) {
+        case end:
+          this.checkPipeline(pipe, context);
+          return pipe;
+        case ItemType.bool:
+        case ItemType.charConstant:
+        case ItemType.complex:
+        case ItemType.dot:
+        case ItemType.field:
+        case ItemType.identifier:
+        case ItemType.number:
+        case ItemType.nil:
+        case ItemType.rawString:
+        case ItemType.string:
+        case ItemType.variable:
+        case ItemType.leftParen:
+          this.backup();
+          pipe.cmds.push(this.command());
+          break;
+        default:
+          this.unexpected(t, context);
+      }
+    }
+  }
+
+  /** The "$x :=", "$x =" or, in range, "$i, $e :=" that may start a pipeline. */
+  declarations(pipe: PipeNode, context: string): void {
+    for (;;) {
+      const v = this.peekNonSpace();
+      if (v.typ !== ItemType.variable) return;
+      this.next();
+      // Three tokens of look-ahead: in "$x foo" the token after "$x" decides it is an argument, not a declaration.
+      const tokenAfterVariable = this.peek();
+      const next = this.peekNonSpace();
+      if (next.typ === ItemType.assign || next.typ === ItemType.declare) {
+        pipe.isAssign = next.typ === ItemType.assign;
+        this.nextNonSpace();
+        pipe.decl.push(this.newVariable(v.pos, v.val));
+        this.vars.push(v.val);
+        return;
+      }
+      if (next.typ === ItemType.char && next.val === ',') {
+        this.nextNonSpace();
+        pipe.decl.push(this.newVariable(v.pos, v.val));
+        this.vars.push(v.val);
+        if (context === 'range' && pipe.decl.length < 2) {
+          const after = this.peekNonSpace().typ;
+          if (after === ItemType.variable || after === ItemType.rightDelim || after === ItemType.rightParen) continue;
+          this.errorf('range can only initialize variables');
+        }
+        this.errorf(`too many declarations in ${context}`);
+      }
+      if (tokenAfterVariable.typ === ItemType.space) this.backup3(v, tokenAfterVariable);
+      else this.backup2(v);
+      return;
+    }
+  }
+
+  checkPipeline(pipe: PipeNode, context: string): void {
+    if (pipe.cmds.length === 0) this.errorf(`missing value for ${context}`);
+    // Only the first command of a pipeline can start with a non-executable operand.
+    pipe.cmds.slice(1).forEach((c, i) => {
+      const t = c.args[0].type;
+      if (t === 'bool' || t === 'dot' || t === 'nil' || t === 'number' || t === 'string') {
+        this.errorf(`non executable command in pipeline stage ${i + 2}`);
+      }
+    });
+  }
+
+  command(): CommandNode {
+    const cmd: CommandNode = { type: 'command', pos: this.peekNonSpace().pos, args: [] };
+    for (;;) {
+      this.peekNonSpace(); // skip leading spaces
+      const operand = this.operand();
+      if (operand) cmd.args.push(operand);
+      const token = this.next();
+      if (token.typ === ItemType.space) continue;
+      if (token.typ === ItemType.rightDelim || token.typ === ItemType.rightParen) this.backup();
+      else if (token.typ !== ItemType.pipe) this.unexpected(token, 'operand');
+      break;
+    }
+    if (cmd.args.length === 0) this.errorf('empty command');
+    return cmd;
+  }
+
+  /** operand: a term possibly followed by .Field accesses. */
+  operand(): ArgNode | undefined {
+    const node = this.term();
+    if (!node || this.peek().typ !== ItemType.field) return node;
+    const pos = this.peek().pos;
+    const field: string[] = [];
+    while (this.peek().typ === ItemType.field) field.push(this.next().val.slice(1));
+    switch (node.type) {
+      case 'field':
+        return { type: 'field', pos, ident: [...node.ident, ...field] };
+      case 'variable':
+        return { type: 'variable', pos, ident: [...node.ident, ...field] };
+      case 'bool':
+      case 'string':
+      case 'number':
+      case 'nil':
+      case 'dot':
+        this.errorf(`unexpected . after term ${quote(nodeString(node))}`);
+    }
+    return { type: 'chain', pos, node, field };
+  }
+
+  term(): ArgNode | undefined {
+    const token = this.nextNonSpace();
+    switch (token.typ) {
+      case ItemType.identifier:
+        if (!this.hasFunction(token.val)) this.errorf(`function ${quote(token.val)} not defined`);
+        return { type: 'identifier', pos: token.pos, ident: token.val };
+      case ItemType.dot:
+        return { type: 'dot', pos: token.pos };
+      case ItemType.nil:
+        return { type: 'nil', pos: token.pos };
+      case ItemType.variable:
+        return this.useVar(token.pos, token.val);
+      case ItemType.field:
+        return { type: 'field', pos: token.pos, ident: token.val.slice(1).split('.') };
+      case ItemType.bool:
+        return { type: 'bool', pos: token.pos, value: token.val === 'true' };
+      case ItemType.charConstant:
+      case ItemType.complex:
+      case ItemType.number:
+        try {
+          return newNumber(token.pos, token.val, token.typ);
+        } catch (error) {
+          this.errorf((error as Error).message);
+        }
+      case ItemType.leftParen:
+        if (this.stackDepth >= MAX_STACK_DEPTH) this.errorf('max expression depth exceeded');
+        this.stackDepth++;
+        try {
+          return this.pipeline('parenthesized pipeline', ItemType.rightParen);
+        } finally {
+          this.stackDepth--;
+        }
+      case ItemType.string:
+      case ItemType.rawString:
+        return { type: 'string', pos: token.pos, quoted: token.val, text: this.unquote(token.val) };
+    }
+    this.backup();
+    return undefined;
+  }
+
+  newVariable(pos: number, name: string): VariableNode {
+    return { type: 'variable', pos, ident: name.split('.') };
+  }
+
+  useVar(pos: number, name: string): VariableNode {
+    const v = this.newVariable(pos, name);
+    if (!this.vars.includes(v.ident[0])) this.errorf(`undefined variable ${quote(v.ident[0])}`);
+    return v;
+  }
+}
+
+/**
+ * Parse one template file the way confd does (template.New(base).ParseFiles(src)): the tree named `name` plus
+ * every {{define}}/{{block}} in it. `hasFunction` says which identifiers are functions. Throws GoParseError.
+ */
+export function parseTemplate(name: string, text: string, hasFunction: (name: string) => boolean): TreeSet {
+  const treeSet: TreeSet = new Map();
+  const tree = new Tree(name, name, new Lexer(text), treeSet, hasFunction);
+  try {
+    tree.parse();
+    tree.add();
+  } catch (error) {
+    // JavaScript's stack is shallower than Go's: thousands of nested parentheses run out of it first.
+    if (error instanceof RangeError) throw new GoParseError(`template: ${name}: max expression depth exceeded (keyplate's limit is lower than Go's 10000)`);
+    throw error;
+  }
+  return treeSet;
+}

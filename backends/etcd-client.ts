@@ -131,6 +131,7 @@ type WatchStream = Etcd.IDuplexStream<Etcd.IWatchRequest, Etcd.IWatchResponse>;
 /**
  * A watch stream as etcd3's `watchClient.watch()` opens it (a member picked by the pool, passed-over members
  * skipped), with the member it went to (`host:port`), so that a member that falls silent can be named and avoided.
+ * This reaches into etcd3 1.x's connection pool (`pool.withConnection`, as its WatchClient does).
  */
 export function openWatchStream(client: Client): Promise<{ stream: WatchStream; host: string }> {
   type Pool = {
@@ -138,7 +139,12 @@ export function openWatchStream(client: Client): Promise<{ stream: WatchStream; 
     markFailed(resource: unknown, error: unknown): void;
     withConnection<T>(service: string, fn: (c: { resource: { host: string }; client: { watch(m: unknown, o: unknown): WatchStream }; metadata: unknown }) => T): Promise<T>;
   };
-  const pool = (client as unknown as { pool: Pool }).pool;
+  const pool = (client as unknown as { pool?: Pool }).pool;
+  if (typeof pool?.withConnection !== 'function' || typeof pool.markFailed !== 'function') {
+    // Another etcd3 version with other internals: its own call, without the member's name.
+    // Named in messages as "member holding the watch".
+    return client.watchClient.watch().then((stream) => ({ stream, host: 'holding the watch' }));
+  }
   return pool.withConnection('Watch', ({ resource, client: service, metadata }) => {
     const options = typeof pool.callOptionsFactory === 'function'
       ? pool.callOptionsFactory({ service: 'Watch', method: 'watch', isStream: true })

@@ -60,25 +60,37 @@ export function watchRanges(prefixes: readonly string[], spelling: Spelling, per
 
 /**
  * Which etcd key gives the value of each keyplate key, when several spellings normalise to one: the exact one
- * (`/p/x`) first, else the first one read. Warns once per key naming both spellings.
+ * (`/p/x`) always, else the first one seen. Only keys given by another spelling are tracked, so the exact keys
+ * (nearly all of them) cost one lookup in a map that is usually empty. Warns once per key naming both.
  */
 export class Spellings {
-  private readonly source = new Map<string, string>();
+  /** keyplate key → the etcd key (not spelled exactly) that gives its value. */
+  private readonly aliases = new Map<string, string>();
 
   /** `warn(key, message)`: the backend says it once per key. */
   constructor(private readonly warn: (key: string, message: string) => void) {}
 
   /** Forget everything (a new snapshot follows). */
   clear(): void {
-    this.source.clear();
+    this.aliases.clear();
   }
 
-  /** `key` (normalizeKey of `raw`) when etcd key `raw` provides its value now; undefined when another spelling does. */
-  take(raw: string, key: string): string | undefined {
-    const current = this.source.get(key);
-    if (current === undefined || current === raw || raw === key) {
-      if (current !== undefined && current !== raw) this.conflict(key, current, raw);
-      this.source.set(key, raw);
+  /**
+   * `key` (normalizeKey of `raw`) when etcd key `raw` gives its value now, undefined when another spelling does;
+   * `has(key)`: whether the consumer holds a value for `key` already.
+   */
+  take(raw: string, key: string, has: (key: string) => boolean): string | undefined {
+    const alias = this.aliases.get(key);
+    if (raw === key) {
+      if (alias !== undefined) {
+        this.conflict(key, alias, raw);
+        this.aliases.delete(key);
+      }
+      return key;
+    }
+    const current = alias ?? (has(key) ? key : undefined);
+    if (current === undefined || current === raw) {
+      this.aliases.set(key, raw);
       return key;
     }
     this.conflict(key, current, raw);
@@ -87,8 +99,10 @@ export class Spellings {
 
   /** `key` when deleting etcd key `raw` removes its value; undefined when another spelling gives it. */
   drop(raw: string, key: string): string | undefined {
-    if (this.source.get(key) !== raw) return undefined;
-    this.source.delete(key);
+    const alias = this.aliases.get(key);
+    if (raw === key) return alias === undefined ? key : undefined;
+    if (alias !== raw) return undefined;
+    this.aliases.delete(key);
     return key;
   }
 

@@ -37,13 +37,18 @@ describe('etcd: keys in the shapes etcd allows', () => {
     await ctx.client.put('/dup/k').value('slashed');
     await ctx.client.put('dup/k').value('bare');
     await ctx.client.put('dup/only').value('bare only');
+    await ctx.client.put('/dup//e').value('double slash, read first'); // sorts before /dup/e
+    await ctx.client.put('/dup/e').value('exact');
     const warnings: string[] = [];
     const b = backend(warnings);
     try {
       for (let i = 0; i < 3; i++) {
-        expect(Object.fromEntries(await b.getValues(['/dup']))).toEqual({ '/dup/k': 'slashed', '/dup/only': 'bare only' });
+        expect(Object.fromEntries(await b.getValues(['/dup']))).toEqual({ '/dup/k': 'slashed', '/dup/only': 'bare only', '/dup/e': 'exact' });
       }
-      expect(warnings).toEqual(['etcd keys "/dup/k" and "dup/k" are both read as /dup/k; using the value of "/dup/k". Delete the key you do not mean']);
+      expect(warnings).toEqual([
+        'etcd keys "/dup//e" and "/dup/e" are both read as /dup/e; using the value of "/dup/e". Delete the key you do not mean',
+        'etcd keys "/dup/k" and "dup/k" are both read as /dup/k; using the value of "/dup/k". Delete the key you do not mean',
+      ]);
     } finally {
       await b.close();
     }

@@ -75,6 +75,8 @@ export interface BackendOptions extends BackendConnection {
   /** Consul blocking query wait (ms). */
   consulWait?: number;
   environment?: NodeJS.ProcessEnv;
+  /** Where a backend's warnings go (the runner's logger, so --log-format applies); default: a line on stderr. */
+  warn?: (message: string) => void;
 }
 
 export class BackendError extends Error {

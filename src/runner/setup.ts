@@ -42,7 +42,7 @@ export async function prepare(config: Config, processEnv: NodeJS.ProcessEnv, log
   }
   let backend: Backend;
   try {
-    backend = await createBackend(config.backend, backendOptions(config, processEnv));
+    backend = await createBackend(config.backend, backendOptions(config, processEnv, log));
   } catch (error) {
     throw new UsageError((error as Error).message, { cause: error });
   }
@@ -50,7 +50,7 @@ export async function prepare(config: Config, processEnv: NodeJS.ProcessEnv, log
   return { loaded, backend, backendLabel: describeBackend(config.backend, config), pipeline: { log, environment, write, events } };
 }
 
-function backendOptions(config: Config, processEnv: NodeJS.ProcessEnv): BackendOptions {
+function backendOptions(config: Config, processEnv: NodeJS.ProcessEnv, log: Logger): BackendOptions {
   const connection = Object.fromEntries(connectionKeys.map((key) => [key, config[key]])) as unknown as BackendConnection;
-  return { ...connection, retryTimeout: config.backendRetryTimeoutMs, environment: processEnv };
+  return { ...connection, retryTimeout: config.backendRetryTimeoutMs, environment: processEnv, warn: (message) => log.warn(message) };
 }

@@ -323,10 +323,13 @@ describe('Consul with ACLs, default deny, and no token', () => {
   it('--onetime -- command: permission denied is reported, exit 1, and the command never starts', async () => {
     const dir = makeConfdir(appResource);
     const marker = path.join(tempDir(), 'started');
-    // The retry bound keeps this test short whether or not the backend marks a 403 as permanent.
-    const r = await runCli(['--onetime', '--backend', 'consul', '--node', ctx.agent.address, '--confdir', dir, '--backend-retry-timeout', '3s', '--', 'touch', marker], { env: baseEnv() });
+    // No retry bound: a 403 is permanent, so --onetime ends within seconds instead of retrying forever.
+    const began = Date.now();
+    const r = await runCli(['--onetime', '--backend', 'consul', '--node', ctx.agent.address, '--confdir', dir, '--', 'touch', marker], { env: baseEnv() });
+    expect(Date.now() - began).toBeLessThan(10_000);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/permission denied \(HTTP 403\)/);
+    expect(r.stderr).toMatch(/--token or CONSUL_HTTP_TOKEN/);
     expect(r.stderr).toMatch(/not starting touch/);
     expect(existsSync(marker)).toBe(false);
     expect(outFiles(dir)).toEqual([]);

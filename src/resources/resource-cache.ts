@@ -9,7 +9,7 @@ import { contentKey, readCached, writeCached } from '../cache/disk.js';
 import { isPlainJson } from '../config/toml.js';
 
 /** Part of every validated entry's input: bump it when the Resource shape changes, so an older entry is never used. */
-const resourceShape = 'resource-2';
+const resourceShape = 'resource-3';
 
 /** What validated resources depend on: the working directory (relative paths), confdir, global prefix and the files. */
 export interface ResourceInput {

@@ -4,6 +4,7 @@ import { join, relative, resolve } from 'node:path';
 import { joinKey } from '../keys/paths.js';
 import { parseDuration } from '../config/duration.js';
 import { ConfigError, describe } from '../errors.js';
+import { engineField } from './engine-field.js';
 import { lookupGroup, lookupUser } from './owners.js';
 import { parseFilesCached, readValidated, saveValidated } from './resource-cache.js';
 import { parseToml, tomlErrorLocation } from '../config/toml.js';
@@ -41,11 +42,13 @@ export interface Resource {
   restart: boolean;
   /** Per-resource quiescence; overrides --wait-min/--wait-max. */
   wait?: Quiescence;
+  /** The template language `src` is written in, when the resource says (else template_engine, else detection). */
+  engine?: 'go' | 'handlebars';
 }
 
 const fields = new Set([
   'src', 'dest', 'keys', 'prefix', 'mode', 'owner', 'group', 'uid', 'gid',
-  'check_cmd', 'reload_cmd', 'check_timeout', 'reload_timeout', 'reload_signal', 'restart', 'wait',
+  'check_cmd', 'reload_cmd', 'check_timeout', 'reload_timeout', 'reload_signal', 'restart', 'wait', 'engine',
 ]);
 
 export interface LoadResourcesOptions {
@@ -172,6 +175,10 @@ class TemplateFields {
     private readonly t: Record<string, unknown>,
   ) {}
 
+  engine(): 'go' | 'handlebars' | undefined {
+    return engineField(this.file, this.t.engine);
+  }
+
   string(k: string): string | undefined {
     const v = this.t[k];
     if (v === undefined) return undefined;
@@ -292,5 +299,6 @@ function resourceFromDoc(file: string, doc: Record<string, unknown>, { confdir, 
     reloadSignal: t.reloadSignal(),
     restart: t.restart(),
     wait: t.wait(),
+    engine: t.engine(),
   };
 }

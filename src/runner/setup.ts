@@ -30,7 +30,7 @@ function elapsed(since: bigint): string {
 /** Load everything a run needs; throws a ConfigError or UsageError (exit 2) for what the user must fix. */
 export async function prepare(config: Config, processEnv: NodeJS.ProcessEnv, log: Logger, io: Io, events?: AgentEvents): Promise<Setup> {
   const started = process.hrtime.bigint();
-  const loaded = await loadConfdir({ confdir: config.confdir, prefix: config.prefix });
+  const loaded = await loadConfdir({ confdir: config.confdir, prefix: config.prefix, templateEngine: config.templateEngine });
   log.debug(`loaded ${loaded.length} resources from ${config.confdir} in ${elapsed(started)} (${Math.round(process.uptime() * 1000)}ms since process start)`);
   // Stage files left by a keyplate killed mid-write; not by check, --noop or --keep-stage-file, which write nothing.
   if (config.subcommand !== 'check' && !config.noop && !config.keepStageFile) sweepStageFiles(loaded.map((l) => l.resource), log);

@@ -57,7 +57,18 @@ export interface GoTemplate {
 }
 
 /** A template that does not parse: a ConfigError (nothing is written) with Go's message. */
-export class GoTemplateSyntaxError extends ConfigError {}
+export class GoTemplateSyntaxError extends ConfigError {
+  /** Where the parser stopped, 1-based (line, and column in characters), when it stopped at a token. */
+  readonly where?: { readonly line: number; readonly column: number };
+
+  constructor(error: GoParseError, text: string) {
+    super(error.message, { cause: error });
+    if (error.pos === undefined) return;
+    const before = text.slice(0, error.pos);
+    this.where = { line: before.split('\n').length, column: error.pos - before.lastIndexOf('\n') };
+  }
+}
+
 /** A template that failed while executing, with Go's message. */
 export class GoTemplateExecError extends RenderError {}
 
@@ -134,7 +145,7 @@ export function compileGoTemplate(name: string, text: string): GoTemplate {
   try {
     return new CompiledGoTemplate(name, text, parseTemplate(name, text, (fn) => FUNCS.has(fn)));
   } catch (error) {
-    if (error instanceof GoParseError) throw new GoTemplateSyntaxError(error.message, { cause: error });
+    if (error instanceof GoParseError) throw new GoTemplateSyntaxError(error, text);
     throw error;
   }
 }

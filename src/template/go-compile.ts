@@ -1,0 +1,68 @@
+// Go templates for a confdir: compiled once, the parse tree cached by content in keyplate's cache directory, and
+// wrapped as the CompiledTemplate the pipeline renders. Imported only when a template is Go (engine.ts), so a
+// Handlebars-only start never evaluates the Go engine.
+//
+// The cache follows precompiled-cache.ts's rules (cache/disk.ts): an entry stores its full input (format, template
+// name, text) and is used only when that matches; unlike a Handlebars spec it is data (JSON), never code that runs.
+import { basename } from 'node:path';
+import { contentKey, readCached, writeCached } from '../cache/disk.js';
+import { ConfigError } from '../errors.js';
+import { otherEngineHint } from './engine-choice.js';
+import { compileGoTemplate, GoTemplateSyntaxError, loadGoTemplate, type GoTemplate } from './go/index.js';
+import type { CompiledTemplate } from './handlebars.js';
+
+/** A Go template file to compile: its name under templates/, its path and its text. */
+export interface GoTemplateFile {
+  name: string;
+  file: string;
+  source: string;
+}
+
+const format = 'keyplate-go-template-1';
+
+/** The parsed template for `source`, from the cache or parsed now (then cached). confd names it by its base name. */
+function cachedGoTemplate(cacheDir: string | undefined, file: string, source: string): GoTemplate {
+  const name = basename(file);
+  const input = `${format}\0${name}\0${source}`;
+  const entry = `go-template-${contentKey(input)}.json`;
+  const cached = readCached(cacheDir, entry, input);
+  if (cached !== undefined) {
+    try {
+      return loadGoTemplate(cached);
+    } catch {
+      // An entry this version cannot read: parse again (and replace it).
+    }
+  }
+  const template = compileGoTemplate(name, source);
+  writeCached(cacheDir, entry, input, JSON.stringify(template));
+  return template;
+}
+
+/** A syntax error as keyplate reports it: file:line:column first, then Go's own message, then a hint. */
+function syntaxProblem(file: string, source: string, error: GoTemplateSyntaxError): string {
+  const where = error.where ? `:${error.where.line}:${error.where.column}` : '';
+  return `${file}${where}: Go template syntax error: ${error.message}${otherEngineHint(source, 'go')}`;
+}
+
+/**
+ * Compile every Go template; a map from file to CompiledTemplate whose render passes the working directory (where
+ * fileExists resolves relative paths, as confd's). Throws one ConfigError listing every syntax error and unknown
+ * function (file:line:column).
+ */
+export function compileGoTemplates(templates: readonly GoTemplateFile[], cacheDir: string | undefined): Map<string, CompiledTemplate> {
+  const problems: string[] = [];
+  const compiled = new Map<string, CompiledTemplate>();
+  for (const { name, file, source } of templates) {
+    let template: GoTemplate;
+    try {
+      template = cachedGoTemplate(cacheDir, file, source);
+    } catch (error) {
+      if (!(error instanceof GoTemplateSyntaxError)) throw error;
+      problems.push(syntaxProblem(file, source, error));
+      continue;
+    }
+    compiled.set(file, { name, file, render: (scope) => template.render(scope, { cwd: process.cwd() }) });
+  }
+  if (problems.length > 0) throw new ConfigError(problems.join('\n'));
+  return compiled;
+}

@@ -34,6 +34,8 @@ export interface ForcedEngine {
 export interface EngineChoice {
   readonly engine: TemplateEngine;
   readonly why: string;
+  /** Chosen by the default (the syntax allowed either, with different output): worth a line in the log. */
+  readonly guessed?: true;
 }
 
 const handlebarsExtension = /\.(hbs|handlebars|mustache)$/i;
@@ -76,8 +78,8 @@ export function chooseEngine(file: string, text: string, forced: ForcedEngine | 
         guess.dialect === 'conflict'
           ? `syntax of both languages (Go ${quoted(guess.go!)}; Handlebars ${quoted(guess.handlebars!)})`
           : `valid in both languages but rendered differently by each (${quoted(guess.differs!).slice(3)})`;
-      if (handlebarsExtension.test(file)) return { engine: 'handlebars', why: `${what}; Handlebars by its file extension` };
-      return { engine: 'go', why: `${what}; Go, confd's language, is the default (set engine to choose)` };
+      if (handlebarsExtension.test(file)) return { engine: 'handlebars', why: `${what}; Handlebars by its file extension`, guessed: true };
+      return { engine: 'go', why: `${what}; Go, confd's language, is the default: set engine in the resource to choose`, guessed: true };
     }
   }
 }

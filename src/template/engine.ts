@@ -25,6 +25,8 @@ export interface TemplateRequest {
 export interface ChosenTemplate extends CompiledTemplate {
   readonly engine: TemplateEngine;
   readonly why: string;
+  /** The syntax allowed either engine, with different output; the default chose (see engine-choice.ts). */
+  readonly guessed?: true;
 }
 
 export interface ChooseOptions {
@@ -129,9 +131,9 @@ export async function compileChosenTemplates(requests: readonly TemplateRequest[
   if (problems.length > 0) throw new ConfigError(problems.join('\n'));
   const templates = new Map<string, ChosenTemplate>();
   list.forEach((job, i) => {
-    const { engine, why } = chosen[i]!;
-    const compiled = (engine === 'go' ? go : handlebars).get(job.file)!;
-    templates.set(`${job.forced?.engine ?? ''}\0${job.file}`, { ...compiled, engine, why });
+    const choice = chosen[i]!;
+    const compiled = (choice.engine === 'go' ? go : handlebars).get(job.file)!;
+    templates.set(`${job.forced?.engine ?? ''}\0${job.file}`, { ...compiled, ...choice });
   });
   return (request) => templates.get(`${forcedFor(request, setting)?.engine ?? ''}\0${request.file}`)!;
 }

@@ -1,8 +1,11 @@
-// `npm run bench`: start time always; live-backend benches when etcd/Consul are installed (bash scripts/install-test-deps.sh).
+// `npm run bench`: start time always; Go templates against Handlebars; live-backend benches when etcd/Consul are
+// installed (bash scripts/install-test-deps.sh). `npm run bench -- startup|go|live` runs one.
+import { benchGo } from './go.js';
 import { benchStartup } from './startup.js';
 
 const only = process.argv[2];
 if (!only || only === 'startup') benchStartup();
+if (!only || only === 'go') benchGo();
 if (!only || only === 'live') {
   const { benchLive } = await import('./live.js');
   await benchLive();

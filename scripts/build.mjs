@@ -71,7 +71,7 @@ if (existsSync('native/reaper/build.mjs')) {
 // (measured: 5 ms slower at 100 resources). The kept run renders templates-example's two resources, one file
 // already up to date and one to create, after a first run that filled a scratch template cache. Without their
 // check/reload commands: that code is a tenth of the cache, and where a command runs, its process costs far
-// more than compiling the code that starts it.
+// more than compiling the code that starts it. With one Go template beside them (see below).
 const seed = mkdtempSync(path.join(os.tmpdir(), 'keyplate-build-'));
 try {
   const confdir = path.join(seed, 'confdir');
@@ -81,6 +81,10 @@ try {
     const toml = path.join(confdir, 'conf.d', file);
     writeFileSync(toml, readFileSync(toml, 'utf8').replace(/^(check|reload)_cmd\s*=.*$/gm, ''));
   }
+  // And one confd template, so that a confd confdir's start finds the Go engine compiled too (measured: 100 Go
+  // templates 41.5 → 38.8 ms; the cache grows 274 → 341 KB, Handlebars-only starts unchanged within noise).
+  writeFileSync(path.join(confdir, 'conf.d', 'confd.toml'), '[template]\nsrc = "confd.tmpl"\ndest = "out/confd.conf"\nprefix = "/myapp"\nkeys = ["/upstream"]\n');
+  writeFileSync(path.join(confdir, 'templates', 'confd.tmpl'), '{{range gets "/upstream/*"}}server {{base .Key}} {{.Value}}\n{{end}}');
   const render = () => {
     const env = { PATH: process.env.PATH, KEYPLATE_CACHE_DIR: path.join(seed, 'templates') };
     const r = spawnSync(process.execPath, ['dist/keyplate.cjs', '--onetime', '--confdir', confdir, '--log-level', 'error'], { env, stdio: 'inherit' });

@@ -3,12 +3,14 @@
 // Handlebars-only start never evaluates the Go engine.
 //
 // The cache follows precompiled-cache.ts's rules (cache/disk.ts): an entry stores its full input (format, template
-// name, text) and is used only when that matches; unlike a Handlebars spec it is data (JSON), never code that runs.
+// names, texts) and is used only when that matches; unlike a Handlebars spec it is data (JSON), never code that runs.
+// A start with the same Go templates as an earlier one reads them all from one entry (100 entries had cost 100
+// reads); otherwise each comes from its own entry, so that an edit parses only the template edited.
 import { basename } from 'node:path';
 import { contentKey, readCached, writeCached } from '../cache/disk.js';
 import { ConfigError } from '../errors.js';
 import { otherEngineHint } from './engine-choice.js';
-import { compileGoTemplate, GoTemplateSyntaxError, loadGoTemplate, type GoTemplate } from './go/index.js';
+import { compileGoTemplate, GoTemplateSyntaxError, loadGoTemplate, loadGoTemplates, type GoTemplate } from './go/index.js';
 import type { CompiledTemplate } from './handlebars.js';
 
 /** A Go template file to compile: its name under templates/, its path and its text. */
@@ -50,19 +52,44 @@ function syntaxProblem(file: string, source: string, error: GoTemplateSyntaxErro
  * function (file:line:column).
  */
 export function compileGoTemplates(templates: readonly GoTemplateFile[], cacheDir: string | undefined): Map<string, CompiledTemplate> {
-  const problems: string[] = [];
+  const input = `${format}s\0${templates.map((t) => `${basename(t.file)}\0${t.source}`).join('\0\0')}`;
+  const entry = `go-templates-${contentKey(templates.map((t) => t.file).join('\0'))}.json`;
+  let parsed = fromBundle(readCached(cacheDir, entry, input), templates.length);
+  if (parsed === undefined) {
+    parsed = parseEach(templates, cacheDir);
+    writeCached(cacheDir, entry, input, JSON.stringify(parsed));
+  }
   const compiled = new Map<string, CompiledTemplate>();
-  for (const { name, file, source } of templates) {
-    let template: GoTemplate;
+  templates.forEach(({ name, file }, i) => {
+    const template = parsed[i];
+    compiled.set(file, { name, file, render: (scope) => template.render(scope, { cwd: process.cwd() }) });
+  });
+  return compiled;
+}
+
+/** The templates of a bundle entry, or undefined (no entry, or one this version cannot read). */
+function fromBundle(json: string | undefined, count: number): GoTemplate[] | undefined {
+  if (json === undefined) return undefined;
+  try {
+    const templates = loadGoTemplates(json);
+    return templates.length === count ? templates : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Each template from its own entry or parsed; throws one ConfigError listing every syntax error. */
+function parseEach(templates: readonly GoTemplateFile[], cacheDir: string | undefined): GoTemplate[] {
+  const problems: string[] = [];
+  const parsed: GoTemplate[] = [];
+  for (const { file, source } of templates) {
     try {
-      template = cachedGoTemplate(cacheDir, file, source);
+      parsed.push(cachedGoTemplate(cacheDir, file, source));
     } catch (error) {
       if (!(error instanceof GoTemplateSyntaxError)) throw error;
       problems.push(syntaxProblem(file, source, error));
-      continue;
     }
-    compiled.set(file, { name, file, render: (scope) => template.render(scope, { cwd: process.cwd() }) });
   }
   if (problems.length > 0) throw new ConfigError(problems.join('\n'));
-  return compiled;
+  return parsed;
 }

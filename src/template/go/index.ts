@@ -87,8 +87,8 @@ function calledFunctions(trees: Iterable<ListNode>): string[] {
 }
 
 class CompiledGoTemplate implements GoTemplate {
-  readonly functions: readonly string[];
   readonly #prog: Program;
+  #functions: readonly string[] | undefined;
 
   constructor(
     readonly name: string,
@@ -96,7 +96,11 @@ class CompiledGoTemplate implements GoTemplate {
     trees: ReadonlyMap<string, ListNode>,
   ) {
     this.#prog = { parseName: name, text, trees, funcs: FUNCS };
-    this.functions = calledFunctions(trees.values());
+  }
+
+  /** Worked out on first use: a start loads every template, and only `keyplate check` asks. */
+  get functions(): readonly string[] {
+    return (this.#functions ??= calledFunctions(this.#prog.trees.values()));
   }
 
   toJSON(): GoTemplateJSON {
@@ -150,9 +154,22 @@ export function compileGoTemplate(name: string, text: string): GoTemplate {
   }
 }
 
-/** A template from the JSON of `compileGoTemplate(…)` (the template cache). */
-export function loadGoTemplate(json: string): GoTemplate {
-  const data = JSON.parse(json, (key, v) => ((key === 'int' || key === 'uint') && typeof v === 'string' ? BigInt(v) : v)) as GoTemplateJSON;
+/** JSON.parse's reviver for a compiled template: integer literals were written as strings (JSON has no bigint). */
+function reviveIntegers(key: string, value: unknown): unknown {
+  return (key === 'int' || key === 'uint') && typeof value === 'string' ? BigInt(value) : value;
+}
+
+function fromJSON(data: GoTemplateJSON): GoTemplate {
   if (data.format !== 'keyplate-go-template-1') throw new Error(`not a compiled Go template (format ${String(data.format)})`);
   return new CompiledGoTemplate(data.name, data.text, new Map(data.trees));
+}
+
+/** A template from the JSON of `compileGoTemplate(…)` (the template cache). */
+export function loadGoTemplate(json: string): GoTemplate {
+  return fromJSON(JSON.parse(json, reviveIntegers) as GoTemplateJSON);
+}
+
+/** Templates from the JSON of an array of compiled templates (a confdir's in one cache entry), in order. */
+export function loadGoTemplates(json: string): GoTemplate[] {
+  return (JSON.parse(json, reviveIntegers) as GoTemplateJSON[]).map(fromJSON);
 }

@@ -10,7 +10,7 @@ import { basename } from 'node:path';
 import { contentKey, readCached, writeCached } from '../cache/disk.js';
 import { ConfigError } from '../errors.js';
 import { otherEngineHint } from './engine-choice.js';
-import { compileGoTemplate, GoTemplateSyntaxError, loadGoTemplate, loadGoTemplates, type GoTemplate } from './go/index.js';
+import { compileGoTemplate, GoTemplateSyntaxError, loadGoTemplate, loadGoTemplates, type GoLiteralRead, type GoTemplate } from './go/index.js';
 import type { CompiledTemplate } from './handlebars.js';
 
 /** A Go template file to compile: its name under templates/, its path and its text. */
@@ -21,6 +21,11 @@ export interface GoTemplateFile {
 }
 
 const format = 'keyplate-go-template-1';
+
+/** A compiled Go template with its literal store reads, for the load-time check of reads outside a resource's keys. */
+export interface CompiledGoTemplate extends CompiledTemplate {
+  readonly reads: readonly GoLiteralRead[];
+}
 
 /** The parsed template for `source`, from the cache or parsed now (then cached). confd names it by its base name. */
 function cachedGoTemplate(cacheDir: string | undefined, file: string, source: string): GoTemplate {
@@ -51,7 +56,7 @@ function syntaxProblem(file: string, source: string, error: GoTemplateSyntaxErro
  * fileExists resolves relative paths, as confd's). Throws one ConfigError listing every syntax error and unknown
  * function (file:line:column).
  */
-export function compileGoTemplates(templates: readonly GoTemplateFile[], cacheDir: string | undefined): Map<string, CompiledTemplate> {
+export function compileGoTemplates(templates: readonly GoTemplateFile[], cacheDir: string | undefined): Map<string, CompiledGoTemplate> {
   const input = `${format}s\0${templates.map((t) => `${basename(t.file)}\0${t.source}`).join('\0\0')}`;
   const entry = `go-templates-${contentKey(templates.map((t) => t.file).join('\0'))}.json`;
   let parsed = fromBundle(readCached(cacheDir, entry, input), templates.length);
@@ -59,10 +64,17 @@ export function compileGoTemplates(templates: readonly GoTemplateFile[], cacheDi
     parsed = parseEach(templates, cacheDir);
     writeCached(cacheDir, entry, input, JSON.stringify(parsed));
   }
-  const compiled = new Map<string, CompiledTemplate>();
+  const compiled = new Map<string, CompiledGoTemplate>();
   templates.forEach(({ name, file }, i) => {
     const template = parsed[i];
-    compiled.set(file, { name, file, render: (scope) => template.render(scope, { cwd: process.cwd() }) });
+    compiled.set(file, {
+      name,
+      file,
+      get reads() {
+        return template.reads;
+      },
+      render: (scope) => template.render(scope, { cwd: process.cwd() }),
+    });
   });
   return compiled;
 }

@@ -46,6 +46,8 @@ export interface GoTemplate {
   readonly name: string;
   /** The functions the template calls, sorted (a typo is a parse error already). */
   readonly functions: readonly string[];
+  /** The store reads written with a literal key, pattern or directory (`getv "/db/host"`), in text order. */
+  readonly reads: readonly GoLiteralRead[];
   /** The serialisable form; `loadGoTemplate(JSON.stringify(template))` gives the template back. */
   toJSON(): GoTemplateJSON;
   /**
@@ -54,6 +56,32 @@ export interface GoTemplate {
    * are missing the result lists them instead: the failure may only be a consequence of the missing values.
    */
   render(scope: RenderScope, options?: GoRenderOptions): GoRenderResult | Promise<GoRenderResult>;
+}
+
+/** A read of the store with a literal argument, where the template writes it (1-based line and column). */
+export interface GoLiteralRead {
+  /** get, getv, exists (a key), gets, getvs (a pattern), ls or lsdir (a directory). */
+  readonly helper: string;
+  /** As written: relative to the resource's prefix. */
+  readonly arg: string;
+  readonly line: number;
+  readonly column: number;
+}
+
+const readFunctions = new Set(['get', 'getv', 'exists', 'gets', 'getvs', 'ls', 'lsdir']);
+
+/** Every command of the trees that calls a store function with a string literal first (pipes pass computed keys). */
+function literalReads(trees: Iterable<ListNode>, text: string): GoLiteralRead[] {
+  const reads: GoLiteralRead[] = [];
+  eachNode(trees, (node) => {
+    if (node.type !== 'command') return;
+    const [fn, arg] = node.args;
+    if (fn?.type === 'identifier' && readFunctions.has(fn.ident) && arg?.type === 'string') {
+      const before = text.slice(0, fn.pos);
+      reads.push({ helper: fn.ident, arg: arg.text, line: before.split('\n').length, column: fn.pos - before.lastIndexOf('\n') });
+    }
+  });
+  return reads.sort((a, b) => a.line - b.line || a.column - b.column);
 }
 
 /** A template that does not parse: a ConfigError (nothing is written) with Go's message. */
@@ -72,23 +100,30 @@ export class GoTemplateSyntaxError extends ConfigError {
 /** A template that failed while executing, with Go's message. */
 export class GoTemplateExecError extends RenderError {}
 
-function calledFunctions(trees: Iterable<ListNode>): string[] {
-  const names = new Set<string>();
+/** Call `fn` on every node of the trees (the parse tree is plain objects: every object in it is a node or a list). */
+function eachNode(trees: Iterable<ListNode>, fn: (node: Node) => void): void {
   const visit = (value: unknown): void => {
     if (Array.isArray(value)) value.forEach(visit);
     else if (value !== null && typeof value === 'object') {
-      const node = value as Node;
-      if (node.type === 'identifier') names.add(node.ident);
+      fn(value as Node);
       for (const key in value) visit((value as Record<string, unknown>)[key]);
     }
   };
   for (const tree of trees) visit(tree);
+}
+
+function calledFunctions(trees: Iterable<ListNode>): string[] {
+  const names = new Set<string>();
+  eachNode(trees, (node) => {
+    if (node.type === 'identifier') names.add(node.ident);
+  });
   return [...names].sort();
 }
 
 class CompiledGoTemplate implements GoTemplate {
   readonly #prog: Program;
   #functions: readonly string[] | undefined;
+  #reads: readonly GoLiteralRead[] | undefined;
 
   constructor(
     readonly name: string,
@@ -101,6 +136,11 @@ class CompiledGoTemplate implements GoTemplate {
   /** Worked out on first use: a start loads every template, and only `keyplate check` asks. */
   get functions(): readonly string[] {
     return (this.#functions ??= calledFunctions(this.#prog.trees.values()));
+  }
+
+  /** Worked out on first use, as `functions` is. */
+  get reads(): readonly GoLiteralRead[] {
+    return (this.#reads ??= literalReads(this.#prog.trees.values(), this.#prog.text));
   }
 
   toJSON(): GoTemplateJSON {

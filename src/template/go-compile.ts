@@ -20,7 +20,7 @@ export interface GoTemplateFile {
   source: string;
 }
 
-const format = 'keyplate-go-template-1';
+const format = 'keyplate-go-template-2';
 
 /** A compiled Go template with its literal store reads, for the load-time check of reads outside a resource's keys. */
 export interface CompiledGoTemplate extends CompiledTemplate {

@@ -1,7 +1,7 @@
 // Confdir → resources with their compiled templates; everything is validated before anything is written.
 import { defaultCacheDir } from '../cache/disk.js';
 import { ConfigError } from '../errors.js';
-import type { TemplateEngineSetting } from '../template/engine-choice.js';
+import type { TemplateEngineSetting } from '../template/engine-names.js';
 import { compileChosenTemplates, type ChosenTemplate } from '../template/engine.js';
 import { destProblems } from './destination.js';
 import { loadResources, type Resource } from './resource.js';

@@ -2,7 +2,7 @@
 // text/template, "handlebars" for keyplate's own). Absent: keyplate chooses (src/template/engine.ts).
 import { readFileSync } from 'node:fs';
 import { ConfigError, describe } from '../errors.js';
-import { templateEngines, type TemplateEngine } from '../template/engine-choice.js';
+import { templateEngines, type TemplateEngine } from '../template/engine-names.js';
 
 /** The 1-based line of `engine = …` in a resource file's text, or undefined when the text does not say. */
 function engineLine(file: string): number | undefined {

@@ -1,6 +1,6 @@
 // Which engine renders a template: the resource's `engine`, else the `template_engine` setting, else the template's
-// own syntax (go/dialect.ts). This file decides and explains; engine.ts compiles. It stays light: the start path runs
-// it only when the decisions are not cached.
+// own syntax (go/dialect.ts). This file decides and explains; engine.ts compiles. It travels in the Go bundle
+// (go-compile.ts re-exports it): a start whose decisions are cached never loads it.
 //
 // The rule, as README "Point keyplate at your confd confdir" documents it:
 // 1. `engine = "go" | "handlebars"` in the resource wins; then template_engine (flag, KEYPLATE_TEMPLATE_ENGINE,
@@ -14,14 +14,8 @@
 // A forced engine that contradicts the syntax (Go-only syntax forced through Handlebars, or the reverse) is a
 // ConfigError naming file:line and the construct, never a wrong file.
 import { ConfigError } from '../errors.js';
+import type { TemplateEngine } from './engine-names.js';
 import { detectDialect, type DialectEvidence } from './go/dialect.js';
-
-/** The template languages keyplate renders. */
-export const templateEngines = ['go', 'handlebars'] as const;
-export type TemplateEngine = (typeof templateEngines)[number];
-
-/** The template_engine setting: an engine for every template, or `auto` (the rule above). */
-export type TemplateEngineSetting = TemplateEngine | 'auto';
 
 /** Who forced an engine: the resource's field (named by its file) or the template_engine setting. */
 export interface ForcedEngine {
@@ -81,6 +75,19 @@ export function chooseEngine(file: string, text: string, forced: ForcedEngine | 
       if (handlebarsExtension.test(file)) return { engine: 'handlebars', why: `${what}; Handlebars by its file extension`, guessed: true };
       return { engine: 'go', why: `${what}; Go, confd's language, is the default: set engine in the resource to choose`, guessed: true };
     }
+  }
+}
+
+/**
+ * chooseEngine for a caller outside the Go bundle, where this bundle's ConfigError is another class: the choice, or
+ * the message of the error chooseEngine would throw.
+ */
+export function chooseEngineOrSay(file: string, text: string, forced: ForcedEngine | undefined): EngineChoice | { problem: string } {
+  try {
+    return chooseEngine(file, text, forced);
+  } catch (error) {
+    if (error instanceof ConfigError) return { problem: error.message };
+    throw error;
   }
 }
 

@@ -6,8 +6,9 @@
 // scan their text again.
 import { readFileSync } from 'node:fs';
 import { contentKey, readCached, writeCached } from '../cache/disk.js';
-import { ConfigError } from '../errors.js';
-import { chooseEngine, otherEngineHint, type EngineChoice, type ForcedEngine, type TemplateEngine, type TemplateEngineSetting } from './engine-choice.js';
+import { ConfigError, KeyplateError, RenderError } from '../errors.js';
+import type { EngineChoice, ForcedEngine } from './engine-choice.js';
+import type { TemplateEngine, TemplateEngineSetting } from './engine-names.js';
 import { compileTemplates, type CompiledTemplate } from './handlebars.js';
 
 /** One template as a resource asks for it. */
@@ -50,27 +51,32 @@ function forcedFor(request: TemplateRequest, setting: TemplateEngineSetting): Fo
   return setting === 'auto' ? undefined : { engine: setting };
 }
 
-/** Every job's engine, from the cache when these exact inputs were decided before; ConfigErrors go to `problems`. */
-function choices(jobs: readonly Job[], cacheDir: string | undefined, problems: string[]): Array<EngineChoice | undefined> {
+/** The Go bundle (go-compile.ts): the Go engine, and the rule that chooses an engine. */
+const goBundle = (): Promise<typeof import('./go-compile.js')> => import('./go-compile.js');
+
+/**
+ * Every job's engine, from the cache when these exact inputs were decided before (then the rule is not even loaded);
+ * ConfigErrors go to `problems`.
+ */
+async function choices(jobs: readonly Job[], cacheDir: string | undefined, problems: string[]): Promise<Array<EngineChoice | undefined>> {
   const input = `keyplate-engines-1\0${jobs.map((j) => `${j.file}\0${j.forced?.engine ?? ''}\0${j.forced?.resourceFile ?? ''}\0${j.source}`).join('\0\0')}`;
   const entry = `engines-${contentKey(jobs.map((j) => j.file).join('\0'))}.json`;
   const cached = readCached(cacheDir, entry, input);
   if (cached !== undefined) return JSON.parse(cached) as EngineChoice[];
+  const { chooseEngineOrSay } = await goBundle();
   const chosen = jobs.map((job) => {
-    try {
-      return chooseEngine(job.file, job.source, job.forced);
-    } catch (error) {
-      if (!(error instanceof ConfigError)) throw error;
-      problems.push(error.message);
-      return undefined;
-    }
+    const choice = chooseEngineOrSay(job.file, job.source, job.forced);
+    if (!('problem' in choice)) return choice;
+    problems.push(choice.problem);
+    return undefined;
   });
   if (problems.length === 0) writeCached(cacheDir, entry, input, JSON.stringify(chosen));
   return chosen;
 }
 
 /** A Handlebars compile error's lines, each with a hint when its template has Go syntax. */
-function withGoHints(error: ConfigError, jobs: readonly Job[]): string {
+async function withGoHints(error: ConfigError, jobs: readonly Job[]): Promise<string> {
+  const { otherEngineHint } = await goBundle();
   const hinted = new Set<string>();
   return error.message
     .split('\n')
@@ -81,6 +87,30 @@ function withGoHints(error: ConfigError, jobs: readonly Job[]): string {
       return line + otherEngineHint(job.source, 'handlebars');
     })
     .join('\n');
+}
+
+/**
+ * A Go execution error as keyplate's RenderError. The Go engine is a bundle of its own (see go-compile.ts) whose
+ * errors are copies of keyplate's classes: known by their exit code, as names do not survive minifying.
+ */
+function asRenderError(error: unknown): unknown {
+  const foreign = error instanceof Error && !(error instanceof KeyplateError) && typeof (error as { exitCode?: unknown }).exitCode === 'number';
+  return foreign ? new RenderError(error.message, { cause: error }) : error;
+}
+
+function withKeyplateErrors<T extends CompiledTemplate>(template: T): T {
+  const render = template.render;
+  return Object.assign(Object.create(template) as T, {
+    render(scope: Parameters<CompiledTemplate['render']>[0]) {
+      let result: ReturnType<CompiledTemplate['render']>;
+      try {
+        result = render(scope);
+      } catch (error) {
+        throw asRenderError(error);
+      }
+      return result instanceof Promise ? result.catch((error: unknown) => Promise.reject(asRenderError(error))) : result;
+    },
+  });
 }
 
 /**
@@ -110,7 +140,7 @@ export async function compileChosenTemplates(requests: readonly TemplateRequest[
   }
   if (problems.length > 0) throw new ConfigError(problems.join('\n'));
   const list = [...jobs.values()];
-  const chosen = choices(list, cacheDir, problems);
+  const chosen = await choices(list, cacheDir, problems);
   const byEngine = (engine: TemplateEngine): Job[] => [...new Map(list.filter((_, i) => chosen[i]?.engine === engine).map((j) => [j.file, j])).values()];
   const handlebarsJobs = byEngine('handlebars');
   const goJobs = byEngine('go');
@@ -120,20 +150,20 @@ export async function compileChosenTemplates(requests: readonly TemplateRequest[
     if (handlebarsJobs.length > 0) handlebars = await compileTemplates(handlebarsJobs, { cacheDir });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    problems.push(withGoHints(error, handlebarsJobs));
+    problems.push(await withGoHints(error, handlebarsJobs));
   }
-  try {
-    if (goJobs.length > 0) go = (await import('./go-compile.js')).compileGoTemplates(goJobs, cacheDir);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    problems.push(error.message);
+  if (goJobs.length > 0) {
+    const result = (await goBundle()).compileGoTemplates(goJobs, cacheDir);
+    if (result.problems) problems.push(...result.problems);
+    else go = new Map([...result.templates].map(([file, template]) => [file, withKeyplateErrors(template)]));
   }
   if (problems.length > 0) throw new ConfigError(problems.join('\n'));
   const templates = new Map<string, ChosenTemplate>();
   list.forEach((job, i) => {
     const choice = chosen[i]!;
     const compiled = (choice.engine === 'go' ? go : handlebars).get(job.file)!;
-    templates.set(`${job.forced?.engine ?? ''}\0${job.file}`, { ...compiled, ...choice });
+    // On top of the compiled template, not a copy of it: a Go template works its literal reads out when asked.
+    templates.set(`${job.forced?.engine ?? ''}\0${job.file}`, Object.assign(Object.create(compiled) as CompiledTemplate, choice));
   });
   return (request) => templates.get(`${forcedFor(request, setting)?.engine ?? ''}\0${request.file}`)!;
 }

@@ -1,6 +1,8 @@
 // Go templates for a confdir: compiled once, the parse tree cached by content in keyplate's cache directory, and
-// wrapped as the CompiledTemplate the pipeline renders. Imported only when a template is Go (engine.ts), so a
-// Handlebars-only start never evaluates the Go engine.
+// wrapped as the CompiledTemplate the pipeline renders. Imported only when a template is Go (engine.ts). The build
+// makes this file and the Go engine a bundle of their own (dist/keyplate-go.cjs): inside the main bundle, their
+// ~90 KB had cost every Handlebars start ~3 ms. So nothing crosses back by identity: syntax errors are returned as
+// text, and engine.ts turns execution errors into keyplate's RenderError.
 //
 // The cache follows precompiled-cache.ts's rules (cache/disk.ts): an entry stores its full input (format, template
 // names, texts) and is used only when that matches; unlike a Handlebars spec it is data (JSON), never code that runs.
@@ -8,8 +10,9 @@
 // reads); otherwise each comes from its own entry, so that an edit parses only the template edited.
 import { basename } from 'node:path';
 import { contentKey, readCached, writeCached } from '../cache/disk.js';
-import { ConfigError } from '../errors.js';
 import { otherEngineHint } from './engine-choice.js';
+
+export { chooseEngineOrSay, otherEngineHint } from './engine-choice.js';
 import { compileGoTemplate, GoTemplateSyntaxError, loadGoTemplate, loadGoTemplates, type GoLiteralRead, type GoTemplate } from './go/index.js';
 import type { CompiledTemplate } from './handlebars.js';
 
@@ -51,17 +54,21 @@ function syntaxProblem(file: string, source: string, error: GoTemplateSyntaxErro
   return `${file}${where}: Go template syntax error: ${error.message}${otherEngineHint(source, 'go')}`;
 }
 
+/** The compiled templates by file, or the problems: every syntax error and unknown function (file:line:column). */
+export type GoCompileResult = { templates: Map<string, CompiledGoTemplate>; problems?: undefined } | { templates?: undefined; problems: string[] };
+
 /**
- * Compile every Go template; a map from file to CompiledTemplate whose render passes the working directory (where
- * fileExists resolves relative paths, as confd's). Throws one ConfigError listing every syntax error and unknown
- * function (file:line:column).
+ * Compile every Go template: a map from file to CompiledTemplate whose render passes the working directory (where
+ * fileExists resolves relative paths, as confd's), or every problem found.
  */
-export function compileGoTemplates(templates: readonly GoTemplateFile[], cacheDir: string | undefined): Map<string, CompiledGoTemplate> {
+export function compileGoTemplates(templates: readonly GoTemplateFile[], cacheDir: string | undefined): GoCompileResult {
   const input = `${format}s\0${templates.map((t) => `${basename(t.file)}\0${t.source}`).join('\0\0')}`;
   const entry = `go-templates-${contentKey(templates.map((t) => t.file).join('\0'))}.json`;
   let parsed = fromBundle(readCached(cacheDir, entry, input), templates.length);
   if (parsed === undefined) {
-    parsed = parseEach(templates, cacheDir);
+    const each = parseEach(templates, cacheDir);
+    if (each.problems.length > 0) return { problems: each.problems };
+    parsed = each.parsed;
     writeCached(cacheDir, entry, input, JSON.stringify(parsed));
   }
   const compiled = new Map<string, CompiledGoTemplate>();
@@ -76,7 +83,7 @@ export function compileGoTemplates(templates: readonly GoTemplateFile[], cacheDi
       render: (scope) => template.render(scope, { cwd: process.cwd() }),
     });
   });
-  return compiled;
+  return { templates: compiled };
 }
 
 /** The templates of a bundle entry, or undefined (no entry, or one this version cannot read). */
@@ -90,8 +97,8 @@ function fromBundle(json: string | undefined, count: number): GoTemplate[] | und
   }
 }
 
-/** Each template from its own entry or parsed; throws one ConfigError listing every syntax error. */
-function parseEach(templates: readonly GoTemplateFile[], cacheDir: string | undefined): GoTemplate[] {
+/** Each template from its own entry or parsed, and every syntax error. */
+function parseEach(templates: readonly GoTemplateFile[], cacheDir: string | undefined): { parsed: GoTemplate[]; problems: string[] } {
   const problems: string[] = [];
   const parsed: GoTemplate[] = [];
   for (const { file, source } of templates) {
@@ -102,6 +109,5 @@ function parseEach(templates: readonly GoTemplateFile[], cacheDir: string | unde
       problems.push(syntaxProblem(file, source, error));
     }
   }
-  if (problems.length > 0) throw new ConfigError(problems.join('\n'));
-  return parsed;
+  return { parsed, problems };
 }

@@ -1,5 +1,6 @@
 // A confdir's templates, each compiled by the engine the rule in engine-choice.ts picks: Handlebars through
-// handlebars.ts (with its start-time caches), Go through go-compile.ts, imported only when a template is Go.
+// handlebars.ts (with its start-time caches), Go through go-compile.ts, a bundle of its own in dist/ that is loaded
+// only when a template is Go or the choices are not cached (it carries the rule too).
 //
 // The choice is cached like the compiled templates (cache/disk.ts): one entry per set of template files, holding
 // every input of the rule (each file, its text, what forced an engine), so a start with unchanged templates does not
@@ -113,13 +114,8 @@ function withKeyplateErrors<T extends CompiledTemplate>(template: T): T {
   });
 }
 
-/**
- * Compile the templates `requests` name, each by its engine. Returns a lookup from a request to its template (two
- * resources sharing a src under different engines get one each). Throws one ConfigError (exit 2) listing every
- * unreadable template, forced engine that contradicts a template's syntax, syntax error and unknown function.
- */
-export async function compileChosenTemplates(requests: readonly TemplateRequest[], options: ChooseOptions = {}): Promise<(request: TemplateRequest) => ChosenTemplate> {
-  const { cacheDir, setting = 'auto' } = options;
+/** One job per template and forced engine, with the template's text; a ConfigError lists every unreadable one. */
+function readJobs(requests: readonly TemplateRequest[], setting: TemplateEngineSetting): Map<string, Job> {
   const problems: string[] = [];
   const jobs = new Map<string, Job>();
   const texts = new Map<string, string | undefined>();
@@ -139,6 +135,18 @@ export async function compileChosenTemplates(requests: readonly TemplateRequest[
     if (source !== undefined) jobs.set(key, { name: request.name, file: request.file, source, forced });
   }
   if (problems.length > 0) throw new ConfigError(problems.join('\n'));
+  return jobs;
+}
+
+/**
+ * Compile the templates `requests` name, each by its engine. Returns a lookup from a request to its template (two
+ * resources sharing a src under different engines get one each). Throws one ConfigError (exit 2) listing every
+ * unreadable template, forced engine that contradicts a template's syntax, syntax error and unknown function.
+ */
+export async function compileChosenTemplates(requests: readonly TemplateRequest[], options: ChooseOptions = {}): Promise<(request: TemplateRequest) => ChosenTemplate> {
+  const { cacheDir, setting = 'auto' } = options;
+  const jobs = readJobs(requests, setting);
+  const problems: string[] = [];
   const list = [...jobs.values()];
   const chosen = await choices(list, cacheDir, problems);
   const byEngine = (engine: TemplateEngine): Job[] => [...new Map(list.filter((_, i) => chosen[i]?.engine === engine).map((j) => [j.file, j])).values()];

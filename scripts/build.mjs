@@ -40,8 +40,13 @@ const lazyRequire = {
       return undefined;
     });
     b.onResolve({ filter: /^\.\/go-compile\.js$/ }, (args) => (args.kind === 'dynamic-import' ? { path: './keyplate-go.cjs', namespace: 'lazy-require' } : undefined));
-    b.onResolve({ filter: /^\.\/keyplate-go\.cjs$/, namespace: 'lazy-require' }, (args) => ({ path: args.path, external: true }));
-    b.onLoad({ filter: /.*/, namespace: 'lazy-require' }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)});`, loader: 'js' }));
+    b.onResolve({ filter: /^\.\/keyplate-go\.cjs$/, namespace: 'lazy-require' }, (args) => (args.kind === 'require-call' ? { path: args.path, external: true } : undefined));
+    // The Go bundle loads through the launcher's code cache when the launcher started keyplate.
+    const goLoader = "const load = globalThis[Symbol.for('keyplate.load')];\nmodule.exports = load ? load('keyplate-go.cjs') : require('./keyplate-go.cjs');";
+    b.onLoad({ filter: /.*/, namespace: 'lazy-require' }, (args) => ({
+      contents: args.path === './keyplate-go.cjs' ? goLoader : `module.exports = require(${JSON.stringify(args.path)});`,
+      loader: 'js',
+    }));
   },
 };
 
@@ -99,6 +104,10 @@ try {
     const toml = path.join(confdir, 'conf.d', file);
     writeFileSync(toml, readFileSync(toml, 'utf8').replace(/^(check|reload)_cmd\s*=.*$/gm, ''));
   }
+  // And one confd template, so that keyplate-go.cjs has its own code cache too (kept apart from the main bundle's,
+  // which Handlebars-only starts read).
+  writeFileSync(path.join(confdir, 'conf.d', 'confd.toml'), '[template]\nsrc = "confd.tmpl"\ndest = "out/confd.conf"\nprefix = "/myapp"\nkeys = ["/upstream"]\n');
+  writeFileSync(path.join(confdir, 'templates', 'confd.tmpl'), '{{range gets "/upstream/*"}}server {{base .Key}} {{.Value}}\n{{end}}');
   const render = () => {
     const env = { PATH: process.env.PATH, KEYPLATE_CACHE_DIR: path.join(seed, 'templates') };
     const r = spawnSync(process.execPath, ['dist/keyplate.cjs', '--onetime', '--confdir', confdir, '--log-level', 'error'], { env, stdio: 'inherit' });

@@ -56,10 +56,13 @@ describe('a confd confdir of Go templates against etcd', () => {
       // root.tmpl reads nothing those puts touched: never written again.
       expect(statSync(out('root')).mtimeMs).toBe(before.root);
       expect(statSync(out('haproxy.cfg')).mtimeMs).toBeGreaterThan(before.haproxy);
+      // keys = ["/"] is watched whole: a change anywhere reaches the resource that reads it.
+      await ctx.client.put('/env/mode').value('dev');
+      await waitFor(() => readIfExists(out('root')) === 'top ||dev\n', 10_000, 'a change under the root');
     });
     expect(code).toBe(0);
     expect(log.stderr).toMatch(/root\.toml: updated .*out\/root \(created\)\n/);
-    expect(log.stderr.match(/root\.toml: updated/g)).toHaveLength(1);
+    expect(log.stderr.match(/root\.toml: updated/g)).toHaveLength(2); // created, then /env/mode
     expect(log.stderr).not.toMatch(/admin|10\.0\.0\.3/); // values stay out of the log
   });
 

@@ -13,6 +13,9 @@ function span(prefix: string): Range {
   return { key: Buffer.from(prefix), range_end: Buffer.from(`${prefix}0`) };
 }
 
+/** For the root, every key with a leading `/`: ['/', '0'). (span('/') would end at '/0', before '/a'.) */
+const slashedRoot: Range[] = [{ key: Buffer.from('/'), range_end: Buffer.from('0') }];
+
 /** For the root, the keys without a leading `/`: all before '/', and all from '0' ("\0" as range_end: to the end). */
 const bareRoot: Range[] = [
   { key: Buffer.from([0]), range_end: Buffer.from('/') },
@@ -27,7 +30,7 @@ export type Spelling = 'slashed' | 'bare';
  * nothing on `app`, and a transaction with one denied range fails whole.
  */
 export function readRanges(prefix: string, spelling: Spelling): Range[] {
-  if (prefix === '/') return spelling === 'slashed' ? [span('/')] : bareRoot;
+  if (prefix === '/') return spelling === 'slashed' ? slashedRoot : bareRoot;
   const p = spelling === 'slashed' ? prefix : prefix.slice(1);
   return [{ key: Buffer.from(p) }, { key: Buffer.from(`${p}/`), range_end: Buffer.from(`${p}0`) }];
 }
@@ -53,7 +56,7 @@ function cover(ranges: readonly Range[]): Range {
  * (etcd checks a watch's whole range); a revision that spans two prefixes may then arrive in two steps.
  */
 export function watchRanges(prefixes: readonly string[], spelling: Spelling, perPrefix = false): Range[] {
-  if (prefixes.includes('/')) return spelling === 'slashed' ? [span('/')] : bareRoot;
+  if (prefixes.includes('/')) return spelling === 'slashed' ? slashedRoot : bareRoot;
   const spans = prefixes.map((p) => span(spelling === 'slashed' ? p : p.slice(1)));
   return perPrefix ? spans : [cover(spans)];
 }

@@ -45,14 +45,17 @@ export function tempDir(): string {
 
 /**
  * A confdir with `count` resources, each reading `keysPer` keys under /app/r<i>. They share one template, or
- * with `templatePerResource` each has its own (the same text with its own title line).
+ * with `templatePerResource` each has its own (the same text with its own title line); `dialect` is the template
+ * language.
  */
-export function generateConfdir(count: number, keysPer = 3, templatePerResource = false): { dir: string; env: Record<string, string>; keys: Map<string, string> } {
+export function generateConfdir(count: number, keysPer = 3, templatePerResource = false, dialect: 'handlebars' | 'go' = 'handlebars'): { dir: string; env: Record<string, string>; keys: Map<string, string> } {
   const dir = tempDir();
   mkdirSync(path.join(dir, 'conf.d'));
   mkdirSync(path.join(dir, 'templates'));
   mkdirSync(path.join(dir, 'out'));
-  const tmpl = ['# generated', ...Array.from({ length: keysPer }, (_, k) => `k${k}={{getv "/k${k}"}}`), '{{#each (gets "/list/*")}}{{base key}}={{value}}\n{{/each}}'].join('\n') + '\n';
+  // The same output in both languages (confd's Go text/template, or keyplate's Handlebars).
+  const loop = dialect === 'go' ? '{{range gets "/list/*"}}{{base .Key}}={{.Value}}\n{{end -}}' : '{{#each (gets "/list/*")}}{{base key}}={{value}}\n{{/each}}';
+  const tmpl = ['# generated', ...Array.from({ length: keysPer }, (_, k) => `k${k}={{getv "/k${k}"}}`), loop].join('\n') + '\n';
   if (!templatePerResource) writeFileSync(path.join(dir, 'templates', 'r.tmpl'), tmpl);
   const env: Record<string, string> = {};
   const keys = new Map<string, string>();

@@ -1,8 +1,12 @@
-// `npm run bench`: start time always; the single executable against Node's (bench/exe.ts); live-backend benches when etcd/Consul are installed (bash scripts/install-test-deps.sh).
+// `npm run bench`: start time always; the single executable against Node's (bench/exe.ts); Go templates against
+// Handlebars; live-backend benches when etcd/Consul are installed (bash scripts/install-test-deps.sh).
+// `npm run bench -- startup|exe|go|live` runs one.
+import { benchGo } from './go.js';
 import { benchStartup } from './startup.js';
 
 const only = process.argv[2];
 if (!only || only === 'startup') benchStartup();
+if (!only || only === 'go') benchGo();
 if (!only || only === 'exe') {
   const { benchExe } = await import('./exe.js');
   await benchExe();

@@ -2,28 +2,23 @@
 // keyplate's entry: load the bundle with V8's code cache, so a start skips compiling ~200 KB of JavaScript.
 // Node 22.1+ does this itself (module.enableCompileCache); on Node 20 we keep the cache next to the bundle,
 // keyed by Node's version, the way v8-compile-cache does. A missing or stale cache only costs one compile.
+// The Go template engine (keyplate-go.cjs, loaded only when a template is Go) comes through the same function,
+// which the launcher leaves on globalThis under Symbol.for('keyplate.load').
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
 
-const bundle = path.join(__dirname, 'keyplate-main.cjs');
 const cacheDir = path.join(__dirname, '.v8-cache');
 // module.enableCompileCache exists from Node 22.1. Told by the version: loading node:module to look costs 0.5 ms.
 const [major, minor] = process.versions.node.split('.').map(Number);
+const nodeCaches = major > 22 || (major === 22 && minor >= 1);
 
-if (major > 22 || (major === 22 && minor >= 1)) {
-  const mod = require('node:module');
-  if (!process.env.NODE_COMPILE_CACHE) {
-    try {
-      mod.enableCompileCache(cacheDir);
-    } catch {
-      // A read-only install: run without the cache.
-    }
-  }
-  require(bundle);
-} else {
+/** Run dist/`name` (a CommonJS bundle) through V8's code cache and return its exports. */
+function load(name) {
+  const bundle = path.join(__dirname, name);
+  if (nodeCaches) return require(bundle);
   const vm = require('node:vm');
-  const cacheFile = path.join(cacheDir, `keyplate-main.${process.version}.${process.arch}.cache`);
+  const cacheFile = path.join(cacheDir, `${path.basename(name, '.cjs')}.${process.version}.${process.arch}.cache`);
   // UTF-8: esbuild's ascii charset escapes strings but leaves regular expressions as written (`µs` in the
   // duration parser). On Node 20 a 'utf8' read is one native call, twice as fast as 'latin1' here.
   const source = fs.readFileSync(bundle, 'utf8');
@@ -48,4 +43,15 @@ if (major > 22 || (major === 22 && minor >= 1)) {
   }
   const module = { exports: {}, id: bundle, filename: bundle, loaded: false };
   script.runInThisContext()(module.exports, require, module, bundle, __dirname);
+  return module.exports;
 }
+
+if (nodeCaches && !process.env.NODE_COMPILE_CACHE) {
+  try {
+    require('node:module').enableCompileCache(cacheDir);
+  } catch {
+    // A read-only install: run without the cache.
+  }
+}
+globalThis[Symbol.for('keyplate.load')] = load;
+load('keyplate-main.cjs');

@@ -61,7 +61,8 @@ describe('keyplate check', () => {
   });
 
   it('a template that fails to render: exit 1, as the run would', async () => {
-    const dir = makeConfdir({ ...good, 'templates/app.tmpl': '{{div 1 (atoi (getv "/db/port"))}}\n' });
+    // keyplate's Handlebars div (Go's would read the same text differently, so the resource says which).
+    const dir = makeConfdir({ 'conf.d/app.toml': `${good['conf.d/app.toml']}engine = "handlebars"\n`, 'templates/app.tmpl': '{{div 1 (atoi (getv "/db/port"))}}\n' });
     const r = await runCli(['check', '--confdir', dir], { env: baseEnv({ DB_HOST: 'h', DB_PORT: '0' }) });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/app\.tmpl: div: division by zero/);

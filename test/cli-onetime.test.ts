@@ -145,7 +145,7 @@ describe('rendering', () => {
   it('a helper error fails that resource (exit 1) naming the template, and the others are still written', async () => {
     const dir = makeConfdir({
       ...basic,
-      'conf.d/math.toml': '[template]\nsrc = "math.tmpl"\ndest = "out/math"\n',
+      'conf.d/math.toml': '[template]\nsrc = "math.tmpl"\ndest = "out/math"\nengine = "handlebars"\n',
       'templates/math.tmpl': '{{div 1 0}}\n',
     });
     const r = await runCli(['--onetime', '--confdir', dir], { env: baseEnv({ DATABASE_HOST: 'h', DATABASE_PORT: '1' }) });

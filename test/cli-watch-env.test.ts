@@ -92,7 +92,7 @@ describe('SIGHUP without a command', () => {
 
 describe('a resource that fails in watch mode', () => {
   it('keeps the last good file, reports the error once per attempt, and recovers on the next change it reads', async () => {
-    const dir = appConfdir({ template: 'ratio={{div 10 (getv "/app/d")}}\n', env: 'APP_D=5\n' });
+    const dir = appConfdir({ template: 'ratio={{div 10 (getv "/app/d")}}\n', env: 'APP_D=5\n', toml: 'engine = "handlebars"\n' });
     const out = path.join(dir, 'out/app.conf');
     const { code } = await whileRunning(['--watch', ...appFlags(dir)], { env: baseEnv() }, async (kp) => {
       await waitFor(() => readIfExists(out) === 'ratio=2\n', 10_000, 'first render');

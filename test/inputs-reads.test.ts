@@ -13,7 +13,8 @@ const env = baseEnv({ APP_PORT: '80', APP_NAME: 'web', OTHER_X: 'secret-other', 
 
 function confdir(template: string, keys = '["/app"]', prefix = ''): string {
   return makeConfdir({
-    'conf.d/app.toml': `[template]\nsrc = "app.tmpl"\ndest = "out/app.conf"\n${prefix}keys = ${keys}\n`,
+    // Handlebars templates, said so: some shapes here read the same in Go and would go to the Go engine by default.
+    'conf.d/app.toml': `[template]\nsrc = "app.tmpl"\ndest = "out/app.conf"\nengine = "handlebars"\n${prefix}keys = ${keys}\n`,
     'templates/app.tmpl': template,
   });
 }

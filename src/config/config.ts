@@ -15,6 +15,8 @@ export interface Config extends BackendConnection {
   confdir: string;
   configFile: string;
   prefix: string;
+  /** --template-engine: every template's engine, or auto (see template/engine-choice.ts). */
+  templateEngine: 'auto' | 'go' | 'handlebars';
   onetime: boolean;
   /** Keep following changes (off with --onetime; on by default for a server backend, see backends/index.ts). */
   watch: boolean;
@@ -228,6 +230,7 @@ export function loadConfig({ argv, env, cwd = process.cwd() }: LoadOptions): Con
     confdir: resolve(cwd, pick<string>('confdir')),
     configFile,
     prefix: pick('prefix'),
+    templateEngine: pick('template-engine'),
     onetime,
     watch: !onetime && (watchSet ?? (intervalSeconds === undefined && watchedByDefault(backend))),
     intervalMs: intervalSeconds === undefined ? undefined : intervalSeconds * 1000,

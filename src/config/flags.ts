@@ -34,6 +34,7 @@ export const flagSpecs: readonly FlagSpec[] = [
   { name: 'confdir', type: 'string', group: 'Source', arg: 'DIR', default: '/etc/keyplate', help: 'directory holding conf.d/ and templates/' },
   { name: 'config-file', type: 'string', group: 'Source', arg: 'FILE', defaultText: '<confdir>/keyplate.toml', help: 'settings file; a missing default file is fine, a missing named one is an error' },
   { name: 'prefix', type: 'string', group: 'Source', arg: 'PATH', default: '/', help: 'key prefix joined before every resource prefix' },
+  { name: 'template-engine', type: 'choice', group: 'Source', arg: 'ENGINE', choices: ['auto', 'go', 'handlebars'], default: 'auto', help: "templates' language: go (confd's), handlebars, or auto (a resource's engine field, else told from each template)" },
 
   { name: 'onetime', type: 'boolean', group: 'Mode', help: 'render once and exit (or exec the command)' },
   { name: 'watch', type: 'boolean', group: 'Mode', defaultText: () => `on for ${serverBackends().join(' and ')}`, help: 'watch the backend and re-render on every change' },

@@ -10,7 +10,7 @@ import { isPlainJson } from '../config/toml.js';
 import type { RenderLimits } from '../template/render-limits.js';
 
 /** Part of every validated entry's input: bump it when the Resource shape changes, so an older entry is never used. */
-const resourceShape = 'resource-3';
+const resourceShape = 'resource-4';
 
 /** What validated resources depend on: the working directory (relative paths), confdir, global prefix and the files. */
 export interface ResourceInput {

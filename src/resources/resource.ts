@@ -5,6 +5,7 @@ import { joinKey } from '../keys/paths.js';
 import { ConfigError } from '../errors.js';
 import { shellQuote } from '../process/commands.js';
 import { defaultRenderLimits, type RenderLimits } from '../template/render-limits.js';
+import { engineField } from './engine-field.js';
 import { commandPlaceholders, FieldError, TemplateFields } from './resource-fields.js';
 import { parseFilesCached, readValidated, saveValidated } from './resource-cache.js';
 import { parseToml, tomlErrorLocation, tomlErrorMessage } from '../config/toml.js';
@@ -45,12 +46,14 @@ export interface Resource {
   /** Longest a render may take (ms) and the largest output it may produce (bytes): render_timeout, max_output. */
   renderTimeout: number;
   maxOutput: number;
+  /** The template language `src` is written in, when the resource says (else template_engine, else detection). */
+  engine?: 'go' | 'handlebars';
 }
 
 const fields = new Set([
   'src', 'dest', 'keys', 'prefix', 'mode', 'owner', 'group', 'uid', 'gid',
   'check_cmd', 'reload_cmd', 'check_timeout', 'reload_timeout', 'reload_signal', 'restart', 'wait',
-  'render_timeout', 'max_output',
+  'render_timeout', 'max_output', 'engine',
 ]);
 
 export interface LoadResourcesOptions {
@@ -247,5 +250,6 @@ function resourceFromDoc(file: string, doc: Record<string, unknown>, { confdir, 
     wait: f.wait(),
     renderTimeout: f.duration('render_timeout') ?? renderLimits.timeoutMs,
     maxOutput: f.size('max_output') ?? renderLimits.maxOutputBytes,
+    engine: engineField(file, (doc.template as Record<string, unknown>).engine),
   };
 }

@@ -57,6 +57,7 @@ function runnerOptions(config: Config, { loaded, backend, backendLabel, pipeline
     pipeline,
     confdir: config.confdir,
     prefix: config.prefix,
+    templateEngine: config.templateEngine,
     resources: loaded,
     pollIntervalMs: config.intervalMs,
     waitTimeoutMs: config.waitTimeoutMs,

@@ -24,7 +24,7 @@ export async function checkConfdir(config: Config, processEnv: NodeJS.ProcessEnv
       const prefixes = prefixesOf(loaded);
       store = prefixes.length === 0 ? new KeyStore() : KeyStore.adopt(await backend.getValues(prefixes));
     } catch (error) {
-      io.stdout(loaded.map((l) => `${l.resource.name} → ${l.resource.dest}\n`).join(''));
+      io.stdout(loaded.map((l) => `${l.resource.name} → ${l.resource.dest}\n${engineLine(l)}`).join(''));
       reportProblems(problems, log);
       log.error(`cannot read backend ${backendLabel}, so no key was checked: ${(error as Error).message}`);
       return problems.length > 0 ? ExitCode.usage : ExitCode.resourceFailed;
@@ -38,7 +38,7 @@ export async function checkConfdir(config: Config, processEnv: NodeJS.ProcessEnv
       const r = outcome.render;
       const uses = r ? [...r.usedKeys, ...r.usedPatterns, ...r.usedDirs].join(', ') || 'no keys' : 'nothing (it fails)';
       const lacks = outcome.missingKeys.length > 0 ? `; missing: ${outcome.missingKeys.map(hint).join(', ')}` : '';
-      lines.push(`${l.resource.name} → ${l.resource.dest}: uses ${uses}${lacks}\n`);
+      lines.push(`${l.resource.name} → ${l.resource.dest}: uses ${uses}${lacks}\n${engineLine(l)}`);
       missing.push(...outcome.missingKeys.map((k) => `${l.resource.name}: missing ${hint(k)}`));
       if (outcome.error) failed++;
     }
@@ -47,6 +47,11 @@ export async function checkConfdir(config: Config, processEnv: NodeJS.ProcessEnv
   } finally {
     await backend.close();
   }
+}
+
+/** The line under a resource that says which engine renders its template and why. */
+function engineLine({ resource, template }: LoadedResource): string {
+  return `  ${resource.srcName}: engine ${template.engine} (${template.why})\n`;
 }
 
 /** Destination directories that do not exist or cannot be written: found before any render. */

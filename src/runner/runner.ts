@@ -40,6 +40,8 @@ export interface RunnerOptions {
   /** The confdir and global prefix, to read the confdir again when it changes. */
   confdir: string;
   prefix: string;
+  /** The template_engine setting, to read the confdir again as it was read at start. */
+  templateEngine?: 'auto' | 'go' | 'handlebars';
   resources: LoadedResource[];
   /** --interval (ms): poll instead of watching. */
   pollIntervalMs?: number;
@@ -347,10 +349,10 @@ export class Runner {
 
   /** Read the confdir again (its files changed, or the reload signal); a broken edit leaves the last good one running. */
   async reloadConfdir(why: string): Promise<void> {
-    const { confdir, prefix, pipeline } = this.#options;
+    const { confdir, prefix, templateEngine, pipeline } = this.#options;
     let loaded: LoadedResource[];
     try {
-      loaded = await loadConfdir({ confdir, prefix });
+      loaded = await loadConfdir({ confdir, prefix, templateEngine });
     } catch (error) {
       pipeline.log.error(`confdir edit rejected, still running the last good version: ${(error as Error).message}`);
       return;

@@ -30,7 +30,8 @@ function elapsed(since: bigint): string {
 /** Load everything a run needs; throws a ConfigError or UsageError (exit 2) for what the user must fix. */
 export async function prepare(config: Config, processEnv: NodeJS.ProcessEnv, log: Logger, io: Io, events?: AgentEvents): Promise<Setup> {
   const started = process.hrtime.bigint();
-  const loaded = await loadConfdir({ confdir: config.confdir, prefix: config.prefix });
+  const loaded = await loadConfdir({ confdir: config.confdir, prefix: config.prefix, templateEngine: config.templateEngine });
+  noteGuessedEngines(loaded, log);
   log.debug(`loaded ${loaded.length} resources from ${config.confdir} in ${elapsed(started)} (${Math.round(process.uptime() * 1000)}ms since process start)`);
   // Stage files left by a keyplate killed mid-write; not by check, --noop or --keep-stage-file, which write nothing.
   if (config.subcommand !== 'check' && !config.noop && !config.keepStageFile) sweepStageFiles(loaded.map((l) => l.resource), log);
@@ -48,6 +49,16 @@ export async function prepare(config: Config, processEnv: NodeJS.ProcessEnv, log
   }
   const write = { noop: config.noop, syncOnly: config.syncOnly, keepStageFile: config.keepStageFile, printDiff: io.stdout };
   return { loaded, backend, backendLabel: describeBackend(config.backend, config), pipeline: { log, environment, write, events } };
+}
+
+/** Templates whose engine the default chose (either would read them, differently) are named once each, with why. */
+function noteGuessedEngines(loaded: readonly LoadedResource[], log: Logger): void {
+  const said = new Set<string>();
+  for (const { resource, template } of loaded) {
+    if (!template.guessed || said.has(template.file)) continue;
+    said.add(template.file);
+    log.info(`${resource.srcName}: read as a ${template.engine === 'go' ? 'Go' : 'Handlebars'} template: ${template.why}`, { resource: resource.name });
+  }
 }
 
 function backendOptions(config: Config, processEnv: NodeJS.ProcessEnv, log: Logger): BackendOptions {

@@ -83,6 +83,8 @@ export interface TemplateFile {
   /** Path relative to the templates directory, as resources name it. */
   name: string;
   file: string;
+  /** The file's text, when the caller has read it already. */
+  source?: string;
 }
 
 /**
@@ -92,9 +94,9 @@ export interface TemplateFile {
 export async function compileTemplates(templates: readonly TemplateFile[], options: CompileOptions = {}): Promise<Map<string, CompiledTemplate>> {
   const problems: string[] = [];
   const sources: TemplateSource[] = [];
-  for (const { file } of templates) {
+  for (const { file, source } of templates) {
     try {
-      sources.push({ file, source: readFileSync(file, utf8) });
+      sources.push({ file, source: source ?? readFileSync(file, utf8) });
     } catch (error) {
       problems.push(`${file}: cannot read the template (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
     }

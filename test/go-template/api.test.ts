@@ -33,6 +33,29 @@ describe('compile once, render many', () => {
     expect(t.functions).toEqual(['base', 'eq', 'getv', 'printf', 'toUpper']);
   });
 
+  it('lists the store reads written with a literal argument, with line and column (pipes pass computed keys)', () => {
+    const t = compileGoTemplate('t', '{{getv "/a"}}\n  {{range gets "/b/*"}}{{ls "/c"}}{{end}}{{printf "/d" | getv}}{{exists (print "/e")}}\n{{define "x"}}{{lsdir "rel"}}{{end}}');
+    expect(t.reads).toEqual([
+      { helper: 'getv', arg: '/a', line: 1, column: 3 },
+      { helper: 'gets', arg: '/b/*', line: 2, column: 11 },
+      { helper: 'ls', arg: '/c', line: 2, column: 26 },
+      { helper: 'lsdir', arg: 'rel', line: 3, column: 17 },
+    ]);
+    expect(loadGoTemplate(JSON.stringify(t)).reads).toEqual(t.reads);
+  });
+
+  it('a syntax error says where the parser stopped: line and column', () => {
+    const error = (() => {
+      try {
+        compileGoTemplate('x.tmpl', 'a\n  {{range gets "/x/*"}}{{getvv "/y"}}{{end}}');
+      } catch (e) {
+        return e as GoTemplateSyntaxError;
+      }
+    })();
+    expect(error?.message).toBe('template: x.tmpl:2: function "getvv" not defined');
+    expect(error?.where).toEqual({ line: 2, column: 26 });
+  });
+
   it('knows every function of confd 0.17 and of text/template', () => {
     expect(goFunctionNames).toEqual([
       'add', 'and', 'atoi', 'base', 'base64Decode', 'base64Encode', 'call', 'contains', 'datetime', 'dir', 'div', 'eq', 'exists',

@@ -90,8 +90,9 @@ describe('detectDialect', () => {
     expect(detectDialect('{{if exists "/a"}}{{#if x}}{{else}}{{/if}}{{end}}')).toMatchObject({ dialect: 'conflict' });
   });
 
-  it('names the line of the deciding construct', () => {
-    expect(detectDialect('a\nb\n{{getv "/x"}}\n{{range ls "/"}}{{.}}{{end}}').go).toEqual({ construct: '{{range ls "/"}}', line: 4 });
+  it('names the line and column of the deciding construct', () => {
+    expect(detectDialect('a\nb\n{{getv "/x"}}\n{{range ls "/"}}{{.}}{{end}}').go).toEqual({ construct: '{{range ls "/"}}', line: 4, column: 1 });
+    expect(detectDialect('a {{.}}').go).toEqual({ construct: '{{.}}', line: 1, column: 3 });
   });
 
   it('an unclosed tag still counts', () => expect(detectDialect('x {{- getv "/a"').dialect).toBe('go'));

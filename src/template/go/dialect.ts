@@ -18,6 +18,8 @@ export interface DialectEvidence {
   /** The construct that decided, as written (trimmed to 40 characters). */
   readonly construct: string;
   readonly line: number;
+  /** 1-based column of the construct on its line. */
+  readonly column: number;
 }
 
 /** detectDialect's answer, with the evidence for it. */
@@ -175,10 +177,26 @@ function comparison(name: string, tokens: Token[], at: { i: number }): ValueType
   return types[0] === 'S' || types[0] === 'I' ? 'B' : undefined;
 }
 
+/** Deeper than this, a tag is not classified as the common subset. */
+const maxCommonDepth = 100;
+
+/** The deepest nesting of parentheses among `tokens`. */
+function parenDepth(tokens: readonly Token[]): number {
+  let depth = 0;
+  let deepest = 0;
+  for (const tok of tokens) {
+    if (tok.t === '(') deepest = Math.max(deepest, ++depth);
+    else if (tok.t === ')') depth--;
+  }
+  return deepest;
+}
+
 /** Classify a tag that has no marker of either language. */
 function classifyPlain(body: string): Kind {
   const tokens = tokenize(body);
-  if (tokens) {
+  // The subset parser recurses per parenthesis: a tag nested deeper than any real template is left to the engines,
+  // whose own depth limits report it (a stack overflow here would be a crash at load).
+  if (tokens && parenDepth(tokens) <= maxCommonDepth) {
     const at = { i: 0 };
     const type = expression(tokens, at, true);
     if (type !== undefined && type !== 'L' && at.i === tokens.length) return 'common';
@@ -254,7 +272,7 @@ export function detectDialect(text: string): DialectGuess {
   const found: Partial<Record<Kind, DialectEvidence>> = {};
   const open: Array<'go' | 'handlebars'> = [];
   const note = (kind: Kind, construct: string, pos: number): void => {
-    found[kind] ??= { construct: construct.length > 40 ? `${construct.slice(0, 37)}...` : construct, line: lineAt(text, pos) };
+    found[kind] ??= { construct: construct.length > 40 ? `${construct.slice(0, 37)}...` : construct, line: lineAt(text, pos), column: pos - text.lastIndexOf('\n', pos - 1) };
   };
   for (let start = text.indexOf('{{'); start >= 0; start = text.indexOf('{{', start + 2)) {
     if (start > 0 && text[start - 1] === '\\') note('handlebars', '\\{{', start); // Handlebars' escaped mustache

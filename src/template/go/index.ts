@@ -34,7 +34,9 @@ export interface GoRenderOptions {
 
 /** What a compiled template is made of; JSON.stringify of a GoTemplate gives this (bigints as strings). */
 export interface GoTemplateJSON {
-  readonly format: 'keyplate-go-template-1';
+  readonly format: 'keyplate-go-template-2';
+  /** The trees hold integer literals, written as strings (JSON has no bigint): a load turns them back. */
+  readonly integers: boolean;
   readonly name: string;
   readonly text: string;
   readonly trees: Array<[string, ListNode]>;
@@ -46,6 +48,8 @@ export interface GoTemplate {
   readonly name: string;
   /** The functions the template calls, sorted (a typo is a parse error already). */
   readonly functions: readonly string[];
+  /** The store reads written with a literal key, pattern or directory (`getv "/db/host"`), in text order. */
+  readonly reads: readonly GoLiteralRead[];
   /** The serialisable form; `loadGoTemplate(JSON.stringify(template))` gives the template back. */
   toJSON(): GoTemplateJSON;
   /**
@@ -56,28 +60,72 @@ export interface GoTemplate {
   render(scope: RenderScope, options?: GoRenderOptions): GoRenderResult | Promise<GoRenderResult>;
 }
 
+/** A read of the store with a literal argument, where the template writes it (1-based line and column). */
+export interface GoLiteralRead {
+  /** get, getv, exists (a key), gets, getvs (a pattern), ls or lsdir (a directory). */
+  readonly helper: string;
+  /** As written: relative to the resource's prefix. */
+  readonly arg: string;
+  readonly line: number;
+  readonly column: number;
+}
+
+const readFunctions = new Set(['get', 'getv', 'exists', 'gets', 'getvs', 'ls', 'lsdir']);
+
+/** Every command of the trees that calls a store function with a string literal first (pipes pass computed keys). */
+function literalReads(trees: Iterable<ListNode>, text: string): GoLiteralRead[] {
+  const reads: GoLiteralRead[] = [];
+  eachNode(trees, (node) => {
+    if (node.type !== 'command') return;
+    const [fn, arg] = node.args;
+    if (fn?.type === 'identifier' && readFunctions.has(fn.ident) && arg?.type === 'string') {
+      const before = text.slice(0, fn.pos);
+      reads.push({ helper: fn.ident, arg: arg.text, line: before.split('\n').length, column: fn.pos - before.lastIndexOf('\n') });
+    }
+  });
+  return reads.sort((a, b) => a.line - b.line || a.column - b.column);
+}
+
 /** A template that does not parse: a ConfigError (nothing is written) with Go's message. */
-export class GoTemplateSyntaxError extends ConfigError {}
+export class GoTemplateSyntaxError extends ConfigError {
+  /** Where the parser stopped, 1-based (line, and column in characters), when it stopped at a token. */
+  readonly where?: { readonly line: number; readonly column: number };
+
+  constructor(error: GoParseError, text: string) {
+    super(error.message, { cause: error });
+    if (error.pos === undefined) return;
+    const before = text.slice(0, error.pos);
+    this.where = { line: before.split('\n').length, column: error.pos - before.lastIndexOf('\n') };
+  }
+}
+
 /** A template that failed while executing, with Go's message. */
 export class GoTemplateExecError extends RenderError {}
 
-function calledFunctions(trees: Iterable<ListNode>): string[] {
-  const names = new Set<string>();
+/** Call `fn` on every node of the trees (the parse tree is plain objects: every object in it is a node or a list). */
+function eachNode(trees: Iterable<ListNode>, fn: (node: Node) => void): void {
   const visit = (value: unknown): void => {
     if (Array.isArray(value)) value.forEach(visit);
     else if (value !== null && typeof value === 'object') {
-      const node = value as Node;
-      if (node.type === 'identifier') names.add(node.ident);
+      fn(value as Node);
       for (const key in value) visit((value as Record<string, unknown>)[key]);
     }
   };
   for (const tree of trees) visit(tree);
+}
+
+function calledFunctions(trees: Iterable<ListNode>): string[] {
+  const names = new Set<string>();
+  eachNode(trees, (node) => {
+    if (node.type === 'identifier') names.add(node.ident);
+  });
   return [...names].sort();
 }
 
 class CompiledGoTemplate implements GoTemplate {
-  readonly functions: readonly string[];
   readonly #prog: Program;
+  #functions: readonly string[] | undefined;
+  #reads: readonly GoLiteralRead[] | undefined;
 
   constructor(
     readonly name: string,
@@ -85,12 +133,26 @@ class CompiledGoTemplate implements GoTemplate {
     trees: ReadonlyMap<string, ListNode>,
   ) {
     this.#prog = { parseName: name, text, trees, funcs: FUNCS };
-    this.functions = calledFunctions(trees.values());
+  }
+
+  /** Worked out on first use: a start loads every template, and only `keyplate check` asks. */
+  get functions(): readonly string[] {
+    return (this.#functions ??= calledFunctions(this.#prog.trees.values()));
+  }
+
+  /** Worked out on first use, as `functions` is. */
+  get reads(): readonly GoLiteralRead[] {
+    return (this.#reads ??= literalReads(this.#prog.trees.values(), this.#prog.text));
   }
 
   toJSON(): GoTemplateJSON {
-    const trees = JSON.parse(JSON.stringify([...this.#prog.trees], (_key, v) => (typeof v === 'bigint' ? v.toString() : v)));
-    return { format: 'keyplate-go-template-1', name: this.name, text: this.#prog.text, trees };
+    let integers = false;
+    const json = JSON.stringify([...this.#prog.trees], (_key, v) => {
+      if (typeof v !== 'bigint') return v;
+      integers = true;
+      return v.toString();
+    });
+    return { format: 'keyplate-go-template-2', name: this.name, text: this.#prog.text, integers, trees: JSON.parse(json) };
   }
 
   render(scope: RenderScope, options: GoRenderOptions = {}): GoRenderResult | Promise<GoRenderResult> {
@@ -134,14 +196,33 @@ export function compileGoTemplate(name: string, text: string): GoTemplate {
   try {
     return new CompiledGoTemplate(name, text, parseTemplate(name, text, (fn) => FUNCS.has(fn)));
   } catch (error) {
-    if (error instanceof GoParseError) throw new GoTemplateSyntaxError(error.message, { cause: error });
+    if (error instanceof GoParseError) throw new GoTemplateSyntaxError(error, text);
     throw error;
   }
 }
 
+/**
+ * A template from its JSON form. Integer literals come back as bigints, in the templates that have any: a walk of
+ * those trees only (a reviver on every value had cost 100 templates ~3 ms at a start).
+ */
+function fromJSON(data: GoTemplateJSON): GoTemplate {
+  if (data.format !== 'keyplate-go-template-2') throw new Error(`not a compiled Go template (format ${String(data.format)})`);
+  if (data.integers) {
+    eachNode(data.trees.map(([, tree]) => tree), (node) => {
+      if (node.type !== 'number') return;
+      if (typeof node.int === 'string') node.int = BigInt(node.int);
+      if (typeof node.uint === 'string') node.uint = BigInt(node.uint);
+    });
+  }
+  return new CompiledGoTemplate(data.name, data.text, new Map(data.trees));
+}
+
 /** A template from the JSON of `compileGoTemplate(…)` (the template cache). */
 export function loadGoTemplate(json: string): GoTemplate {
-  const data = JSON.parse(json, (key, v) => ((key === 'int' || key === 'uint') && typeof v === 'string' ? BigInt(v) : v)) as GoTemplateJSON;
-  if (data.format !== 'keyplate-go-template-1') throw new Error(`not a compiled Go template (format ${String(data.format)})`);
-  return new CompiledGoTemplate(data.name, data.text, new Map(data.trees));
+  return fromJSON(JSON.parse(json) as GoTemplateJSON);
+}
+
+/** Templates from the JSON of an array of compiled templates (a confdir's in one cache entry), in order. */
+export function loadGoTemplates(json: string): GoTemplate[] {
+  return (JSON.parse(json) as GoTemplateJSON[]).map(fromJSON);
 }

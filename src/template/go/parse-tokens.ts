@@ -3,9 +3,12 @@
 import { ItemType, itemString, type Item, type Lexer } from './lex.js';
 import { QuoteSyntaxError, unquote } from './strconv.js';
 
-/** A template that does not parse; the message is Go's. */
+/** A template that does not parse; the message is Go's, `pos` the offset of the token it stopped at. */
 export class GoParseError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly pos?: number,
+  ) {
     super(message);
     this.name = 'GoParseError';
   }
@@ -60,7 +63,7 @@ export class TokenStream {
 
   // ---- errors
   errorf(message: string): never {
-    throw new GoParseError(`template: ${this.parseName}:${this.token[0]?.line ?? 1}: ${message}`);
+    throw new GoParseError(`template: ${this.parseName}:${this.token[0]?.line ?? 1}: ${message}`, this.token[0]?.pos);
   }
   expect(expected: ItemType, context: string): Item {
     const token = this.nextNonSpace();

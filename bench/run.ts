@@ -1,4 +1,4 @@
-// `npm run bench`: start time always; the single executable against Node's (bench/exe.ts); live-backend benches when etcd/Consul are installed (bash scripts/install-test-deps.sh).
+// `npm run bench`: start time always; the issue-14 scale shape for this build and BENCH_BEFORE's (bench/scale.ts); the single executable against Node's (bench/exe.ts); live-backend benches when etcd/Consul are installed (bash scripts/install-test-deps.sh).
 import { benchStartup } from './startup.js';
 
 const only = process.argv[2];
@@ -6,6 +6,10 @@ if (!only || only === 'startup') benchStartup();
 if (!only || only === 'exe') {
   const { benchExe } = await import('./exe.js');
   await benchExe();
+}
+if (!only || only === 'scale') {
+  const { benchScale } = await import('./scale.js');
+  await benchScale();
 }
 if (!only || only === 'live') {
   const { benchLive } = await import('./live.js');

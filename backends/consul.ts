@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
 import { defaultBackoff, pause, retryDelay, waitOrProbe, type Backoff } from './retry.js';
-import { coveringPrefixes, isUnder, normalizeKey } from '../src/keys/paths.js';
+import { coveringPrefixes, normalizeKey, prefixOf } from '../src/keys/paths.js';
 import {
   BackendError,
   type Backend,
@@ -154,11 +154,12 @@ export function createConsulBackend(options: BackendOptions): Backend {
 
   function toSnapshot(pairs: readonly KvPair[], prefixes: readonly string[], decode: (v: string) => string): Snapshot {
     const out: Snapshot = new Map();
+    const wanted = new Set(prefixes);
     for (const pair of pairs) {
       if (pair.Key.endsWith('/') && pair.Value === null) continue; // a folder, as the Consul UI makes them
       const key = '/' + pair.Key;
       // `app` is read as a raw string prefix and would also return `apple`.
-      if (!prefixes.some((p) => isUnder(key, p))) continue;
+      if (prefixOf(key, wanted) === undefined) continue;
       out.set(key, { value: pair.Value === null ? '' : decode(pair.Value), modifyIndex: pair.ModifyIndex });
     }
     return out;
@@ -202,7 +203,10 @@ export function createConsulBackend(options: BackendOptions): Backend {
         for (const [k, v] of read) out.set(k, v);
         // A transaction leaves out, without a word, the keys the token may not read: a prefix that came back
         // empty is read once on its own, which answers 403 when that is why (and 404 when it is truly empty).
-        for (const p of chunk) if (![...read.keys()].some((k) => isUnder(k, p))) await readPrefix(p, undefined, signal);
+        const chunkSet = new Set(chunk);
+        const found = new Set<string | undefined>();
+        for (const k of read.keys()) found.add(prefixOf(k, chunkSet));
+        for (const p of chunk) if (!found.has(p)) await readPrefix(p, undefined, signal);
       } catch (error) {
         throw await classify(error, what);
       }

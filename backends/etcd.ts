@@ -1,7 +1,8 @@
 // etcd v3 backend (reads and watches; the connection is in etcd-client.ts): reads pinned to one revision in ≤128-operation transactions, and a watch that resyncs after outages and compaction.
 import type * as Etcd from 'etcd3';
 import { defaultBackoff, pause, retryDelay, waitOrProbe, type Backoff } from './retry.js';
-import { coveringPrefixes, isUnder, normalizeKey } from '../src/keys/paths.js';
+import { coveringPrefixes, normalizeKey, prefixOf } from '../src/keys/paths.js';
+import { rangeTxn } from './etcd-decode.js';
 import {
   BackendError,
   type Backend,
@@ -113,6 +114,7 @@ export function createEtcdBackend(options: EtcdBackendOptions): Backend {
 
   async function watch(prefixes: readonly string[], { signal: outer, onEvent }: WatchOptions): Promise<void> {
     const covering = coveringPrefixes(prefixes);
+    const coveringSet = new Set(covering);
     const signal = AbortSignal.any([outer, closing.signal]);
     if (signal.aborted) return;
     const opened = await connect(); // a missing package is not an outage: it fails the watch at once
@@ -142,7 +144,7 @@ export function createEtcdBackend(options: EtcdBackendOptions): Backend {
     const apply = (event: Etcd.IEvent) => {
       const raw = event.kv.key.toString();
       const key = normalizeKey(raw);
-      if (!mirror || !covering.some((p) => isUnder(key, p))) return;
+      if (!mirror || prefixOf(key, coveringSet) === undefined) return;
       if (event.type === 'Put') {
         if (!spellings.take(raw, key, (k) => mirror!.has(k))) return; // another spelling of the key gives its value
         const value = event.kv.value.toString();
@@ -285,8 +287,8 @@ async function readRangesAt(client: Client, ranges: readonly Range[], spellings:
   const has = (key: string) => snapshot.values.has(key);
   for (let start = 0; start < ranges.length; start += maxTxnOps) {
     const success = ranges.slice(start, start + maxTxnOps).map((range) => ({ request_range: { ...range, revision: snapshot.revision } }));
-    const response = await client.kv.txn({ success });
-    if (snapshot.revision === 0) snapshot.revision = Number(response.header.revision);
+    const response = await rangeTxn(client, success);
+    if (snapshot.revision === 0) snapshot.revision = response.header.revision;
     for (const op of response.responses) {
       for (const kv of op.response_range.kvs) {
         // `p/x`, `/p//x` and `/p/x/` are all /p/x; whatever a prefix's ranges hold normalises to a key under it.

@@ -1,6 +1,6 @@
-// `npm run bench`: start time always; the single executable against Node's (bench/exe.ts); Go templates against
-// Handlebars; live-backend benches when etcd/Consul are installed (bash scripts/install-test-deps.sh).
-// `npm run bench -- startup|exe|go|live` runs one.
+// `npm run bench`: start time always; the issue-14 scale shape for this build and BENCH_BEFORE's (bench/scale.ts);
+// the single executable against Node's (bench/exe.ts); Go templates against Handlebars; live-backend benches when
+// etcd/Consul are installed (bash scripts/install-test-deps.sh). `npm run bench -- startup|scale|exe|go|live` runs one.
 import { benchGo } from './go.js';
 import { benchStartup } from './startup.js';
 
@@ -10,6 +10,10 @@ if (!only || only === 'go') benchGo();
 if (!only || only === 'exe') {
   const { benchExe } = await import('./exe.js');
   await benchExe();
+}
+if (!only || only === 'scale') {
+  const { benchScale } = await import('./scale.js');
+  await benchScale();
 }
 if (!only || only === 'live') {
   const { benchLive } = await import('./live.js');

@@ -10,6 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { etcdGrpc, etcdProtos } from './lib/static-loads.mjs';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
@@ -19,11 +20,23 @@ const vendor = { handlebars: 'handlebars', chokidar: 'chokidar', diff: 'diff' };
 // `keyplate --onetime` ~3 ms faster (bench/startup.ts). Error messages never depend on function names.
 const common = { bundle: true, format: 'cjs', platform: 'node', target: 'node20', minifySyntax: true, minifyWhitespace: true, minifyIdentifiers: true, charset: 'ascii', legalComments: 'none', logLevel: 'warning' };
 
-await Promise.all(
-  Object.entries(vendor).map(([name, entry]) =>
+// The etcd client and the gRPC library it uses, as one file with etcd's .proto files parsed at build time
+// (scripts/lib/static-loads.mjs, as in the executable). Loaded from node_modules, etcd3 spent ~45 ms resolving
+// and compiling some 150 files and ~45 ms parsing rpc.proto on every start (--cpu-prof, 200 resources, etcd).
+// Both names come from this one file, so that etcd3 and backends/etcd-client.ts share one grpc-js.
+const etcdVendor = { etcd3: 'etcd3', '@grpc/grpc-js': 'grpc' };
+
+await Promise.all([
+  ...Object.entries(vendor).map(([name, entry]) =>
     build({ ...common, stdin: { contents: `module.exports = require(${JSON.stringify(entry)});`, resolveDir: process.cwd() }, outfile: `dist/vendor/${name}.cjs` }),
   ),
-);
+  build({
+    ...common,
+    stdin: { contents: "exports.etcd3 = require('etcd3');\nexports.grpc = require('@grpc/grpc-js');", resolveDir: process.cwd() },
+    outfile: 'dist/vendor/etcd.cjs',
+    plugins: [etcdProtos],
+  }),
+]);
 
 // import() of a package or builtin stays import() in CJS output, which vm-loaded code cannot run; route each
 // through a one-line CommonJS module so esbuild turns it into a lazy require(). The Go template engine goes the
@@ -31,9 +44,10 @@ await Promise.all(
 const lazyRequire = {
   name: 'lazy-require',
   setup(b) {
-    const vendorNames = new Set(Object.keys(vendor));
+    const vendorNames = new Set([...Object.keys(vendor), ...Object.keys(etcdVendor)]);
     b.onResolve({ filter: /^[^./]/ }, (args) => {
       if (args.namespace === 'lazy-require') {
+        if (args.path in etcdVendor) return { path: './vendor/etcd.cjs', external: true };
         return { path: vendorNames.has(args.path) ? `./vendor/${args.path}.cjs` : args.path, external: true };
       }
       if (args.kind === 'dynamic-import' || vendorNames.has(args.path)) return { path: args.path, namespace: 'lazy-require' };
@@ -44,7 +58,10 @@ const lazyRequire = {
     // The Go bundle loads through the launcher's code cache when the launcher started keyplate.
     const goLoader = "const load = globalThis[Symbol.for('keyplate.load')];\nmodule.exports = load ? load('keyplate-go.cjs') : require('./keyplate-go.cjs');";
     b.onLoad({ filter: /.*/, namespace: 'lazy-require' }, (args) => ({
-      contents: args.path === './keyplate-go.cjs' ? goLoader : `module.exports = require(${JSON.stringify(args.path)});`,
+      contents:
+        args.path === './keyplate-go.cjs'
+          ? goLoader
+          : `module.exports = require(${JSON.stringify(args.path)})${args.path in etcdVendor ? `.${etcdVendor[args.path]}` : ''};`,
       loader: 'js',
     }));
   },
@@ -69,9 +86,10 @@ await build({
   ...common,
   entryPoints: ['src/main.ts'],
   outfile: 'dist/keyplate-main.cjs',
-  // etcd3 (gRPC, .proto files read at run time), consul and prom-client load from node_modules, only when used.
-  external: ['etcd3', 'consul', 'prom-client'],
-  plugins: [lazyRequire],
+  // consul and prom-client load from node_modules, etcd3 from dist/vendor/etcd.cjs, only when used.
+  external: ['consul', 'prom-client'],
+  // backends/etcd-client.ts takes the grpc-js that etcd3 uses: the one in dist/vendor/etcd.cjs.
+  plugins: [lazyRequire, etcdGrpc],
   // import.meta.url, computed on first use: node:url's pathToFileURL costs the start path ~0.5 ms, and only the
   // lazily loaded etcd client and reaper need it.
   banner: { js: "const __kpImportMeta = { get url() { return require('node:url').pathToFileURL(__filename).href; } };" },

@@ -67,7 +67,8 @@ describe('etcd backend: username and password', () => {
       await root.put('/other/x').value('1');
       await root.put('/secret/key').value('still hidden');
       await root.put('/app/y').value('2');
-      await waitFor(() => mirrorOf(events)['/app/y'] === '2', 10_000, 'the put under /app');
+      // Two watchers: etcd orders events within one, not across them, so /other/x may arrive after /app/y.
+      await waitFor(() => mirrorOf(events)['/app/y'] === '2' && mirrorOf(events)['/other/x'] === '1', 10_000, 'the puts under /app and /other');
       expect(mirrorOf(events)).toMatchObject({ '/other/x': '1', '/app/y': '2' });
       expect('/secret/key' in mirrorOf(events)).toBe(false);
       expect(events.filter((e) => e.kind === 'status')).toEqual([]);

@@ -49,6 +49,7 @@ describe('npm pack from a fresh checkout', () => {
       'dist/keyplate.cjs',
       'dist/vendor/chokidar.cjs',
       'dist/vendor/diff.cjs',
+      'dist/vendor/etcd.cjs',
       'dist/vendor/handlebars.cjs',
       'native/reaper/binding.gyp',
       'native/reaper/build.mjs',

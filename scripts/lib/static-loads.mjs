@@ -27,17 +27,33 @@ function etcdProtoJson() {
   return JSON.stringify(loadProtosWithOptionsSync(path.join(etcdDir, 'proto', 'rpc.proto'), options).toJSON());
 }
 
-export const staticLoads = {
-  name: 'keyplate-static-loads',
+/** etcd3's connection pool with rpc.proto parsed now: fromJSON at run time instead of loadSync. */
+export const etcdProtos = {
+  name: 'keyplate-etcd-protos',
   setup(build) {
     build.onLoad({ filter: /etcd3[\\/]lib[\\/]connection-pool\.js$/ }, (args) => {
       const from = '(0, proto_loader_1.loadSync)(`${__dirname}/../proto/rpc.proto`,';
       return { contents: replaceOnce(args.path, readFileSync(args.path, 'utf8'), from, `(0, proto_loader_1.fromJSON)(${etcdProtoJson()},`), loader: 'js' };
     });
+  },
+};
+
+/** backends/etcd-client.ts with etcd3's grpc-js as a static import (the one grpc-js the bundle holds). */
+export const etcdGrpc = {
+  name: 'keyplate-etcd-grpc',
+  setup(build) {
     build.onLoad({ filter: /backends[\\/]etcd-client\.ts$/ }, (args) => {
       const from = "createRequire(require.resolve('etcd3'))('@grpc/grpc-js')";
       const source = replaceOnce(args.path, readFileSync(args.path, 'utf8'), from, '__keyplateGrpc');
       return { contents: `import __keyplateGrpc from '@grpc/grpc-js';\n${source}`, loader: 'ts' };
     });
+  },
+};
+
+export const staticLoads = {
+  name: 'keyplate-static-loads',
+  setup(build) {
+    etcdProtos.setup(build);
+    etcdGrpc.setup(build);
   },
 };

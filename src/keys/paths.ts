@@ -37,3 +37,18 @@ export function coveringPrefixes(prefixes: Iterable<string>): string[] {
   }
   return out.sort();
 }
+
+/**
+ * The prefix in `prefixes` that `key` (normalised) lies under, found by walking up the key's own path: a few Set
+ * lookups whatever the number of prefixes. A key under 200 prefixes' worth of reads checked each against every
+ * prefix had cost 10,000 × 200 comparisons (~35 ms of a 10,000-key `--onetime`, --cpu-prof). With overlapping
+ * prefixes it returns the longest; `coveringPrefixes` gives sets without overlaps.
+ */
+export function prefixOf(key: string, prefixes: ReadonlySet<string>): string | undefined {
+  if (prefixes.has(key)) return key;
+  for (let i = key.lastIndexOf('/'); i > 0; i = key.lastIndexOf('/', i - 1)) {
+    const up = key.slice(0, i);
+    if (prefixes.has(up)) return up;
+  }
+  return prefixes.has('/') && key.charCodeAt(0) === 47 ? '/' : undefined;
+}

@@ -41,10 +41,13 @@ export class KeyStore {
   }
   /** Drop everything under `prefix` (used when a watch resets). */
   deleteUnder(prefix: string): void {
-    for (const [key] of [...this.under(prefix)]) this.delete(key);
+    for (const [key] of this.under(prefix)) this.delete(key);
   }
-  /** Every [key, value] at or under `prefix` (at `/` boundaries), in key order (UTF-8 bytes). */
-  *under(prefix: string): Generator<[string, string]> {
+  /**
+   * Every [key, value] at or under `prefix` (at `/` boundaries), in key order (UTF-8 bytes). An array, not a
+   * generator: 200 resources listing 50 keys each spent ~27 ms stepping generators through a view (--cpu-prof).
+   */
+  under(prefix: string): Array<[string, string]> {
     let keys = this.#sorted;
     if (keys === undefined) {
       keys = this.#sorted = [...this.#data.keys()];
@@ -61,10 +64,12 @@ export class KeyStore {
       if (codeUnitOrder ? keys[mid] < start : compareUtf8(keys[mid], start) < 0) lo = mid + 1;
       else hi = mid;
     }
+    const out: Array<[string, string]> = [];
     for (let i = lo; i < keys.length && keys[i].startsWith(start); i++) {
       const key = keys[i];
-      if (isUnder(key, prefix)) yield [key, this.#data.get(key)!];
+      if (isUnder(key, prefix)) out.push([key, this.#data.get(key)!]);
     }
+    return out;
   }
   entries(): IterableIterator<[string, string]> {
     return this.#data.entries();
@@ -96,25 +101,24 @@ export class KeyView implements KeyReader {
   has(key: string): boolean {
     return this.#visible(key) && this.store.has(key);
   }
-  *under(prefix: string): Generator<[string, string]> {
+  under(prefix: string): Array<[string, string]> {
     // Scan only the allowed prefixes that overlap `prefix`, so a view never walks the whole mirror.
     const from: string[] = [];
     for (const p of this.allowed) {
       if (isUnder(p, prefix)) from.push(p);
       else if (isUnder(prefix, p)) from.push(prefix);
     }
-    if (from.length === 1) {
-      yield* this.store.under(from[0]);
-      return;
-    }
+    if (from.length === 1) return this.store.under(from[0]);
     // Overlapping allowed prefixes would yield a key twice.
     const seen = new Set<string>();
+    const out: Array<[string, string]> = [];
     for (const start of from) {
       for (const entry of this.store.under(start)) {
         if (seen.has(entry[0])) continue;
         seen.add(entry[0]);
-        yield entry;
+        out.push(entry);
       }
     }
+    return out;
   }
 }

@@ -18,8 +18,10 @@ const appResource = {
 
 /** Send `signal` and resolve with the exit code and how long the process took to exit after it (ms). */
 async function stopWith(kp: RunningCli, signal: NodeJS.Signals): Promise<{ code: number | null; ms: number }> {
-  const exited = new Promise<number>((resolve) => kp.child.once('exit', () => resolve(performance.now())));
   const sent = performance.now();
+  // Already gone (its command ended it): nothing to wait for, and no 'exit' event will come again.
+  if (kp.child.exitCode !== null || kp.child.signalCode !== null) return { code: (await kp.exited).code, ms: 0 };
+  const exited = new Promise<number>((resolve) => kp.child.once('exit', () => resolve(performance.now())));
   kp.child.kill(signal);
   const at = await exited;
   const { code } = await kp.exited;
@@ -185,13 +187,14 @@ describe('the log tells the state (etcd)', () => {
     await ctx.client.delete().all();
     await ctx.client.put('/app/host').value('h1');
     const dir = makeConfdir({ ...appResource, 'conf.d/app.toml': `${appResource['conf.d/app.toml']}reload_signal = "SIGHUP"\n` });
-    const kp = startCli(['--backend', 'etcd', '--node', ctx.etcd.endpoints[0], '--confdir', dir, '--', 'sleep', '30'], { env: baseEnv() });
-    await waitFor(() => kp.out.stderr.includes('started sleep'), 10_000, 'command started');
+    // A program that takes SIGHUP as "reload" and keeps running, as nginx does (a plain sleep would die of it).
+    const kp = startCli(['--backend', 'etcd', '--node', ctx.etcd.endpoints[0], '--confdir', dir, '--', 'sh', '-c', 'trap "" HUP; exec sleep 30'], { env: baseEnv() });
+    await waitFor(() => kp.out.stderr.includes('started sh'), 10_000, 'command started');
     await ctx.client.put('/app/host').value('h2');
     await waitFor(() => kp.out.stderr.includes('sending SIGHUP to the command'), 10_000, 'reload signal');
     await stopWith(kp, 'SIGTERM');
     const lines = logLines(kp.out.stderr);
-    expect(lines.findIndex((l) => l.startsWith('sending SIGHUP'))).toBeGreaterThan(lines.findIndex((l) => l.startsWith('started sleep')));
+    expect(lines.findIndex((l) => l.startsWith('sending SIGHUP'))).toBeGreaterThan(lines.findIndex((l) => l.startsWith('started sh')));
     expect(lines.filter((l) => l.startsWith('sending'))).toHaveLength(1);
   });
 });

@@ -22,7 +22,8 @@ export async function checkConfdir(config: Config, processEnv: NodeJS.ProcessEnv
     let store: KeyStore;
     try {
       const prefixes = prefixesOf(loaded);
-      store = prefixes.length === 0 ? new KeyStore() : KeyStore.adopt(await backend.getValues(prefixes));
+      const keyOf = backend.keyOf?.bind(backend);
+      store = prefixes.length === 0 ? new KeyStore(undefined, keyOf) : KeyStore.adopt(await backend.getValues(prefixes), keyOf);
     } catch (error) {
       io.stdout(loaded.map((l) => `${l.resource.name} → ${l.resource.dest}\n`).join(''));
       reportProblems(problems, log);

@@ -59,7 +59,7 @@ export class Runner {
   readonly #batch: Batch;
   readonly #connection: Connection;
   readonly #waiting: Waiting;
-  #store = new KeyStore();
+  #store: KeyStore;
   #sources?: AbortController;
   #sourceKind: 'watch' | 'poll' | 'read' = 'read';
   #retryTimer?: NodeJS.Timeout;
@@ -75,6 +75,7 @@ export class Runner {
 
   constructor(options: RunnerOptions) {
     this.#options = options;
+    this.#store = new KeyStore(undefined, options.backend.keyOf?.bind(options.backend));
     const { log, events } = options.pipeline;
     this.#ended = new Promise<number>((resolve) => (this.#end = resolve));
     this.#states = new ResourceStates(options.resources);
@@ -197,7 +198,7 @@ export class Runner {
     }
     this.#connection.answered();
     if (this.#store.size === 0) {
-      this.#store = KeyStore.adopt(values); // the backend's fresh map is ours to keep: no copy
+      this.#store = KeyStore.adopt(values, this.#store.keyOf); // the backend's fresh map is ours to keep: no copy
       this.#renderAll();
       return;
     }

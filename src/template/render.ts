@@ -30,7 +30,9 @@ export interface ResourceRender extends RenderResult {
  * store holds. Synchronous unless the template makes DNS lookups (see CompiledTemplate.render).
  */
 export function renderResource(template: CompiledTemplate, target: RenderTarget, store: KeyStore, environment: NodeJS.ProcessEnv): ResourceRender | Promise<ResourceRender> {
-  const scope = new ResourceScope(new KeyView(store, target.keys), target, target.srcName, environment);
+  // The resource's keys in the store's spelling (KeyStore.keyOf), as its reads are: env reads `/a_b` as `/a/b`.
+  const keys = store.spell(target.keys);
+  const scope = new ResourceScope(new KeyView(store, keys), keys === target.keys ? target : { ...target, keys }, target.srcName, environment);
   let result: RenderResult | Promise<RenderResult>;
   try {
     result = template.render(scope);

@@ -80,9 +80,9 @@ export class RenderScope {
     readonly environment: NodeJS.ProcessEnv = process.env,
   ) {}
 
-  /** A template key (relative to the prefix) as an absolute store key. */
+  /** A template key (relative to the prefix) as an absolute store key, in the backend's spelling (KeyStore.keyOf). */
   absolute(key: string): string {
-    return joinKey(this.prefix, key);
+    return this.store.keyOf(joinKey(this.prefix, key));
   }
 
   /** An absolute store key as the template sees it (prefix stripped), as confd does. */

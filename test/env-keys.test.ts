@@ -35,15 +35,15 @@ describe('a key with `_` in it, as users write them', () => {
     expect(readFileSync(path.join(dir, 'out/kafka.conf'), 'utf8')).toBe('9\n');
   });
 
-  it('watch mode follows an edit of the variable in an --env-file', async () => {
-    const dir = kafkaConfdir('broker.id={{getv "/kafka/broker_id"}}\n');
+  it('watch mode follows an edit of the variable in an --env-file, also under keys = ["/kafka_cluster"]', async () => {
+    const dir = kafkaConfdir('broker.id={{getv "/kafka_cluster/broker_id"}}\n', '["/kafka_cluster"]');
     const envFile = path.join(dir, 'dev.env');
-    writeFileSync(envFile, 'KAFKA_BROKER_ID=1\n');
+    writeFileSync(envFile, 'KAFKA_CLUSTER_BROKER_ID=1\n');
     const out = path.join(dir, 'out/kafka.conf');
     const run = startCli(['--watch', '--confdir', dir, '--env-file', envFile]);
     try {
       await waitFor(() => readIfExists(out) === 'broker.id=1\n', 10_000, 'the first render');
-      writeFileSync(envFile, 'KAFKA_BROKER_ID=2\n');
+      writeFileSync(envFile, 'KAFKA_CLUSTER_BROKER_ID=2\n');
       await waitFor(() => readIfExists(out) === 'broker.id=2\n', 10_000, 'the edit to reach the file');
     } finally {
       run.child.kill('SIGTERM');

@@ -75,10 +75,11 @@ export class Runner {
 
   constructor(options: RunnerOptions) {
     this.#options = options;
-    this.#store = new KeyStore(undefined, options.backend.keyOf?.bind(options.backend));
+    const keyOf = options.backend.keyOf?.bind(options.backend);
+    this.#store = new KeyStore(undefined, keyOf);
     const { log, events } = options.pipeline;
     this.#ended = new Promise<number>((resolve) => (this.#end = resolve));
-    this.#states = new ResourceStates(options.resources);
+    this.#states = new ResourceStates(options.resources, keyOf);
     this.#batch = new Batch(
       (files) => this.#renderBatch(files),
       (error) => log.error(`unexpected failure while rendering: ${(error as Error).stack ?? error}`),
@@ -204,7 +205,7 @@ export class Runner {
     }
     // A reconnect or compaction: only what really changed is rendered again.
     const changed = new Set<string>();
-    for (const p of this.#states.prefixes()) {
+    for (const p of this.#states.prefixes().map(this.#store.keyOf)) {
       for (const [k] of this.#store.under(p)) if (!values.has(k)) changed.add(k);
       this.#store.deleteUnder(p);
     }

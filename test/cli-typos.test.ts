@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { appConfdir, appFlags, baseEnv, cleanupTemps, cliPath, currentNode, runCli, type CliResult } from './util.js';
+import { appConfdir, appFlags, baseEnv, cleanupTemps, cliPath, currentNode, exePath, runCli, testBinary, type CliResult } from './util.js';
 
 afterEach(cleanupTemps);
 
@@ -64,11 +64,14 @@ describe('an unknown keyplate.toml key', () => {
   });
 });
 
-/** Run dist/keyplate.cjs as a program, the way `keyplate` on PATH runs, with `node` from `nodeBin`'s directory. */
-function runBin(nodeBin: string, args: string[], cwd: string): Promise<CliResult> {
+/**
+ * Run keyplate as a program, the way `keyplate` on PATH runs: dist/keyplate.cjs with `node` from `nodeBin`'s
+ * directory, or the compiled executable (no `nodeBin`).
+ */
+function runBin(nodeBin: string | undefined, args: string[], cwd: string): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const env = baseEnv({ PATH: `${path.dirname(nodeBin)}:${process.env.PATH}` });
-    const child = spawn(cliPath, args, { env, cwd });
+    const env = nodeBin ? baseEnv({ PATH: `${path.dirname(nodeBin)}:${process.env.PATH}` }) : baseEnv();
+    const child = spawn(nodeBin ? cliPath : exePath, args, { env, cwd });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c) => (stdout += c));
@@ -78,11 +81,16 @@ function runBin(nodeBin: string, args: string[], cwd: string): Promise<CliResult
   });
 }
 
-describe('--env-file as keyplate\'s flag, never Node\'s', () => {
-  it.each([
-    ['Node 20', () => process.execPath],
-    ['a current Node', currentNode],
-  ])('%s: a missing file gets keyplate\'s message and exit 2; a present one works', async (_name, node) => {
+const binaries: Array<[string, () => string | undefined]> =
+  testBinary === 'exe'
+    ? [['the executable', () => undefined]]
+    : [
+        ['Node 20', () => process.execPath],
+        ['a current Node', currentNode],
+      ];
+
+describe("--env-file as keyplate's flag, never Node's", () => {
+  it.each(binaries)("%s: a missing file gets keyplate's message and exit 2; a present one works", async (_name, node) => {
     const nodeBin = node();
     const dir = appConfdir({ env: 'APP_PORT=7\n' });
     for (const args of [['--env-file', 'nope.env'], ['--env-file=nope.env']]) {

@@ -17,7 +17,7 @@ function kafkaConfdir(template: string, keys = '["/kafka"]'): string {
 
 describe('a key with `_` in it, as users write them', () => {
   it('getv "/kafka/broker_id" reads KAFKA_BROKER_ID, in a run and in check', async () => {
-    const dir = kafkaConfdir('broker.id={{getv "/kafka/broker_id"}}\nzk={{getv "/Kafka/Zookeeper_Connect"}}\n');
+    const dir = kafkaConfdir('broker.id={{getv "/kafka/broker_id"}}\nzk={{getv "/kafka/zookeeper_connect"}}\n');
     const env = baseEnv({ KAFKA_BROKER_ID: '5', KAFKA_ZOOKEEPER_CONNECT: 'zk:2181' });
     const r = await runCli(['--onetime', '--confdir', dir], { env });
     expect(r.stderr).not.toMatch(/missing|set KAFKA/);
@@ -75,7 +75,7 @@ describe('advice for a missing key is true', () => {
     const dir = kafkaConfdir('{{getv "/kafka/broker_id"}}\n', '["/app"]');
     const r = await runCli(['--onetime', '--confdir', dir], { env: baseEnv({ KAFKA_BROKER_ID: '5' }) });
     expect(r.code).not.toBe(0);
-    expect(r.stderr).toMatch(/outside this resource's keys/);
+    expect(r.stderr).toMatch(/outside the keys of kafka\.toml/);
     expect(r.stderr).not.toMatch(/set KAFKA_BROKER_ID/);
   });
 });

@@ -22,7 +22,7 @@ describe('keys built from values', () => {
     const dir = computedConfdir();
     const run = await runCli(['--onetime', '--confdir', dir], { env });
     expect(run.code).toBe(3);
-    expect(run.stderr).toMatch(/app\.toml: missing app\.tmpl:2:6 \(a key the template computed; not shown, it may hold values\)/);
+    expect(run.stderr).toMatch(/app\.toml: missing app\.tmpl:2:6 \(a key the template computed from values; not shown\)/);
     // A literal key is still named, with its hint.
     expect(run.stderr).toMatch(/missing \/app\/port \(set APP_PORT\)/);
     const check = await runCli(['check', '--confdir', dir], { env });

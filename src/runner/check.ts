@@ -38,7 +38,7 @@ export async function checkConfdir(config: Config, processEnv: NodeJS.ProcessEnv
     for (const l of loaded) {
       const outcome = await renderOutcome(pipeline, l, store);
       const r = outcome.render;
-      const uses = r ? shownKeys([...r.usedKeys, ...r.usedPatterns, ...r.usedDirs], r).join(', ') || 'no keys' : 'nothing (it fails)';
+      const uses = r ? shownKeys([...r.usedKeys, ...r.usedPatterns, ...r.usedDirs], r, store, l.resource).join(', ') || 'no keys' : 'nothing (it fails)';
       const lacks = outcome.missingKeys.length > 0 ? `; missing: ${outcome.missingKeys.map(hint).join(', ')}` : '';
       lines.push(`${l.resource.name} → ${l.resource.dest}: uses ${uses}${lacks}\n`);
       missing.push(...outcome.missingKeys.map((k) => `${l.resource.name}: missing ${hint(k)}`));

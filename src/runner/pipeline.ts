@@ -102,12 +102,18 @@ function renderFailed(ctx: PipelineContext, loaded: LoadedResource, error: unkno
 }
 
 /**
- * `keys` (read by `render`) as logs, `keyplate check`, /readyz and the status page show them: a key the template
- * computed, which may hold values, by its template position (RenderScope.readArg). The same array when none is.
+ * `keys` (read by `render` for `resource`) as logs, `keyplate check`, /readyz and the status page show them: a key
+ * the template computed (RenderScope.readArg) that holds a backend value, in any form redaction hides (values of 4
+ * characters or more, see ops/redact.ts), by its template position instead. The same array when none is computed.
  */
-export function shownKeys(keys: string[], render: Pick<RenderResult, 'shownAs'>): string[] {
-  const shownAs = render.shownAs;
-  return shownAs === undefined || keys.length === 0 ? keys : keys.map((k) => shownAs.get(k) ?? k);
+export function shownKeys(keys: string[], render: Pick<RenderResult, 'computed'>, store: KeyStore, resource: { keys: readonly string[] }): string[] {
+  const computed = render.computed;
+  if (computed === undefined || keys.length === 0) return keys;
+  return keys.map((k) => {
+    const position = computed.get(k);
+    if (position === undefined || redactValues(k, store, resource.keys) === k) return k;
+    return `${position} (a key the template computed from values; not shown)`;
+  });
 }
 
 function afterRender(ctx: PipelineContext, loaded: LoadedResource, store: KeyStore, render: ResourceRender, started: bigint, write: boolean): ResourceOutcome | Promise<ResourceOutcome> {
@@ -117,18 +123,18 @@ function afterRender(ctx: PipelineContext, loaded: LoadedResource, store: KeySto
   if (ctx.events || log.enabled('debug')) {
     const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
     ctx.events?.emit('render', { resource: resource.name, durationMs, missingKeys: render.missingKeys.length });
-    log.debug(`rendered in ${durationMs.toFixed(1)}ms`, { resource: resource.name, durationMs, keys: shownKeys(render.missingKeys, render) });
+    log.debug(`rendered in ${durationMs.toFixed(1)}ms`, { resource: resource.name, durationMs, keys: shownKeys(render.missingKeys, render, store, resource) });
   }
   if (render.undeclaredKeys.length > 0) {
     // A key outside the resource's keys can never arrive: a mistake in the resource, not a wait.
     const e = new RenderError(
-      `${resource.file}: the template reads ${shownKeys(render.undeclaredKeys, render).join(', ')}, outside this resource's keys (${resource.keys.join(', ') || 'none'}); add them to keys`,
+      `${resource.file}: the template reads ${shownKeys(render.undeclaredKeys, render, store, resource).join(', ')}, outside this resource's keys (${resource.keys.join(', ') || 'none'}); add them to keys`,
     );
-    log.error(withoutName(e.message, resource.file), { resource: resource.name, keys: shownKeys(render.undeclaredKeys, render) });
+    log.error(withoutName(e.message, resource.file), { resource: resource.name, keys: shownKeys(render.undeclaredKeys, render, store, resource) });
     ctx.events?.emit('renderFailed', { resource: resource.name });
     return { loaded, render, missingKeys: [], written: false, error: e };
   }
-  if (!write || render.missingKeys.length > 0) return { loaded, render, missingKeys: shownKeys(render.missingKeys, render), written: false };
+  if (!write || render.missingKeys.length > 0) return { loaded, render, missingKeys: shownKeys(render.missingKeys, render, store, resource), written: false };
   let writing: WriteOutcome | Promise<WriteOutcome>;
   try {
     writing = writeResource(resource, render.output, ctx.write);

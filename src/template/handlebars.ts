@@ -15,8 +15,8 @@ export interface RenderResult {
   usedPatterns: string[];
   usedDirs: string[];
   missingKeys: string[];
-  /** Reads the template computed, by their template position (RenderScope.readArg); absent when there are none. */
-  shownAs?: ReadonlyMap<string, string>;
+  /** Keys, patterns and directories the template computed, with their template positions (RenderScope.readArg). */
+  computed?: ReadonlyMap<string, string>;
 }
 
 export interface CompiledTemplate {

@@ -64,35 +64,34 @@ export class RenderScope {
    * other argument was computed by the template, perhaps from values. Undefined: not known, every read is shown.
    */
   literalArgs: ReadonlySet<string> | undefined;
-  #shownAs: Map<string, string> | undefined;
+  #computed: Map<string, string> | undefined;
 
   /**
-   * The absolute key, pattern or directory a read names, from its argument `raw`. A computed one is shown in logs,
-   * `keyplate check`, /readyz and the status page by `position` (its template file:line:column) instead: it may
-   * hold backend values, which never appear there (issue 13). `call` is the helper call that reads.
+   * The absolute key, pattern or directory a read names, from its argument `raw`. A computed one (not a literal of
+   * the template) is remembered with the position of `call`, the helper call that reads (template file:line:column):
+   * where it holds a backend value, logs, `keyplate check`, /readyz and the status page show that position instead
+   * (issue 13; see shownKeys in runner/pipeline.ts).
    */
   readArg(raw: string, call: { position(): string }): string {
     const absolute = this.absolute(raw);
-    if (this.literalArgs !== undefined && !this.literalArgs.has(raw)) {
-      (this.#shownAs ??= new Map()).set(absolute, `${call.position()} (a key the template computed; not shown, it may hold values)`);
-    }
+    if (this.literalArgs !== undefined && !this.literalArgs.has(raw)) (this.#computed ??= new Map()).set(absolute, call.position());
     return absolute;
   }
 
-  /** How a key, pattern or directory this render read is shown (see readArg): itself, or its template position. */
-  shown(absolute: string): string {
-    return this.#shownAs?.get(absolute) ?? absolute;
+  /** True when the template computed this key, pattern or directory (see readArg). */
+  isComputed(absolute: string): boolean {
+    return this.#computed?.has(absolute) ?? false;
   }
 
   /** The render's output with what it recorded, as lists (missing keys sorted), without creating the empty sets. */
-  result(output: string): { output: string; usedKeys: string[]; usedPatterns: string[]; usedDirs: string[]; missingKeys: string[]; shownAs?: ReadonlyMap<string, string> } {
+  result(output: string): { output: string; usedKeys: string[]; usedPatterns: string[]; usedDirs: string[]; missingKeys: string[]; computed?: ReadonlyMap<string, string> } {
     return {
       output,
       usedKeys: listOf(this.usedKeys),
       usedPatterns: listOf(this.#usedPatterns),
       usedDirs: listOf(this.#usedDirs),
       missingKeys: listOf(this.#missingKeys).sort(compareUtf8),
-      shownAs: this.#shownAs,
+      computed: this.#computed,
     };
   }
 

@@ -70,7 +70,7 @@ function matching(call: HelperCall, patternArg: unknown): KVPair[] {
     try {
       validatePattern(pattern);
     } catch (error) {
-      const shown = scope.shown(absolute) === absolute ? `\`${raw}\`` : 'computed by the template';
+      const shown = scope.isComputed(absolute) ? 'computed by the template' : `\`${raw}\``;
       if (error instanceof BadPatternError) call.fail(`malformed pattern ${shown} (path.Match syntax: * ? [a-z] [^a] \\x)`);
       throw error;
     }

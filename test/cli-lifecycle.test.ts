@@ -18,9 +18,7 @@ const appResource = {
 
 /** Send `signal` and resolve with the exit code and how long the process took to exit after it (ms). */
 async function stopWith(kp: RunningCli, signal: NodeJS.Signals): Promise<{ code: number | null; ms: number }> {
-  // Already gone (a command that a reload signal ended takes keyplate with it): 'exit' would never come again.
-  const gone = kp.child.exitCode !== null || kp.child.signalCode !== null;
-  const exited = gone ? Promise.resolve(performance.now()) : new Promise<number>((resolve) => kp.child.once('exit', () => resolve(performance.now())));
+  const exited = new Promise<number>((resolve) => kp.child.once('exit', () => resolve(performance.now())));
   const sent = performance.now();
   kp.child.kill(signal);
   const at = await exited;

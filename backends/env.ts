@@ -12,6 +12,22 @@ export function keyToVariable(key: string): string {
   return normalizeKey(key).slice(1).replace(/\//g, '_').toUpperCase();
 }
 
+/** A variable name as a shell, Docker and Kubernetes accept it (POSIX: letters, digits and `_`, not first a digit). */
+const variableName = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * The hint for a key no variable gave: the variable to set, or why none can hold the key (a key with `.` or `-`
+ * maps to no valid name), or, when the variable is set, that the key lies outside the resource's `keys`.
+ */
+function hintForKey(key: string, vars: NodeJS.ProcessEnv): string {
+  const name = keyToVariable(key);
+  if (!variableName.test(name)) {
+    return `no environment variable can hold it: it maps to \`${name}\`, and a variable name has only letters, digits and _; use another backend or rename the key`;
+  }
+  if (vars[name] !== undefined) return `${name} is set, but this key is outside the resource's keys`;
+  return `set ${name}`;
+}
+
 /** `DATABASE_HOST` → `/database/host`. */
 export function variableToKey(name: string): string {
   return '/' + name.toLowerCase().replace(/_/g, '/');
@@ -162,7 +178,17 @@ export function createEnvBackend(options: BackendOptions): Backend {
     canChange: false,
     getValues: async (prefixes) => valuesUnder(read(), prefixes),
     watch,
-    hintForKey: (key) => `set ${keyToVariable(key)}`,
+    // `_` is `/` to the mapping, and case does not count: every spelling of a variable's key reads it.
+    keyOf: (key) => variableToKey(keyToVariable(key)),
+    hintForKey: (key) => {
+      let vars: NodeJS.ProcessEnv;
+      try {
+        vars = read();
+      } catch {
+        vars = processEnv;
+      }
+      return hintForKey(key, vars);
+    },
     close: () => (closed ??= Promise.resolve()),
   } satisfies Backend;
 }

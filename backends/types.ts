@@ -39,6 +39,12 @@ export interface Backend {
    * `permanent`). A backend that cannot change emits one `reset`, then whatever its own files bring.
    */
   watch(prefixes: readonly string[], options: WatchOptions): Promise<void>;
+  /**
+   * The spelling under which the store holds an absolute key a template names, when the backend's mapping makes
+   * several spellings one key (env: `/kafka/broker_id` and `/Kafka/Broker/Id` are `/kafka/broker/id`, variable
+   * KAFKA_BROKER_ID). Absent: every key is its own spelling.
+   */
+  keyOf?(key: string): string;
   /** Human hint for a missing key, e.g. `set DATABASE_PORT`. */
   hintForKey?(key: string): string;
   /** Idempotent; returns the same promise every time. */

@@ -34,6 +34,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     return ExitCode.ok;
   }
   const log = createLogger({ level: config.logLevel, format: config.logFormat, write: io.stderr });
+  for (const warning of config.warnings) log.warn(warning);
   try {
     if (config.subcommand === 'check') return await (await import('../runner/check.js')).checkConfdir(config, env, log, io);
     return await runAgent(config, env, log, io);

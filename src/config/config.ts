@@ -7,6 +7,7 @@ import { defaultCacheDir } from '../cache/disk.js';
 import { UsageError, describe } from '../errors.js';
 import { parseDuration } from './duration.js';
 import { defaultOf, envName, flagsByName, flagSpecs, tomlKeys, type FlagSpec } from './flags.js';
+import { closest, didYouMean } from './suggest.js';
 import { parseTomlCached, tomlErrorLocation } from './toml.js';
 
 /** Every setting, resolved: flag > KEYPLATE_* environment > keyplate.toml > the flag table's default. */
@@ -41,6 +42,8 @@ export interface Config extends BackendConnection {
   help: boolean;
   /** Everything after `--`. */
   command: string[];
+  /** Warnings about the settings to log once (e.g. a KEYPLATE_* variable keyplate does not know). */
+  warnings: string[];
 }
 
 type Raw = Map<string, unknown>;
@@ -66,9 +69,7 @@ function parseArgv(argv: readonly string[]): { flags: Raw; positionals: string[]
     const eq = body.indexOf('=');
     const name = eq === -1 ? body : body.slice(0, eq);
     const spec = flagsByName.get(name) ?? (name === 'h' ? flagsByName.get('help') : name === 'v' ? flagsByName.get('version') : undefined);
-    if (!spec) {
-      throw new UsageError(`unknown flag \`${arg}\`; run \`keyplate --help\` for the list`);
-    }
+    if (!spec) throw new UsageError(unknownFlag(arg, name));
     let value: string | undefined = eq === -1 ? undefined : body.slice(eq + 1);
     if (spec.type === 'boolean') {
       flags.set(spec.name, value === undefined ? true : parseBoolText(value, `flag --${spec.name}`));
@@ -86,6 +87,28 @@ function parseArgv(argv: readonly string[]): { flags: Raw; positionals: string[]
   }
   return { flags, positionals, command };
 }
+
+/** confd's flag names that keyplate spells differently (suggested, not accepted: one name per setting). */
+const confdFlagNames: ReadonlyMap<string, string> = new Map([
+  ['auth-token', 'token'],
+  ['client-cakeys', 'client-ca-keys'],
+  ['nodes', 'node'],
+]);
+
+/** The message for an unknown flag: the closest flag in the dashes the user typed (`-confidr` → `-confdir`). */
+function unknownFlag(arg: string, name: string): string {
+  const dashes = arg.startsWith('--') ? '--' : '-';
+  const match = confdFlagNames.get(name) ?? closest(name, flagsByName.keys());
+  const hint = match === undefined ? '' : `. Did you mean \`${dashes}${match}\`?`;
+  return `unknown flag \`${arg}\`; run \`keyplate --help\` for the list${hint}`;
+}
+
+/** Words a user may type where keyplate takes a subcommand, and what they mean. */
+const subcommandWords: ReadonlyMap<string, string> = new Map([
+  ['check', 'keyplate check'],
+  ['help', 'keyplate --help'],
+  ['version', 'keyplate --version'],
+]);
 
 function parseBoolText(value: string, where: string): boolean {
   const v = value.trim().toLowerCase();
@@ -124,6 +147,25 @@ function parseScalar(spec: FlagSpec, value: unknown, where: string): unknown {
   throw new UsageError(`${where}: expected a ${spec.type}, got ${describe(value)}`);
 }
 
+/**
+ * KEYPLATE_* variables keyplate reads that are not flags: the template cache (README "Environment"), and those of
+ * keyplate's own test harnesses (test/), which pass their environment on.
+ */
+const otherVariables = ['KEYPLATE_CACHE_DIR', 'KEYPLATE_TEST_MODE', 'KEYPLATE_TEST_KILL_TIMEOUT', 'KEYPLATE_CORPUS_DIR', 'KEYPLATE_REQUIRE_CORPUS'];
+
+/** One warning per KEYPLATE_* variable that is neither a flag's nor in otherVariables, with a did-you-mean. */
+function unknownVariables(env: NodeJS.ProcessEnv): string[] {
+  const known = new Set(otherVariables);
+  for (const spec of flagSpecs) if (spec.name !== 'help' && spec.name !== 'version') known.add(envName(spec));
+  const warnings: string[] = [];
+  for (const name in env) {
+    if (!name.startsWith('KEYPLATE_') || known.has(name)) continue;
+    const hint = didYouMean(name, known, (n) => n);
+    warnings.push(`environment ${name}: not a keyplate setting, ignored${hint || '; the settings are KEYPLATE_<FLAG> for the flags in keyplate --help'}`);
+  }
+  return warnings;
+}
+
 function fromEnvironment(env: NodeJS.ProcessEnv): Raw {
   const raw: Raw = new Map();
   for (const spec of flagSpecs) {
@@ -154,7 +196,8 @@ function fromFile(file: string, required: boolean, env: NodeJS.ProcessEnv): Raw 
   for (const [key, value] of Object.entries(doc)) {
     const spec = byKey.get(key);
     if (!spec || spec.name === 'help' || spec.name === 'version' || spec.name === 'config-file') {
-      throw new UsageError(`${file}: unknown setting \`${key}\`; valid settings are the flag names in snake_case (see keyplate --help)`);
+      const hint = didYouMean(key, [...byKey.keys()].filter((k) => !['help', 'version', 'config_file', 'config-file'].includes(k)));
+      throw new UsageError(`${file}: unknown setting \`${key}\`${hint || '; valid settings are the flag names in snake_case (see keyplate --help)'}`);
     }
     let parsed = parseScalar(spec, value, `${file}: ${key}`);
     // Paths in keyplate.toml are relative to the file, not to wherever keyplate was started.
@@ -192,6 +235,8 @@ function readLayers(argv: readonly string[], env: NodeJS.ProcessEnv, cwd: string
     subcommand = 'check';
     positionals.shift();
   }
+  const meant = positionals.length > 0 ? closest(positionals[0], subcommandWords.keys()) : undefined;
+  if (meant !== undefined) throw new UsageError(`unknown command \`${positionals[0]}\`; did you mean \`${subcommandWords.get(meant)}\`?`);
   if (positionals.length > 0) {
     throw new UsageError(`unexpected argument \`${positionals[0]}\`; to run a command after rendering, put it after \`--\` (keyplate --onetime -- ${positionals.join(' ')})`);
   }
@@ -260,6 +305,7 @@ export function loadConfig({ argv, env, cwd = process.cwd() }: LoadOptions): Con
     version: Boolean(flags.get('version')),
     help: Boolean(flags.get('help')),
     command,
+    warnings: unknownVariables(env),
   };
 }
 

@@ -10,13 +10,25 @@ export class KeyStore {
   /** `<` agrees with UTF-8 order for every key (none above U+FFFF), so the search may use it. */
   #codeUnitOrder = true;
 
-  constructor(entries?: Iterable<readonly [string, string]>) {
+  constructor(
+    entries?: Iterable<readonly [string, string]>,
+    /**
+     * The backend's spelling of a key a template reads (Backend.keyOf): the env backend reads `/kafka/broker_id`
+     * as `/kafka/broker/id`, the key of KAFKA_BROKER_ID. The identity for etcd and Consul.
+     */
+    readonly keyOf: (key: string) => string = sameKey,
+  ) {
     this.#data = new Map(entries as Iterable<[string, string]>);
   }
 
+  /** `keys` in this store's spelling (see keyOf): the same array when every key is its own spelling. */
+  spell(keys: readonly string[]): readonly string[] {
+    return this.keyOf === sameKey ? keys : keys.map(this.keyOf);
+  }
+
   /** A store that takes over `map` (a backend's fresh result) instead of copying it. */
-  static adopt(map: Map<string, string>): KeyStore {
-    const store = new KeyStore();
+  static adopt(map: Map<string, string>, keyOf?: (key: string) => string): KeyStore {
+    const store = new KeyStore(undefined, keyOf);
     store.#data = map;
     return store;
   }
@@ -76,8 +88,14 @@ export class KeyStore {
   }
 }
 
+function sameKey(key: string): string {
+  return key;
+}
+
 /** What helpers read from: a whole KeyStore, or a view of it limited to a resource's keys. */
 export interface KeyReader {
+  /** The store's spelling of an absolute key a template names (see KeyStore.keyOf). */
+  keyOf(key: string): string;
   get(key: string): string | undefined;
   has(key: string): boolean;
   under(prefix: string): Iterable<[string, string]>;
@@ -85,11 +103,17 @@ export interface KeyReader {
 
 /** A resource sees only the keys under its own `keys` (as in confd), without copying the mirror. */
 export class KeyView implements KeyReader {
+  private readonly allowed: readonly string[];
   constructor(
     private readonly store: KeyStore,
-    private readonly allowed: readonly string[],
-  ) {}
+    allowed: readonly string[],
+  ) {
+    this.allowed = store.spell(allowed);
+  }
 
+  keyOf(key: string): string {
+    return this.store.keyOf(key);
+  }
   #visible(key: string): boolean {
     const allowed = this.allowed;
     for (let i = 0; i < allowed.length; i++) if (isUnder(key, allowed[i])) return true;

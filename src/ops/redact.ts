@@ -14,8 +14,9 @@ const minimumLength = 4;
  * (see secretForms: base64Decode, json fields, toUpper…), with `[value of /the/key]`. Output that runShell cut
  * (it starts with `outputCut`) may begin inside a value: that partial value is removed first.
  */
-export function redactValues(text: string, store: KeyReader, prefixes: readonly string[]): string {
+export function redactValues(text: string, store: KeyReader, resourceKeys: readonly string[]): string {
   if (!text) return text;
+  const prefixes = resourceKeys.map((p) => store.keyOf(p)); // as the store spells them (env: `/a_b` is `/a/b`)
   let head = '';
   if (text.startsWith(outputCut)) {
     head = outputCut;

@@ -52,14 +52,24 @@ export class Batch {
   async #drain(): Promise<void> {
     this.#scheduled = false;
     while ((this.#allDue || this.#due.size > 0) && !this.#stopped) {
+      // A change's batch waits for one turn of the event loop: the events a source has already received are applied
+      // first (a slow render's backlog arrives as one batch, not one render per event), and a signal or a /healthz
+      // probe is served between two renders, however long each takes. Not the first batch: see the top of the file.
+      if (!this.#allDue) await new Promise<void>((resolve) => setImmediate(resolve));
+      if (this.#stopped) break;
       const files = this.#allDue ? undefined : [...this.#due];
       this.#allDue = false;
       this.#due.clear();
+      if (files) for (const file of files) this.#debouncer?.cancel(file);
       try {
         await this.render(files);
       } catch (error) {
         this.onFailure(error); // one bad batch must never stop every later one
       }
+      // Changes that came during the render mark their resource due once; they render after a quiet spell counted
+      // from now, with the newest values.
+      const now = Date.now();
+      if (files) for (const file of files) this.#debouncer?.settled(file, now);
     }
   }
 

@@ -10,7 +10,7 @@ import type { Logger } from '../ops/log.js';
 import type { Io } from '../ops/output.js';
 import type { LoadedResource } from '../resources/confdir.js';
 import { followDest } from '../resources/destination.js';
-import { renderOutcome } from './pipeline.js';
+import { renderOutcome, shownKeys } from './pipeline.js';
 import { prepare } from './setup.js';
 import { prefixesOf } from './state.js';
 
@@ -22,21 +22,23 @@ export async function checkConfdir(config: Config, processEnv: NodeJS.ProcessEnv
     let store: KeyStore;
     try {
       const prefixes = prefixesOf(loaded);
-      store = prefixes.length === 0 ? new KeyStore() : KeyStore.adopt(await backend.getValues(prefixes));
+      const keyOf = backend.keyOf?.bind(backend);
+      store = prefixes.length === 0 ? new KeyStore(undefined, keyOf) : KeyStore.adopt(await backend.getValues(prefixes), keyOf);
     } catch (error) {
       io.stdout(loaded.map((l) => `${l.resource.name} → ${l.resource.dest}\n${engineLine(l)}`).join(''));
       reportProblems(problems, log);
       log.error(`cannot read backend ${backendLabel}, so no key was checked: ${(error as Error).message}`);
       return problems.length > 0 ? ExitCode.usage : ExitCode.resourceFailed;
     }
-    const hint = (key: string): string => (backend.hintForKey ? `${key} (${backend.hintForKey(key)})` : key);
+    // A key shown by its template position (computed by the template) gets no hint: the hint would name it.
+    const hint = (key: string): string => (backend.hintForKey && key.startsWith('/') ? `${key} (${backend.hintForKey(key)})` : key);
     const lines: string[] = [];
     const missing: string[] = [];
     let failed = 0;
     for (const l of loaded) {
       const outcome = await renderOutcome(pipeline, l, store);
       const r = outcome.render;
-      const uses = r ? [...r.usedKeys, ...r.usedPatterns, ...r.usedDirs].join(', ') || 'no keys' : 'nothing (it fails)';
+      const uses = r ? shownKeys([...r.usedKeys, ...r.usedPatterns, ...r.usedDirs], r, store, l.resource).join(', ') || 'no keys' : 'nothing (it fails)';
       const lacks = outcome.missingKeys.length > 0 ? `; missing: ${outcome.missingKeys.map(hint).join(', ')}` : '';
       lines.push(`${l.resource.name} → ${l.resource.dest}: uses ${uses}${lacks}\n${engineLine(l)}`);
       missing.push(...outcome.missingKeys.map((k) => `${l.resource.name}: missing ${hint(k)}`));

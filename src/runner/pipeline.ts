@@ -7,6 +7,7 @@ import type { AgentEvents } from '../ops/events.js';
 import type { Logger } from '../ops/log.js';
 import { redactValues } from '../ops/redact.js';
 import type { LoadedResource } from '../resources/confdir.js';
+import type { RenderResult } from '../template/handlebars.js';
 import { renderResource, type ResourceRender } from '../template/render.js';
 import { writeResource, type Change, type WriteOptions, type WriteOutcome } from '../write/write.js';
 
@@ -24,7 +25,7 @@ export interface PipelineContext {
 export interface ResourceOutcome {
   loaded: LoadedResource;
   render?: ResourceRender;
-  /** Keys the render found missing (nothing was written). */
+  /** Keys the render found missing (nothing was written), as shown to people (see shownKeys). */
   missingKeys: string[];
   written: boolean;
   changes?: Change[];
@@ -100,6 +101,21 @@ function renderFailed(ctx: PipelineContext, loaded: LoadedResource, error: unkno
   return { loaded, missingKeys: [], written: false, error: e };
 }
 
+/**
+ * `keys` (read by `render` for `resource`) as logs, `keyplate check`, /readyz and the status page show them: a key
+ * the template computed (RenderScope.readArg) that holds a backend value, in any form redaction hides (values of 4
+ * characters or more, see ops/redact.ts), by its template position instead. The same array when none is computed.
+ */
+export function shownKeys(keys: string[], render: Pick<RenderResult, 'computed'>, store: KeyStore, resource: { keys: readonly string[] }): string[] {
+  const computed = render.computed;
+  if (computed === undefined || keys.length === 0) return keys;
+  return keys.map((k) => {
+    const position = computed.get(k);
+    if (position === undefined || redactValues(k, store, resource.keys) === k) return k;
+    return `${position} (a key the template computed from values; not shown)`;
+  });
+}
+
 function afterRender(ctx: PipelineContext, loaded: LoadedResource, store: KeyStore, render: ResourceRender, started: bigint, write: boolean): ResourceOutcome | Promise<ResourceOutcome> {
   const { resource } = loaded;
   const log = ctx.log;
@@ -107,18 +123,18 @@ function afterRender(ctx: PipelineContext, loaded: LoadedResource, store: KeySto
   if (ctx.events || log.enabled('debug')) {
     const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
     ctx.events?.emit('render', { resource: resource.name, durationMs, missingKeys: render.missingKeys.length });
-    log.debug(`rendered in ${durationMs.toFixed(1)}ms`, { resource: resource.name, durationMs, keys: render.missingKeys });
+    log.debug(`rendered in ${durationMs.toFixed(1)}ms`, { resource: resource.name, durationMs, keys: shownKeys(render.missingKeys, render, store, resource) });
   }
   if (render.undeclaredKeys.length > 0) {
     // A key outside the resource's keys can never arrive: a mistake in the resource, not a wait.
     const e = new RenderError(
-      `${resource.file}: the template reads ${render.undeclaredKeys.join(', ')}, outside this resource's keys (${resource.keys.join(', ') || 'none'}); add them to keys`,
+      `${resource.file}: the template reads ${shownKeys(render.undeclaredKeys, render, store, resource).join(', ')}, outside this resource's keys (${resource.keys.join(', ') || 'none'}); add them to keys`,
     );
-    log.error(withoutName(e.message, resource.file), { resource: resource.name, keys: render.undeclaredKeys });
+    log.error(withoutName(e.message, resource.file), { resource: resource.name, keys: shownKeys(render.undeclaredKeys, render, store, resource) });
     ctx.events?.emit('renderFailed', { resource: resource.name });
     return { loaded, render, missingKeys: [], written: false, error: e };
   }
-  if (!write || render.missingKeys.length > 0) return { loaded, render, missingKeys: render.missingKeys, written: false };
+  if (!write || render.missingKeys.length > 0) return { loaded, render, missingKeys: shownKeys(render.missingKeys, render, store, resource), written: false };
   let writing: WriteOutcome | Promise<WriteOutcome>;
   try {
     writing = writeResource(resource, render.output, ctx.write);

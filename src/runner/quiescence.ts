@@ -27,6 +27,22 @@ export class Debouncer<K> {
     this.#timers.set(key, { timer, first });
   }
 
+  /** `key`'s render starts now and reads every change so far: a timer still waiting for one of them is dropped. */
+  cancel(key: K): void {
+    const waiting = this.#timers.get(key);
+    if (waiting) clearTimeout(waiting.timer);
+    this.#timers.delete(key);
+  }
+
+  /**
+   * `key`'s render has ended at `now`: the quiet spell counts from here, not from the fire. A render slower than
+   * `minMs` would otherwise let every change that arrived during it fire at once, one render each (issue 13: 300
+   * puts, 300 renders of 250 ms). A timer started during the render keeps running: that change comes after the read.
+   */
+  settled(key: K, now = Date.now()): void {
+    this.#lastFire.set(key, now);
+  }
+
   #fire(key: K, now: number): void {
     this.#timers.delete(key);
     this.#lastFire.set(key, now);

@@ -61,7 +61,7 @@ export class Runner {
   readonly #batch: Batch;
   readonly #connection: Connection;
   readonly #waiting: Waiting;
-  #store = new KeyStore();
+  #store: KeyStore;
   #sources?: AbortController;
   #sourceKind: 'watch' | 'poll' | 'read' = 'read';
   #retryTimer?: NodeJS.Timeout;
@@ -77,9 +77,11 @@ export class Runner {
 
   constructor(options: RunnerOptions) {
     this.#options = options;
+    const keyOf = options.backend.keyOf?.bind(options.backend);
+    this.#store = new KeyStore(undefined, keyOf);
     const { log, events } = options.pipeline;
     this.#ended = new Promise<number>((resolve) => (this.#end = resolve));
-    this.#states = new ResourceStates(options.resources);
+    this.#states = new ResourceStates(options.resources, keyOf);
     this.#batch = new Batch(
       (files) => this.#renderBatch(files),
       (error) => log.error(`unexpected failure while rendering: ${(error as Error).stack ?? error}`),
@@ -199,13 +201,13 @@ export class Runner {
     }
     this.#connection.answered();
     if (this.#store.size === 0) {
-      this.#store = KeyStore.adopt(values); // the backend's fresh map is ours to keep: no copy
+      this.#store = KeyStore.adopt(values, this.#store.keyOf); // the backend's fresh map is ours to keep: no copy
       this.#renderAll();
       return;
     }
     // A reconnect or compaction: only what really changed is rendered again.
     const changed = new Set<string>();
-    for (const p of this.#states.prefixes()) {
+    for (const p of this.#states.prefixes().map(this.#store.keyOf)) {
       for (const [k] of this.#store.under(p)) if (!values.has(k)) changed.add(k);
       this.#store.deleteUnder(p);
     }

@@ -33,7 +33,11 @@ export class ResourceState {
   #read?: KeysRead;
   #dependencies?: Dependencies;
 
-  constructor(readonly loaded: LoadedResource) {}
+  constructor(
+    readonly loaded: LoadedResource,
+    /** The backend's spelling of keys (KeyStore.keyOf): changed keys come in it, so the resource's `keys` are taken in it. */
+    private readonly keyOf?: (key: string) => string,
+  ) {}
 
   /**
    * Remember what the last render read (undefined after a failed render: then any key under its `keys` counts). Only
@@ -46,7 +50,8 @@ export class ResourceState {
 
   /** True when a change of `key` can change this resource's output. Built on first use: a start may never need it. */
   touches(key: string): boolean {
-    this.#dependencies ??= new Dependencies(this.loaded.resource.keys, this.#read);
+    const keys = this.loaded.resource.keys;
+    this.#dependencies ??= new Dependencies(this.keyOf ? keys.map(this.keyOf) : keys, this.#read);
     return this.#dependencies.touches(key);
   }
 
@@ -70,13 +75,17 @@ export class ResourceStates {
   #byFile?: Map<string, ResourceState>;
   #all: ResourceState[] = [];
 
-  constructor(loaded: readonly LoadedResource[]) {
+  constructor(
+    loaded: readonly LoadedResource[],
+    /** See ResourceState.keyOf. */
+    private readonly keyOf?: (key: string) => string,
+  ) {
     this.replace(loaded);
   }
 
   /** Start over with a (re)loaded confdir: every resource is new, nothing rendered yet. */
   replace(loaded: readonly LoadedResource[]): void {
-    this.#all = loaded.map((l) => new ResourceState(l));
+    this.#all = loaded.map((l) => new ResourceState(l, this.keyOf));
     this.#byFile = undefined;
   }
 

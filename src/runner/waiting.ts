@@ -97,7 +97,7 @@ export class Waiting {
     const hint = this.options.hint;
     return this.options
       .states()
-      .flatMap((s) => s.missing.map((k) => `${s.loaded.resource.name}: missing ${k}${hint ? ` (${hint(k)})` : ''}`))
+      .flatMap((s) => s.missing.map((k) => `${s.loaded.resource.name}: missing ${k}${hint && k.startsWith('/') ? ` (${hint(k)})` : ''}`))
       .join('\n');
   }
 

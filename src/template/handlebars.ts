@@ -15,6 +15,8 @@ export interface RenderResult {
   usedPatterns: string[];
   usedDirs: string[];
   missingKeys: string[];
+  /** Keys, patterns and directories the template computed, with their template positions (RenderScope.readArg). */
+  computed?: ReadonlyMap<string, string>;
 }
 
 export interface CompiledTemplate {

@@ -30,7 +30,10 @@ export interface ResourceRender extends RenderResult {
  * store holds. Synchronous unless the template makes DNS lookups (see CompiledTemplate.render).
  */
 export function renderResource(template: CompiledTemplate, target: RenderTarget, store: KeyStore, environment: NodeJS.ProcessEnv): ResourceRender | Promise<ResourceRender> {
-  const scope = new ResourceScope(new KeyView(store, target.keys), target, target.srcName, environment);
+  // The resource's keys in the store's spelling (KeyStore.keyOf), as its reads are: env reads `/a_b` as `/a/b`.
+  const keys = store.spell(target.keys);
+  const scope = new ResourceScope(new KeyView(store, keys), keys === target.keys ? target : { ...target, keys }, target.srcName, environment);
+  scope.literalArgs = literalArgsOf(template);
   let result: RenderResult | Promise<RenderResult>;
   try {
     result = template.render(scope);
@@ -38,6 +41,15 @@ export function renderResource(template: CompiledTemplate, target: RenderTarget,
     throw outOfRoom(error, target.srcName);
   }
   return result instanceof Promise ? result.then((r) => finished(r, scope), (error: unknown) => Promise.reject(outOfRoom(error, target.srcName))) : finished(result, scope);
+}
+
+/** Each template's literal read arguments as a set, made on its first render (a template renders many times). */
+const literalArgSets = new WeakMap<CompiledTemplate, ReadonlySet<string>>();
+
+function literalArgsOf(template: CompiledTemplate): ReadonlySet<string> {
+  let set = literalArgSets.get(template);
+  if (!set) literalArgSets.set(template, (set = new Set(template.reads.map((r) => r.arg))));
+  return set;
 }
 
 /**

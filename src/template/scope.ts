@@ -59,14 +59,39 @@ export class RenderScope {
     return this.#pendingLookups !== undefined && this.#pendingLookups.size > 0;
   }
 
+  /**
+   * The key, pattern and directory arguments the template writes as string literals (CompiledTemplate.reads). Any
+   * other argument was computed by the template, perhaps from values. Undefined: not known, every read is shown.
+   */
+  literalArgs: ReadonlySet<string> | undefined;
+  #computed: Map<string, string> | undefined;
+
+  /**
+   * The absolute key, pattern or directory a read names, from its argument `raw`. A computed one (not a literal of
+   * the template) is remembered with the position of `call`, the helper call that reads (template file:line:column):
+   * where it holds a backend value, logs, `keyplate check`, /readyz and the status page show that position instead
+   * (issue 13; see shownKeys in runner/pipeline.ts).
+   */
+  readArg(raw: string, call: { position(): string }): string {
+    const absolute = this.absolute(raw);
+    if (this.literalArgs !== undefined && !this.literalArgs.has(raw)) (this.#computed ??= new Map()).set(absolute, call.position());
+    return absolute;
+  }
+
+  /** True when the template computed this key, pattern or directory (see readArg). */
+  isComputed(absolute: string): boolean {
+    return this.#computed?.has(absolute) ?? false;
+  }
+
   /** The render's output with what it recorded, as lists (missing keys sorted), without creating the empty sets. */
-  result(output: string): { output: string; usedKeys: string[]; usedPatterns: string[]; usedDirs: string[]; missingKeys: string[] } {
+  result(output: string): { output: string; usedKeys: string[]; usedPatterns: string[]; usedDirs: string[]; missingKeys: string[]; computed?: ReadonlyMap<string, string> } {
     return {
       output,
       usedKeys: listOf(this.usedKeys),
       usedPatterns: listOf(this.#usedPatterns),
       usedDirs: listOf(this.#usedDirs),
       missingKeys: listOf(this.#missingKeys).sort(compareUtf8),
+      computed: this.#computed,
     };
   }
 
@@ -80,9 +105,9 @@ export class RenderScope {
     readonly environment: NodeJS.ProcessEnv = process.env,
   ) {}
 
-  /** A template key (relative to the prefix) as an absolute store key. */
+  /** A template key (relative to the prefix) as an absolute store key, in the backend's spelling (KeyStore.keyOf). */
   absolute(key: string): string {
-    return joinKey(this.prefix, key);
+    return this.store.keyOf(joinKey(this.prefix, key));
   }
 
   /** An absolute store key as the template sees it (prefix stripped), as confd does. */

@@ -14,6 +14,8 @@ export interface HelperCall {
   fail(message: string, cause?: unknown): never;
   /** Throw `<template>:<line>:<column>: <message>` (the call's position in the template), without the helper's name. */
   failAt(message: string): never;
+  /** `<template>:<line>:<column>`, the call's position in the template (`<template>` when unknown). */
+  position(): string;
 }
 
 export interface HelperSpec {
@@ -72,8 +74,11 @@ class Call implements HelperCall {
     throw new RenderError(`${this.scope?.templateName ?? 'template'}: ${this.name}: ${message}`, { cause });
   }
   failAt(message: string): never {
+    throw new RenderError(`${this.position()}: ${message}`);
+  }
+  position(): string {
     const where = this.loc ? `:${this.loc.start.line}:${this.loc.start.column + 1}` : '';
-    throw new RenderError(`${this.scope?.templateName ?? 'template'}${where}: ${message}`);
+    return `${this.scope?.templateName ?? 'template'}${where}`;
   }
 }
 

@@ -22,7 +22,7 @@ function rejectOutside(call: HelperCall, scope: RenderScope, absolute: string): 
 
 function get(call: HelperCall, args: readonly unknown[]): KVPair {
   const scope = call.requireScope();
-  const key = scope.absolute(keyArg(call, args[0]));
+  const key = scope.readArg(keyArg(call, args[0]), call);
   scope.usedKeys.add(key);
   const value = scope.store.get(key);
   if (value === undefined) {
@@ -34,7 +34,7 @@ function get(call: HelperCall, args: readonly unknown[]): KVPair {
 
 function getv(call: HelperCall, args: readonly unknown[]): string {
   const scope = call.requireScope();
-  const key = scope.absolute(keyArg(call, args[0]));
+  const key = scope.readArg(keyArg(call, args[0]), call);
   scope.usedKeys.add(key);
   const value = scope.store.get(key);
   if (value !== undefined) return value;
@@ -47,7 +47,7 @@ function getv(call: HelperCall, args: readonly unknown[]): string {
 
 function exists(call: HelperCall, args: readonly unknown[]): boolean {
   const scope = call.requireScope();
-  const key = scope.absolute(keyArg(call, args[0]));
+  const key = scope.readArg(keyArg(call, args[0]), call);
   // Recorded so that the key appearing later re-renders the template; never missing.
   scope.usedKeys.add(key);
   if (scope.store.has(key)) return true;
@@ -62,7 +62,7 @@ const validPatterns = new Set<string>();
 function matching(call: HelperCall, patternArg: unknown): KVPair[] {
   const scope = call.requireScope();
   const raw = keyArg(call, patternArg, 'pattern');
-  const absolute = scope.absolute(raw);
+  const absolute = scope.readArg(raw, call);
   // confd matches the pattern as written against `/`-rooted relative keys; we normalise it the
   // same way as keys (`upstream/*` = `/upstream/*`), so it agrees with what getv accepts.
   const pattern = scope.relative(absolute);
@@ -70,7 +70,8 @@ function matching(call: HelperCall, patternArg: unknown): KVPair[] {
     try {
       validatePattern(pattern);
     } catch (error) {
-      if (error instanceof BadPatternError) call.fail(`malformed pattern \`${raw}\` (path.Match syntax: * ? [a-z] [^a] \\x)`);
+      const shown = scope.isComputed(absolute) ? 'computed by the template' : `\`${raw}\``;
+      if (error instanceof BadPatternError) call.fail(`malformed pattern ${shown} (path.Match syntax: * ? [a-z] [^a] \\x)`);
       throw error;
     }
     // Patterns built from values could grow without bound in a long watch: start over past a limit.
@@ -95,7 +96,7 @@ function matching(call: HelperCall, patternArg: unknown): KVPair[] {
  */
 function children(call: HelperCall, pathArg: unknown, dirsOnly: boolean): string[] {
   const scope = call.requireScope();
-  const dir = scope.absolute(keyArg(call, pathArg, 'path'));
+  const dir = scope.readArg(keyArg(call, pathArg, 'path'), call);
   scope.usedDirs.add(dir);
   const names = new Set<string>();
   const skip = dir === '/' ? 1 : dir.length + 1;

@@ -45,6 +45,7 @@ describe('npm pack from a fresh checkout', () => {
   it('builds dist/ in prepack and ships only what a user runs: no tests, bench, caches or build output', () => {
     expect(packed.files.map((f) => f.path).sort()).toEqual([
       'README.md',
+      'dist/keyplate-go.cjs',
       'dist/keyplate-main.cjs',
       'dist/keyplate.cjs',
       'dist/vendor/chokidar.cjs',

@@ -1,0 +1,36 @@
+// What a new user ran into on a first day with keyplate: editor lock files and broken links in conf.d, a dest
+// written as a directory. Each runs the CLI as a process.
+import { existsSync, mkdirSync, symlinkSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { appConfdir, appFlags, cleanupTemps, runCli } from './util.js';
+
+afterEach(cleanupTemps);
+
+describe('conf.d entries that are not readable resource files', () => {
+  it('skips an Emacs lock file (.#name.toml, a dangling link) in the run and in check', async () => {
+    const dir = appConfdir();
+    symlinkSync('root@host.12345:17', path.join(dir, 'conf.d', '.#app.toml'));
+    const run = await runCli(['--onetime', ...appFlags(dir)], { cwd: dir });
+    expect(run.stderr).not.toMatch(/ERROR|unexpected|    at /);
+    expect(run.code).toBe(0);
+    const check = await runCli(['check', ...appFlags(dir)], { cwd: dir });
+    expect(check.stderr).not.toMatch(/ERROR|unexpected|    at /);
+    expect(check.code).toBe(0);
+  });
+
+  it('refuses a dangling link and a link to a directory with exit 2, naming each file and why, no stack trace', async () => {
+    const dir = appConfdir();
+    symlinkSync('nowhere', path.join(dir, 'conf.d', 'x.toml'));
+    mkdirSync(path.join(dir, 'adir'));
+    symlinkSync(path.join(dir, 'adir'), path.join(dir, 'conf.d', 'y.toml'));
+    for (const args of [['--onetime'], ['check']]) {
+      const r = await runCli([...args, ...appFlags(dir)], { cwd: dir });
+      expect(r.stderr).not.toMatch(/unexpected|    at /);
+      expect(r.stderr).toMatch(/conf\.d\/x\.toml: cannot read the resource file: .*symbolic link to nothing/);
+      expect(r.stderr).toMatch(/conf\.d\/y\.toml: cannot read the resource file: .*directory/);
+      expect(r.code).toBe(2);
+    }
+    expect(existsSync(path.join(dir, 'out', 'app.conf'))).toBe(false);
+  });
+});

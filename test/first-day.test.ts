@@ -1,6 +1,6 @@
 // What a new user ran into on a first day with keyplate: editor lock files and broken links in conf.d, a dest
 // written as a directory. Each runs the CLI as a process.
-import { existsSync, mkdirSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { appConfdir, appFlags, cleanupTemps, runCli } from './util.js';
@@ -32,5 +32,19 @@ describe('conf.d entries that are not readable resource files', () => {
       expect(r.code).toBe(2);
     }
     expect(existsSync(path.join(dir, 'out', 'app.conf'))).toBe(false);
+  });
+});
+
+describe('a dest that names a directory', () => {
+  it.each(['out/newdir/', 'out/.', 'out/newdir/..'])('refuses dest = %j at load with exit 2, naming the field, and writes nothing', async (dest) => {
+    const dir = appConfdir();
+    const toml = path.join(dir, 'conf.d', 'app.toml');
+    writeFileSync(toml, readFileSync(toml, 'utf8').replace('dest = "out/app.conf"', `dest = ${JSON.stringify(dest)}`));
+    for (const args of [['--onetime'], ['check']]) {
+      const r = await runCli([...args, ...appFlags(dir)], { cwd: dir });
+      expect(r.stderr).toMatch(/app\.toml:3: dest ".*" names a directory; dest must name a file/);
+      expect(r.code).toBe(2);
+    }
+    expect(readdirSync(path.join(dir, 'out'))).toEqual([]);
   });
 });

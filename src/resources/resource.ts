@@ -264,6 +264,10 @@ function resourceFromDoc(file: string, doc: Record<string, unknown>, { confdir, 
   if (!srcName) throw new FieldError(file, 'src', `missing required field \`src\` (the template file under ${join(confdir, 'templates')})`);
   const destRaw = f.string('dest', 'path');
   if (!destRaw) throw new FieldError(file, 'dest', 'missing required field `dest` (the file to write)');
+  // "out/dir/", "out/.", "..": a directory's name; written as given it would become a regular file named "out/dir".
+  if (/(^|\/)(\.\.?)?$/.test(destRaw)) {
+    throw new FieldError(file, 'dest', `dest "${destRaw}" names a directory; dest must name a file, e.g. "${destRaw.replace(/\/*$/, '')}/app.conf"`);
+  }
   const base = confdir === '/' ? '' : confdir;
   const src = joinUnder(`${base}/templates`, srcName);
   if (!isTemplateFile(src, templateExists ?? new Map())) throw new FieldError(file, 'src', `src template ${src} ${whyNotAFile(src)}`);

@@ -3,7 +3,8 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { appConfdir, appFlags, cleanupTemps, runCli } from './util.js';
+import { useEtcd } from './lifecycle.js';
+import { appConfdir, appFlags, baseEnv, cleanupTemps, makeConfdir, runCli, startCli, waitFor } from './util.js';
 
 afterEach(cleanupTemps);
 
@@ -46,5 +47,35 @@ describe('a dest that names a directory', () => {
       expect(r.code).toBe(2);
     }
     expect(readdirSync(path.join(dir, 'out'))).toEqual([]);
+  });
+});
+
+describe('the start-up summary of a watcher (etcd)', () => {
+  const ctx = useEtcd();
+
+  it('says how many wait for keys when every resource waits, and never "all up to date" unless all are', async () => {
+    await ctx.client.delete().all();
+    const dir = makeConfdir({
+      'conf.d/app.toml': '[template]\nsrc = "app.tmpl"\ndest = "out/app.conf"\nkeys = ["/app"]\n',
+      'templates/app.tmpl': 'host={{getv "/app/host"}}\n',
+      'conf.d/db.toml': '[template]\nsrc = "db.tmpl"\ndest = "out/db.conf"\nkeys = ["/db"]\n',
+      'templates/db.tmpl': 'db={{getv "/db/host"}}\n',
+    });
+    const node = ctx.etcd.endpoints[0];
+    const args = ['--backend', 'etcd', '--node', node, '--confdir', dir];
+    const summary = async (): Promise<string> => {
+      const kp = startCli(args, { env: baseEnv() });
+      await waitFor(() => /watching 2 resources.*\n/.test(kp.out.stderr), 10_000, 'summary');
+      kp.child.kill('SIGTERM');
+      await kp.exited;
+      return /watching 2 resources on etcd \([^)]*\); (.*)/.exec(kp.out.stderr)![1]!;
+    };
+    expect(await summary()).toBe('2 waiting for keys');
+    await ctx.client.put('/app/host').value('h1');
+    expect(await summary()).toBe('1 updated, 1 waiting for keys');
+    expect(await summary()).toBe('1 up to date, 1 waiting for keys');
+    await ctx.client.put('/db/host').value('d1');
+    expect(await summary()).toBe('1 updated, 1 up to date');
+    expect(await summary()).toBe('all up to date');
   });
 });

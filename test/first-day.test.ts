@@ -78,4 +78,50 @@ describe('the start-up summary of a watcher (etcd)', () => {
     expect(await summary()).toBe('1 updated, 1 up to date');
     expect(await summary()).toBe('all up to date');
   });
+
+  it('a watch-mode -- command stopped by SIGINT before the first render says it is not starting, as --onetime does', async () => {
+    await ctx.client.delete().all();
+    const dir = appConfdir();
+    const kp = startCli(['--backend', 'etcd', '--node', ctx.etcd.endpoints[0]!, '--confdir', dir, '--', 'sleep', '30'], { env: baseEnv() });
+    await waitFor(() => kp.out.stderr.includes('app.toml: waiting for /app/port'), 10_000, 'waiting line');
+    kp.child.kill('SIGINT');
+    const { code } = await kp.exited;
+    expect(kp.out.stderr).toMatch(/not starting sleep: stopped by SIGINT/);
+    expect(code).toBe(130);
+  });
+});
+
+describe('Ctrl-C while a check_cmd or reload_cmd runs', () => {
+  /** Send `signal` once `text` is in the log. */
+  const signalAfter = async (kp: ReturnType<typeof startCli>, text: string | RegExp, signal: NodeJS.Signals): Promise<void> => {
+    await waitFor(() => (typeof text === 'string' ? kp.out.stderr.includes(text) : text.test(kp.out.stderr)), 10_000, String(text));
+    kp.child.kill(signal);
+  };
+
+  it('the first SIGINT says what it waits for and for how long; the second kills the reload_cmd at once, the rename stays', async () => {
+    const dir = appConfdir({ toml: 'reload_cmd = "sleep 2; touch reloaded-late; sleep 18"\n' });
+    const kp = startCli(['--onetime', ...appFlags(dir)], { cwd: dir });
+    await signalAfter(kp, 'app.toml: updated', 'SIGINT');
+    await signalAfter(kp, /stopping: waiting for app\.toml's reload_cmd to finish \(at most (59|60)s\); press Ctrl-C again to stop it now\n/, 'SIGINT');
+    const sent = performance.now();
+    const { code } = await kp.exited;
+    expect(performance.now() - sent).toBeLessThan(1_500);
+    expect(code).toBe(130);
+    expect(kp.out.stderr).toMatch(/reload_cmd was killed, as keyplate was told to stop now/);
+    expect(readFileSync(path.join(dir, 'out', 'app.conf'), 'utf8')).toBe('port=1\n');
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    expect(existsSync(path.join(dir, 'reloaded-late')), 'the reload_cmd\'s group was killed').toBe(false);
+  });
+
+  it('a second SIGTERM during a check_cmd kills it; no stage file and no dest are left', async () => {
+    const dir = appConfdir({ toml: 'check_cmd = "sleep 20"\n' });
+    const kp = startCli(['--onetime', ...appFlags(dir)], { cwd: dir });
+    await waitFor(() => readdirSync(path.join(dir, 'out')).length > 0, 10_000, 'stage file');
+    kp.child.kill('SIGTERM');
+    await signalAfter(kp, /stopping: waiting for app\.toml's check_cmd to finish \(at most \d+s\); press Ctrl-C again/, 'SIGTERM');
+    const { code } = await kp.exited;
+    expect(code).toBe(143);
+    expect(kp.out.stderr).toMatch(/check_cmd was killed, as keyplate was told to stop now/);
+    expect(readdirSync(path.join(dir, 'out'))).toEqual([]);
+  });
 });

@@ -81,6 +81,7 @@ async function runAlone(options: RunnerOptions, config: Config): Promise<number>
   const watch = options.mode === 'watch';
   const wiring = wireSignals({
     onStop: (sig) => runner.stop(watch ? 0 : signalExitCode(sig)),
+    log: options.pipeline.log,
     reloadSignal: watch ? ((config.reloadSignal ?? 'SIGHUP') as NodeJS.Signals) : undefined,
     onReload: () => void runner.reloadConfdir('signal'),
   });

@@ -54,7 +54,7 @@ export async function reloadChanged(changed: readonly Resource[], options: Reloa
 async function runReloadCommand(command: string, resources: readonly Resource[], { log, events, redact, retryLater }: ReloadOptions): Promise<boolean> {
   const names = resources.map((r) => r.name).join(', ');
   const timeoutMs = Math.max(...resources.map((r) => r.reloadTimeoutMs));
-  const result = await runShell(command, { timeoutMs });
+  const result = await runShell(command, { timeoutMs, label: `${names}'s reload_cmd` });
   if (result.ok) {
     log.info('reloaded', { resource: names });
     for (const r of resources) events?.emit('reloaded', { resource: r.name });

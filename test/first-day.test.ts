@@ -3,7 +3,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { useEtcd } from './lifecycle.js';
+import { useConsul, useEtcd } from './lifecycle.js';
 import { appConfdir, appFlags, baseEnv, cleanupTemps, makeConfdir, runCli, startCli, waitFor } from './util.js';
 
 afterEach(cleanupTemps);
@@ -123,5 +123,17 @@ describe('Ctrl-C while a check_cmd or reload_cmd runs', () => {
     expect(code).toBe(143);
     expect(kp.out.stderr).toMatch(/check_cmd was killed, as keyplate was told to stop now/);
     expect(readdirSync(path.join(dir, 'out'))).toEqual([]);
+  });
+});
+
+describe('a permanent backend error is not announced as retrying', () => {
+  const consul = useConsul();
+
+  it.each([['--onetime'], []])('etcd --node at Consul\'s port (%s): one ERROR giving up, no "cannot reach", no "retrying"', async (...mode) => {
+    const dir = appConfdir();
+    const r = await runCli([...mode, '--backend', 'etcd', '--node', `http://${consul.agent.address}`, '--confdir', dir], { env: baseEnv(), timeout: 20_000 });
+    expect(r.stderr).toMatch(/does not speak etcd's gRPC API.*giving up/);
+    expect(r.stderr).not.toMatch(/WARN|cannot reach|retrying until/);
+    expect(r.code).toBe(1);
   });
 });

@@ -137,3 +137,20 @@ describe('a permanent backend error is not announced as retrying', () => {
     expect(r.code).toBe(1);
   });
 });
+
+describe("command output hides other resources' values too", () => {
+  it("a failing check_cmd in nginx.toml that prints app.toml's file shows none of app's values", async () => {
+    const dir = makeConfdir({
+      'conf.d/app.toml': '[template]\nsrc = "app.tmpl"\ndest = "out/app.env"\nkeys = ["/app"]\n',
+      'templates/app.tmpl': 'PASSWORD={{getv "/app/password"}}\n',
+      'conf.d/nginx.toml': '[template]\nsrc = "nginx.tmpl"\ndest = "out/nginx.conf"\nkeys = ["/nginx"]\ncheck_cmd = "cat out/app.env; exit 1"\n',
+      'templates/nginx.tmpl': 'listen {{getv "/nginx/port"}};\n',
+      'dev.env': 'APP_PASSWORD=app-secret-Value-9931\nNGINX_PORT=8080\n',
+    });
+    const r = await runCli(['--onetime', ...appFlags(dir)], { cwd: dir });
+    expect(r.stderr).toContain('nginx.toml: check_cmd exited with code 1');
+    expect(r.stderr).toContain('PASSWORD=[value of /app/password]');
+    expect(r.stderr).not.toContain('app-secret-Value-9931');
+    expect(r.code).toBe(1);
+  });
+});

@@ -147,7 +147,7 @@ function afterWrite(ctx: PipelineContext, loaded: LoadedResource, render: Resour
 function writeFailed(ctx: PipelineContext, loaded: LoadedResource, store: KeyStore, render: ResourceRender, error: unknown): ResourceOutcome {
   const { resource } = loaded;
   const e = error instanceof KeyplateError ? error : new WriteError(`${resource.name}: ${(error as Error).message}`, { cause: error });
-  const output = e instanceof WriteError && e.output ? `\n${redactValues(e.output, store, resource.keys)}` : '';
+  const output = e instanceof WriteError && e.output ? `\n${redactValues(e.output, store)}` : '';
   ctx.log.error(`${withoutName(e.message, resource.name)}${output}`, { resource: resource.name });
   ctx.events?.emit(e instanceof CheckError ? 'checkFailed' : 'renderFailed', { resource: resource.name });
   return { loaded, render, missingKeys: [], written: false, error: e };

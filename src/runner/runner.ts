@@ -264,7 +264,7 @@ export class Runner {
 
   async #reload(changed: readonly ResourceState[]): Promise<void> {
     const { pipeline, mode, hooks } = this.#options;
-    const redact = (text: string, resources: readonly Resource[]): string => redactValues(text, this.#store, resources.flatMap((r) => r.keys));
+    const redact = (text: string): string => redactValues(text, this.#store);
     const failed = await reloadChanged(
       changed.map((s) => s.loaded.resource),
       { log: pipeline.log, target: hooks?.reloadTarget?.(), events: pipeline.events, redact, retryLater: mode === 'watch' },

@@ -154,3 +154,22 @@ describe("command output hides other resources' values too", () => {
     expect(r.code).toBe(1);
   });
 });
+
+describe('small things a first run shows', () => {
+  it('--metrics-addr says once where the operations server listens', async () => {
+    const dir = appConfdir();
+    const r = await runCli(['--onetime', ...appFlags(dir), '--metrics-addr', '127.0.0.1:0'], { cwd: dir });
+    expect(r.code).toBe(0);
+    expect(r.stderr.match(/operations server/g)).toHaveLength(1);
+    expect(r.stderr).toMatch(/operations server listening on http:\/\/127\.0\.0\.1:\d+ /);
+  });
+
+  it.each([['reload_signal = "SIGHUP"'], ['restart = true']])('%s without a command after -- warns once at start, naming the resource', async (field) => {
+    const dir = appConfdir({ toml: `${field}\n` });
+    const r = await runCli(['--onetime', ...appFlags(dir)], { cwd: dir });
+    expect(r.code).toBe(0);
+    const warnings = r.stderr.split('\n').filter((l) => l.includes('WARN'));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain(`app.toml: ${field} does nothing without a command after \`--\``);
+  });
+});

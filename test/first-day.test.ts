@@ -1,6 +1,6 @@
 // What a new user ran into on a first day with keyplate: editor lock files and broken links in conf.d, a dest
 // written as a directory. Each runs the CLI as a process.
-import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { useConsul, useEtcd } from './lifecycle.js';
@@ -33,6 +33,16 @@ describe('conf.d entries that are not readable resource files', () => {
       expect(r.code).toBe(2);
     }
     expect(existsSync(path.join(dir, 'out', 'app.conf'))).toBe(false);
+  });
+
+  it('a conf.d that is a file: exit 2 naming it, no stack trace', async () => {
+    const dir = appConfdir();
+    rmSync(path.join(dir, 'conf.d'), { recursive: true });
+    writeFileSync(path.join(dir, 'conf.d'), '');
+    const r = await runCli(['--onetime', ...appFlags(dir)], { cwd: dir });
+    expect(r.stderr).not.toMatch(/unexpected|    at /);
+    expect(r.stderr).toMatch(/conf\.d: cannot list the directory \(it is a file, not a directory \(ENOTDIR\)\)/);
+    expect(r.code).toBe(2);
   });
 });
 

@@ -112,6 +112,8 @@ function errnoWords(error: unknown): string {
       return 'it is a directory, not a file (EISDIR)';
     case 'ELOOP':
       return 'it is a loop of symbolic links (ELOOP)';
+    case 'ENOTDIR':
+      return 'it is a file, not a directory (ENOTDIR)';
     default:
       return code ?? (error as Error).message;
   }

@@ -29,7 +29,7 @@ export async function runAgent(config: Config, processEnv: NodeJS.ProcessEnv, lo
     if (setup.loaded.length === 0) log.warn(`no template resources in ${config.confdir}/conf.d; nothing to do`);
     const options = runnerOptions(config, setup);
     if (config.command.length === 0) {
-      warnNothingToSignal(setup, log);
+      if (options.runReloads) warnNothingToSignal(setup, log);
       return await runAlone(options, config);
     }
     const command: CommandSettings = {
@@ -51,7 +51,7 @@ export async function runAgent(config: Config, processEnv: NodeJS.ProcessEnv, lo
   }
 }
 
-/** reload_signal and `restart` act on the command after `--`: without one they would silently do nothing. */
+/** reload_signal and `restart` act on the command after `--`: without one (and reloads on) they would silently do nothing. */
 function warnNothingToSignal({ loaded }: Setup, log: Logger): void {
   for (const { resource: r } of loaded) {
     if (r.reloadCmd || (!r.reloadSignal && !r.restart)) continue;

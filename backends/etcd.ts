@@ -197,7 +197,7 @@ export function createEtcdBackend(options: EtcdBackendOptions): Backend {
       const member = endpoints.find((e) => e.endsWith(`//${error.host}`)) ?? error.host;
       opened.health.pause(member, silentPause);
       resync = 'diff';
-      reportDown(new BackendError(name, `member ${member} ${error.message}; moving the watch to another member`));
+      reportDown(new BackendError(name, `member ${member} ${error.message}; ${endpoints.length > 1 ? 'moving the watch to another member' : 'reconnecting to it'}`));
     }
 
     function reportDown(error: BackendError): void {

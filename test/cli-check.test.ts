@@ -36,13 +36,23 @@ describe('keyplate check', () => {
   it.each([
     ['a template syntax error', { 'templates/app.tmpl': '{{#each x}}\n' }, /app\.tmpl:1:1: template syntax error: `\{\{#each\}\}` opened at line 1 is never closed/],
     ['an unknown helper', { 'templates/app.tmpl': '{{nope "/x"}}\n' }, /app\.tmpl:1:1: unknown helper `nope`/],
-    ['a missing dest directory', { 'conf.d/app.toml': '[template]\nsrc = "app.tmpl"\ndest = "nodir/app.conf"\nkeys = ["/db"]\n' }, /dest directory .*nodir does not exist/],
     ['an unknown field', { 'conf.d/app.toml': '[template]\nsrc = "app.tmpl"\ndest = "out/x"\nbogus = 1\n' }, /app\.toml:4: unknown field `bogus`/],
   ])('%s: exit 2 with the location', async (_name, extra, message) => {
     const dir = makeConfdir({ ...good, ...extra });
     const r = await runCli(['check', '--confdir', dir], { env: baseEnv({ DB_HOST: 'h', DB_PORT: '1' }) });
     expect(r.stderr).toMatch(message);
     expect(r.code).toBe(2);
+    expect(readdirSync(path.join(dir, 'out'))).toEqual([]);
+  });
+
+  it('a missing dest directory: exit 1 naming it, as the run exits 1 for it', async () => {
+    const dir = makeConfdir({ ...good, 'conf.d/app.toml': '[template]\nsrc = "app.tmpl"\ndest = "nodir/app.conf"\nkeys = ["/db"]\n' });
+    const env = baseEnv({ DB_HOST: 'h', DB_PORT: '1' });
+    const check = await runCli(['check', '--confdir', dir], { env });
+    expect(check.stderr).toMatch(/would fail to write:\n.*app\.toml: dest directory .*nodir does not exist/);
+    expect(check.code).toBe(1);
+    const run = await runCli(['--onetime', '--confdir', dir], { env });
+    expect(run.code).toBe(check.code);
     expect(readdirSync(path.join(dir, 'out'))).toEqual([]);
   });
 

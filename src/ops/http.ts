@@ -150,7 +150,7 @@ export async function startOperationsServer({ address, events, log }: Operations
   const unspecified = host === undefined || host === '0.0.0.0' || host === '::';
   const urlHost = unspecified ? '127.0.0.1' : net.isIPv6(bound.address) ? `[${bound.address}]` : bound.address;
   const url = `http://${urlHost}:${bound.port}`;
-  log?.info(`operations server on ${url} (/metrics, /healthz, /readyz, status page at /)`);
+  log?.info(`operations server listening on ${url} (/metrics, /healthz, /readyz, status page at /)`);
 
   let closed: Promise<void> | undefined;
   return {

@@ -10,38 +10,34 @@ export const outputCut = '[earlier output cut; the last 16 KiB follow]\n';
 const minimumLength = 4;
 
 /**
- * Replace every backend value (of at least 4 characters) found in `text`, and every form a helper makes of one
+ * Replace every backend value keyplate holds (of at least 4 characters; every key in `store`, not only the keys of the
+ * resource whose command printed `text`: a check_cmd may read another resource's file) found in `text`, and every form a helper makes of one
  * (see secretForms: base64Decode, json fields, toUpper…), with `[value of /the/key]`. Output that runShell cut
  * (it starts with `outputCut`) may begin inside a value: that partial value is removed first.
  */
-export function redactValues(text: string, store: KeyReader, resourceKeys: readonly string[]): string {
+export function redactValues(text: string, store: KeyReader): string {
   if (!text) return text;
-  const prefixes = resourceKeys.map((p) => store.keyOf(p)); // as the store spells them (env: `/a_b` is `/a/b`)
   let head = '';
   if (text.startsWith(outputCut)) {
     head = outputCut;
-    text = withoutPartialSecret(text.slice(outputCut.length), allForms(store, prefixes));
+    text = withoutPartialSecret(text.slice(outputCut.length), allForms(store));
   }
   const lowerText = text.toLowerCase();
   const found = new Map<string, string>();
-  for (const prefix of prefixes) {
-    for (const [key, value] of store.under(prefix)) {
-      if (value.length < minimumLength) continue;
-      for (const form of secretFormsIn(value, text, lowerText, minimumLength)) if (!found.has(form)) found.set(form, key);
-    }
+  for (const [key, value] of store.under('/')) {
+    if (value.length < minimumLength) continue;
+    for (const form of secretFormsIn(value, text, lowerText, minimumLength)) if (!found.has(form)) found.set(form, key);
   }
   // Longest first, so a value that contains another is hidden whole.
   for (const [form, key] of [...found].sort((a, b) => b[0].length - a[0].length)) text = text.split(form).join(`[value of ${key}]`);
   return head + text;
 }
 
-/** Every form of every value under `prefixes`: only for output that was cut, where any of them may be split. */
-function* allForms(store: KeyReader, prefixes: readonly string[]): Iterable<string> {
-  for (const prefix of prefixes) {
-    for (const [, value] of store.under(prefix)) {
-      if (value.length < minimumLength) continue;
-      for (const form of secretForms(value)) if (form.length >= minimumLength) yield form;
-    }
+/** Every form of every value in `store`: only for output that was cut, where any of them may be split. */
+function* allForms(store: KeyReader): Iterable<string> {
+  for (const [, value] of store.under('/')) {
+    if (value.length < minimumLength) continue;
+    for (const form of secretForms(value)) if (form.length >= minimumLength) yield form;
   }
 }
 

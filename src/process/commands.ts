@@ -1,9 +1,13 @@
 // check_cmd and reload_cmd: /bin/sh -c in their own process group, done when the shell exits, with a timeout that kills the whole group.
+import type { ChildProcessByStdio } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import type { Socket } from 'node:net';
 import { outputCut } from '../ops/redact.js';
 
 export interface CommandResult {
   ok: boolean;
+  /** Not run, or killed, because keyplate was told to stop now (a second stop signal; see killRunningCommands). */
+  cancelled?: boolean;
   code: number | null;
   signal: NodeJS.Signals | null;
   timedOut: boolean;
@@ -29,6 +33,35 @@ export interface RunOptions {
   timeoutMs: number;
   env?: NodeJS.ProcessEnv;
   cwd?: string;
+  /** How a stopping keyplate names it while it waits for it: `app.toml's reload_cmd`. */
+  label?: string;
+}
+
+/** A command runShell is running: its process group, and when its timeout kills it (Date.now() ms). */
+interface Running {
+  label: string;
+  pid: number;
+  deadline: number;
+}
+
+const running = new Set<Running>();
+/** Set by killRunningCommands: no command starts any more. */
+let cancelled = false;
+
+/** The commands running now (check_cmd, reload_cmd), by label, with the most time any of them may still take (ms). */
+export function runningCommands(): { labels: string[]; remainingMs: number } {
+  const now = Date.now();
+  const all = [...running];
+  return { labels: [...new Set(all.map((r) => r.label))], remainingMs: Math.max(0, ...all.map((r) => r.deadline - now)) };
+}
+
+/**
+ * Stop now: SIGKILL every running command's process group, and start no command from here on (runShell answers
+ * `cancelled` at once). For a second stop signal; a check_cmd killed this way fails, so its stage file is removed.
+ */
+export function killRunningCommands(): void {
+  cancelled = true;
+  for (const r of running) killGroup(r.pid, 'SIGKILL');
 }
 
 /** After the shell exits, output still arriving this long after the last byte belongs to its background children. */
@@ -108,10 +141,24 @@ function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
  * commands wrote before it exited is collected first (see settled). The sockets then stay open, unreferenced,
  * so a background child that writes later gets no SIGPIPE while keyplate runs; what it writes is dropped.
  */
-export async function runShell(command: string, { timeoutMs, env, cwd }: RunOptions): Promise<CommandResult> {
+export async function runShell(command: string, { timeoutMs, env, cwd, label = 'a command' }: RunOptions): Promise<CommandResult> {
+  const notRun = { ok: false, cancelled: true, code: null, signal: null, timedOut: false, output: '' };
+  if (cancelled) return notRun;
   // Loaded on first use: most onetime runs of resources without commands never need it.
   const { spawn } = await import('node:child_process');
+  if (cancelled) return notRun;
   const child = spawn('/bin/sh', ['-c', command], { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env, cwd });
+  const entry = child.pid === undefined ? undefined : { label, pid: child.pid, deadline: Date.now() + timeoutMs };
+  if (entry) running.add(entry);
+  try {
+    return await finish(child, timeoutMs);
+  } finally {
+    if (entry) running.delete(entry);
+  }
+}
+
+/** The rest of runShell: wait for the shell's exit (or its timeout), then for its output. */
+async function finish(child: ChildProcessByStdio<null, Readable, Readable>, timeoutMs: number): Promise<CommandResult> {
   const tail = new OutputTail();
   // Decoded per stream, so a character split between two reads stays whole.
   child.stdout.setEncoding('utf8').on('data', tail.add);
@@ -131,10 +178,11 @@ export async function runShell(command: string, { timeoutMs, env, cwd }: RunOpti
   if (timedOut) killGroup(child.pid, 'SIGKILL'); // what the shell left in its group still holds the output
   await settled(tail, closed);
   for (const stream of [child.stdout, child.stderr]) (stream as Socket).unref();
-  return { ok: exit.code === 0 && !timedOut, ...exit, timedOut, output: tail.text() };
+  return { ok: exit.code === 0 && !timedOut, ...exit, timedOut, cancelled: cancelled && exit.code !== 0, output: tail.text() };
 }
 
 export function describeFailure(result: CommandResult, timeoutMs: number): string {
+  if (result.cancelled) return `was ${result.signal ? 'killed' : 'not started'}, as keyplate was told to stop now (a second stop signal)`;
   if (result.timedOut) return `timed out after ${timeoutMs}ms and was killed`;
   if (result.signal) return `was killed by ${result.signal}`;
   return `exited with code ${result.code}`;

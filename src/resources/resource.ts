@@ -75,6 +75,8 @@ const utf8 = { encoding: 'utf8' } as const;
  * Every *.toml under conf.d, sorted, so errors and renders come in a stable order. Entries whose names start with
  * `..` are skipped: a Kubernetes ConfigMap or Secret volume keeps its files in `..<timestamp>/`, swapped in through
  * the `..data` link, and shows each file as a link `name -> ..data/name`; the visible links are the resources.
+ * Editor lock files (`.#name.toml`, Emacs's dangling link to `user@host.pid`) are skipped too. A subdirectory that
+ * cannot be listed is a ConfigError naming it (exit 2).
  */
 function listResourceFiles(confdir: string): string[] {
   const dir = join(confdir, 'conf.d');
@@ -84,8 +86,14 @@ function listResourceFiles(confdir: string): string[] {
   const files: string[] = [];
   // d_type from readdir, no stat per entry (Node's recursive readdir costs several ms for 100 files).
   const walk = (d: string): void => {
-    for (const entry of readdirSync(d, { withFileTypes: true })) {
-      if (entry.name.startsWith('..')) continue;
+    let entries;
+    try {
+      entries = readdirSync(d, { withFileTypes: true });
+    } catch (error) {
+      throw new ConfigError(`${d}: cannot list the directory (${errnoWords(error)})`);
+    }
+    for (const entry of entries) {
+      if (entry.name.startsWith('..') || entry.name.startsWith('.#')) continue;
       const full = `${d}/${entry.name}`;
       if (entry.isDirectory()) walk(full);
       else if (entry.name.endsWith('.toml') && (entry.isFile() || entry.isSymbolicLink())) files.push(full);
@@ -95,10 +103,47 @@ function listResourceFiles(confdir: string): string[] {
   return files.sort();
 }
 
+/** An fs error in words for a message: what it means, then its code. */
+function errnoWords(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  switch (code) {
+    case 'ENOENT':
+      return 'it does not exist, or is a symbolic link to nothing (ENOENT)';
+    case 'EACCES':
+      return 'this user may not read it (EACCES)';
+    case 'EISDIR':
+      return 'it is a directory, not a file (EISDIR)';
+    case 'ELOOP':
+      return 'it is a loop of symbolic links (ELOOP)';
+    case 'ENOTDIR':
+      return 'it is a file, not a directory (ENOTDIR)';
+    default:
+      return code ?? (error as Error).message;
+  }
+}
+
+/**
+ * The text of every resource file; one ConfigError (exit 2) naming every file that cannot be read and why (a dangling
+ * link, no permission, a link to a directory).
+ */
+function readResourceFiles(files: readonly string[]): string[] {
+  const problems: string[] = [];
+  const texts = files.map((file) => {
+    try {
+      return readFileSync(file, utf8);
+    } catch (error) {
+      problems.push(`${file}: cannot read the resource file: ${errnoWords(error)}; fix or remove it`);
+      return '';
+    }
+  });
+  if (problems.length > 0) throw new ConfigError(problems.join('\n'));
+  return texts;
+}
+
 /** Load and validate every resource; all problems are reported together, and nothing is written when any exists. */
 export function loadResources({ confdir, prefix, cacheDir, renderLimits }: LoadResourcesOptions): Resource[] {
   const files = listResourceFiles(confdir);
-  const input = { confdir, prefix, files, texts: files.map((file) => readFileSync(file, utf8)) };
+  const input = { confdir, prefix, files, texts: readResourceFiles(files) };
   const templateExists = new Map<string, boolean>();
   // Keyed by the render limits' defaults too: a resource without render_timeout or max_output takes them.
   const limits = renderLimits ?? defaultRenderLimits;
@@ -224,6 +269,10 @@ function resourceFromDoc(file: string, doc: Record<string, unknown>, { confdir, 
   if (!srcName) throw new FieldError(file, 'src', `missing required field \`src\` (the template file under ${join(confdir, 'templates')})`);
   const destRaw = f.string('dest', 'path');
   if (!destRaw) throw new FieldError(file, 'dest', 'missing required field `dest` (the file to write)');
+  // "out/dir/", "out/.", "..": a directory's name; written as given it would become a regular file named "out/dir".
+  if (/(^|\/)(\.\.?)?$/.test(destRaw)) {
+    throw new FieldError(file, 'dest', `dest "${destRaw}" names a directory; dest must name a file, e.g. "${destRaw.replace(/\/*$/, '')}/app.conf"`);
+  }
   const base = confdir === '/' ? '' : confdir;
   const src = joinUnder(`${base}/templates`, srcName);
   if (!isTemplateFile(src, templateExists ?? new Map())) throw new FieldError(file, 'src', `src template ${src} ${whyNotAFile(src)}`);

@@ -28,7 +28,10 @@ export async function runAgent(config: Config, processEnv: NodeJS.ProcessEnv, lo
     if (events) closeOperations = await startOperations(config.metricsAddr!, events, log);
     if (setup.loaded.length === 0) log.warn(`no template resources in ${config.confdir}/conf.d; nothing to do`);
     const options = runnerOptions(config, setup);
-    if (config.command.length === 0) return await runAlone(options, config);
+    if (config.command.length === 0) {
+      if (options.runReloads) warnNothingToSignal(setup, log);
+      return await runAlone(options, config);
+    }
     const command: CommandSettings = {
       argv: config.command,
       killTimeoutMs: config.killTimeoutMs,
@@ -45,6 +48,15 @@ export async function runAgent(config: Config, processEnv: NodeJS.ProcessEnv, lo
   } finally {
     await closeOperations?.();
     await setup.backend.close();
+  }
+}
+
+/** reload_signal and `restart` act on the command after `--`: without one (and reloads on) they would silently do nothing. */
+function warnNothingToSignal({ loaded }: Setup, log: Logger): void {
+  for (const { resource: r } of loaded) {
+    if (r.reloadCmd || (!r.reloadSignal && !r.restart)) continue;
+    const field = r.reloadSignal ? `reload_signal = "${r.reloadSignal}"` : 'restart = true';
+    log.warn(`${r.name}: ${field} does nothing without a command after \`--\` (keyplate [flags] -- cmd args); use reload_cmd to reload a service keyplate does not run`);
   }
 }
 
@@ -69,7 +81,6 @@ function runnerOptions(config: Config, { loaded, backend, backendLabel, pipeline
 async function startOperations(address: string, events: AgentEvents, log: Logger): Promise<() => Promise<void>> {
   const { startOperationsServer } = await import('../ops/http.js');
   const server = await startOperationsServer({ address, events, log });
-  log.info(`operations server listening on ${server.url} (/metrics, /healthz, /readyz, /)`);
   return server.close;
 }
 
@@ -82,6 +93,7 @@ async function runAlone(options: RunnerOptions, config: Config): Promise<number>
   const watch = options.mode === 'watch';
   const wiring = wireSignals({
     onStop: (sig) => runner.stop(watch ? 0 : signalExitCode(sig)),
+    log: options.pipeline.log,
     reloadSignal: watch ? ((config.reloadSignal ?? 'SIGHUP') as NodeJS.Signals) : undefined,
     onReload: () => void runner.reloadConfdir('signal'),
   });

@@ -1,6 +1,7 @@
 // `keyplate check`: load the confdir as a run does, read the keys once, render every resource as a run would, and
 // write nothing. Exit 0 only when every resource would render: 2 for config problems, 1 when the backend cannot be
-// read or a resource would fail, 3 when keys are missing.
+// read or a resource would fail (a dest directory that is missing or not writable too, as in a run), 3 when keys are
+// missing.
 import { promises as fs, constants as fsc } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Config } from '../config/config.js';
@@ -28,7 +29,7 @@ export async function checkConfdir(config: Config, processEnv: NodeJS.ProcessEnv
       io.stdout(loaded.map((l) => `${l.resource.name} → ${l.resource.dest}\n${engineLine(l)}`).join(''));
       reportProblems(problems, log);
       log.error(`cannot read backend ${backendLabel}, so no key was checked: ${(error as Error).message}`);
-      return problems.length > 0 ? ExitCode.usage : ExitCode.resourceFailed;
+      return ExitCode.resourceFailed;
     }
     // A key shown by its template position (computed by the template) gets no hint: the hint would name it.
     const hint = (key: string): string => (backend.hintForKey && key.startsWith('/') ? `${key} (${backend.hintForKey(key)})` : key);
@@ -38,7 +39,7 @@ export async function checkConfdir(config: Config, processEnv: NodeJS.ProcessEnv
     for (const l of loaded) {
       const outcome = await renderOutcome(pipeline, l, store);
       const r = outcome.render;
-      const uses = r ? shownKeys([...r.usedKeys, ...r.usedPatterns, ...r.usedDirs], r, store, l.resource).join(', ') || 'no keys' : 'nothing (it fails)';
+      const uses = r ? shownKeys([...r.usedKeys, ...r.usedPatterns, ...r.usedDirs], r, store).join(', ') || 'no keys' : 'nothing (it fails)';
       const lacks = outcome.missingKeys.length > 0 ? `; missing: ${outcome.missingKeys.map(hint).join(', ')}` : '';
       lines.push(`${l.resource.name} → ${l.resource.dest}: uses ${uses}${lacks}\n${engineLine(l)}`);
       missing.push(...outcome.missingKeys.map((k) => `${l.resource.name}: missing ${hint(k)}`));
@@ -56,7 +57,10 @@ function engineLine({ resource, template }: LoadedResource): string {
   return `  ${resource.srcName}: engine ${template.engine} (${template.why})\n`;
 }
 
-/** Destination directories that do not exist or cannot be written: found before any render. */
+/**
+ * Destination directories that do not exist or cannot be written: found before any render. A run fails such a
+ * resource (exit 1) when it writes, so check counts them as resources that would fail, not as config problems.
+ */
 async function destinationProblems(loaded: readonly LoadedResource[]): Promise<string[]> {
   const problems: string[] = [];
   for (const { resource } of loaded) {
@@ -73,13 +77,13 @@ async function destinationProblems(loaded: readonly LoadedResource[]): Promise<s
 }
 
 function reportProblems(problems: readonly string[], log: Logger): void {
-  if (problems.length > 0) log.error(`confdir has problems:\n${problems.join('\n')}`);
+  if (problems.length > 0) log.error(`these resources would fail to write:\n${problems.join('\n')}`);
 }
 
-/** The worst finding decides: config problems (2), then failures (1), then missing keys (3); else ok (0). */
+/** Failures decide first (1: a render or a dest directory), then missing keys (3); else ok (0). */
 function verdict(count: number, problems: readonly string[], failed: number, missing: readonly string[], log: Logger, io: Io): number {
   reportProblems(problems, log);
-  if (problems.length > 0) return ExitCode.usage;
+  if (problems.length > 0 && failed === 0) return ExitCode.resourceFailed;
   if (failed > 0) {
     log.error(`${failed} resource${failed === 1 ? '' : 's'} would fail to render (see above)`);
     return ExitCode.resourceFailed;

@@ -26,11 +26,13 @@ export async function runCommand(options: RunnerOptions, command: CommandSetting
 async function renderThenExec(options: RunnerOptions, command: CommandSettings, closeRun: () => Promise<void>): Promise<number> {
   const runner = new Runner(options);
   let stoppedBy: StopSignal | undefined;
+  let started = false;
   const wiring = wireSignals({
     onStop: (sig) => {
       stoppedBy ??= sig;
       runner.stop(signalExitCode(sig));
     },
+    log: command.log,
   });
   try {
     const code = await runner.run();
@@ -61,8 +63,14 @@ async function superviseCommand(options: RunnerOptions, settings: CommandSetting
     ...options,
     hooks: { onGoal: () => start(), reloadTarget: () => (command.running ? command : undefined) },
   });
+  let stoppedBy: StopSignal | undefined;
+  let started = false;
   const wiring = wireSignals({
-    onStop: (sig) => runner.stop(signalExitCode(sig)),
+    onStop: (sig) => {
+      stoppedBy ??= sig;
+      runner.stop(signalExitCode(sig));
+    },
+    log: settings.log,
     reloadSignal: settings.reloadSignal,
     onReload: () => void runner.reloadConfdir('signal'),
   });
@@ -70,6 +78,7 @@ async function superviseCommand(options: RunnerOptions, settings: CommandSetting
     if (runner.stopping) return;
     try {
       await command.start();
+      started = true;
     } catch (error) {
       settings.log.error((error as Error).message);
       commandCode = (error as { exitCode?: number }).exitCode ?? ExitCode.resourceFailed;
@@ -86,6 +95,8 @@ async function superviseCommand(options: RunnerOptions, settings: CommandSetting
   };
   try {
     const code = await runner.run();
+    // As --onetime says it: a stop signal before the command started means it never will.
+    if (stoppedBy && !started && commandCode === undefined) settings.log.error(`not starting ${settings.argv[0]}: stopped by ${stoppedBy}`);
     // The command's own end decides; else the run ended first (wait timeout, backend gave up, a signal before it ran).
     return commandCode ?? code;
   } finally {

@@ -6,6 +6,11 @@ import type { AgentEvents } from '../ops/events.js';
 import type { Logger } from '../ops/log.js';
 import { reminderEveryMs } from './waiting.js';
 
+/** A BackendError marked permanent (backends/types.ts): retrying cannot help until the user changes something. */
+function isPermanent(error: Error | undefined): boolean {
+  return (error as { permanent?: boolean } | undefined)?.permanent === true;
+}
+
 /** Reminder interval while a backend that had answered stays away. */
 export const outageReminderEveryMs = 30_000;
 
@@ -58,7 +63,11 @@ export class Connection {
     this.options.events?.emit('backend', { up: false });
     const { log, name, label } = this.options;
     const why = error?.message ?? 'unknown error';
-    if (this.answeredOnce) log.warn(`backend ${name} lost (${why}); keeping the last good files and retrying`);
+    // A permanent error (permission denied, wrong password, not that kind of server) is neither "cannot reach" nor
+    // worth "retrying": before the first answer the runner gives up and says so; after it, the files stay.
+    if (isPermanent(error)) {
+      if (this.answeredOnce) log.warn(`backend ${name} lost (${why}); keeping the last good files until this is fixed`);
+    } else if (this.answeredOnce) log.warn(`backend ${name} lost (${why}); keeping the last good files and retrying`);
     else log.warn(`cannot reach backend ${label}: ${why}; retrying until it answers or --wait-timeout runs out`);
     const every = this.answeredOnce ? outageReminderEveryMs : reminderEveryMs;
     this.#reminder = setInterval(() => this.#remind(), every).unref();
@@ -68,7 +77,8 @@ export class Connection {
     const { log, name, label } = this.options;
     const after = formatDuration(Math.round((Date.now() - this.#downSince!) / 1000) * 1000);
     const why = this.lastError?.message ?? 'unknown error';
-    if (this.answeredOnce) log.warn(`backend ${name} still unreachable after ${after} (${why}); keeping the last good files`);
+    if (isPermanent(this.lastError)) log.warn(`backend ${name} still refuses after ${after} (${why}); keeping the last good files`);
+    else if (this.answeredOnce) log.warn(`backend ${name} still unreachable after ${after} (${why}); keeping the last good files`);
     else log.warn(`still cannot reach backend ${label} after ${after}: ${why}; retrying`);
   }
 

@@ -106,12 +106,12 @@ function renderFailed(ctx: PipelineContext, loaded: LoadedResource, error: unkno
  * the template computed (RenderScope.readArg) that holds a backend value, in any form redaction hides (values of 4
  * characters or more, see ops/redact.ts), by its template position instead. The same array when none is computed.
  */
-export function shownKeys(keys: string[], render: Pick<RenderResult, 'computed'>, store: KeyStore, resource: { keys: readonly string[] }): string[] {
+export function shownKeys(keys: string[], render: Pick<RenderResult, 'computed'>, store: KeyStore): string[] {
   const computed = render.computed;
   if (computed === undefined || keys.length === 0) return keys;
   return keys.map((k) => {
     const position = computed.get(k);
-    if (position === undefined || redactValues(k, store, resource.keys) === k) return k;
+    if (position === undefined || redactValues(k, store) === k) return k;
     return `${position} (a key the template computed from values; not shown)`;
   });
 }
@@ -123,18 +123,18 @@ function afterRender(ctx: PipelineContext, loaded: LoadedResource, store: KeySto
   if (ctx.events || log.enabled('debug')) {
     const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
     ctx.events?.emit('render', { resource: resource.name, durationMs, missingKeys: render.missingKeys.length });
-    log.debug(`rendered in ${durationMs.toFixed(1)}ms`, { resource: resource.name, durationMs, keys: shownKeys(render.missingKeys, render, store, resource) });
+    log.debug(`rendered in ${durationMs.toFixed(1)}ms`, { resource: resource.name, durationMs, keys: shownKeys(render.missingKeys, render, store) });
   }
   if (render.undeclaredKeys.length > 0) {
     // A key outside the resource's keys can never arrive: a mistake in the resource, not a wait.
     const e = new RenderError(
-      `${resource.file}: the template reads ${shownKeys(render.undeclaredKeys, render, store, resource).join(', ')}, outside this resource's keys (${resource.keys.join(', ') || 'none'}); add them to keys`,
+      `${resource.file}: the template reads ${shownKeys(render.undeclaredKeys, render, store).join(', ')}, outside this resource's keys (${resource.keys.join(', ') || 'none'}); add them to keys`,
     );
-    log.error(withoutName(e.message, resource.file), { resource: resource.name, keys: shownKeys(render.undeclaredKeys, render, store, resource) });
+    log.error(withoutName(e.message, resource.file), { resource: resource.name, keys: shownKeys(render.undeclaredKeys, render, store) });
     ctx.events?.emit('renderFailed', { resource: resource.name });
     return { loaded, render, missingKeys: [], written: false, error: e };
   }
-  if (!write || render.missingKeys.length > 0) return { loaded, render, missingKeys: shownKeys(render.missingKeys, render, store, resource), written: false };
+  if (!write || render.missingKeys.length > 0) return { loaded, render, missingKeys: shownKeys(render.missingKeys, render, store), written: false };
   let writing: WriteOutcome | Promise<WriteOutcome>;
   try {
     writing = writeResource(resource, render.output, ctx.write);
@@ -163,7 +163,7 @@ function afterWrite(ctx: PipelineContext, loaded: LoadedResource, render: Resour
 function writeFailed(ctx: PipelineContext, loaded: LoadedResource, store: KeyStore, render: ResourceRender, error: unknown): ResourceOutcome {
   const { resource } = loaded;
   const e = error instanceof KeyplateError ? error : new WriteError(`${resource.name}: ${(error as Error).message}`, { cause: error });
-  const output = e instanceof WriteError && e.output ? `\n${redactValues(e.output, store, resource.keys)}` : '';
+  const output = e instanceof WriteError && e.output ? `\n${redactValues(e.output, store)}` : '';
   ctx.log.error(`${withoutName(e.message, resource.name)}${output}`, { resource: resource.name });
   ctx.events?.emit(e instanceof CheckError ? 'checkFailed' : 'renderFailed', { resource: resource.name });
   return { loaded, render, missingKeys: [], written: false, error: e };

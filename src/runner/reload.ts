@@ -17,8 +17,8 @@ export interface ReloadOptions {
   /** The running command; undefined when there is none, or it has not started yet (nothing to signal then). */
   target?: ReloadTarget;
   events?: AgentEvents;
-  /** Hides backend values in command output before it is logged. */
-  redact: (text: string, resources: readonly Resource[]) => string;
+  /** Hides every backend value keyplate holds in command output before it is logged. */
+  redact: (text: string) => string;
   /** Watch mode: a failed reload is tried again on the next change, and the log says so. */
   retryLater: boolean;
 }
@@ -54,15 +54,16 @@ export async function reloadChanged(changed: readonly Resource[], options: Reloa
 async function runReloadCommand(command: string, resources: readonly Resource[], { log, events, redact, retryLater }: ReloadOptions): Promise<boolean> {
   const names = resources.map((r) => r.name).join(', ');
   const timeoutMs = Math.max(...resources.map((r) => r.reloadTimeoutMs));
-  const result = await runShell(command, { timeoutMs });
+  const result = await runShell(command, { timeoutMs, label: `${names}'s reload_cmd` });
   if (result.ok) {
     log.info('reloaded', { resource: names });
     for (const r of resources) events?.emit('reloaded', { resource: r.name });
-    if (result.output) log.debug(`reload_cmd output:\n${redact(result.output, resources)}`, { resource: names });
+    // Redacting reads every value keyplate holds: only when the line is logged.
+    if (result.output && log.enabled('debug')) log.debug(`reload_cmd output:\n${redact(result.output)}`, { resource: names });
     return true;
   }
   const retry = retryLater ? '; will retry on the next change' : '';
-  log.error(`reload_cmd ${describeFailure(result, timeoutMs)}${retry}${result.output ? `\n${redact(result.output, resources)}` : ''}`, { resource: names });
+  log.error(`reload_cmd ${describeFailure(result, timeoutMs)}${retry}${result.output ? `\n${redact(result.output)}` : ''}`, { resource: names });
   for (const r of resources) events?.emit('reloadFailed', { resource: r.name });
   return false;
 }

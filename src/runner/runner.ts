@@ -268,7 +268,7 @@ export class Runner {
 
   async #reload(changed: readonly ResourceState[]): Promise<void> {
     const { pipeline, mode, hooks } = this.#options;
-    const redact = (text: string, resources: readonly Resource[]): string => redactValues(text, this.#store, resources.flatMap((r) => r.keys));
+    const redact = (text: string): string => redactValues(text, this.#store);
     const failed = await reloadChanged(
       changed.map((s) => s.loaded.resource),
       { log: pipeline.log, target: hooks?.reloadTarget?.(), events: pipeline.events, redact, retryLater: mode === 'watch' },
@@ -318,8 +318,10 @@ export class Runner {
       count(all.filter((s) => s.rendered).length - updated, 'up to date'),
       count(all.filter((s) => s.missing.length > 0).length, 'waiting for keys'),
       count(all.filter((s) => s.error).length, 'failed'),
+      count(all.filter((s) => s.reloadFailed).length, 'reload failed'),
     ].filter(Boolean);
-    const state = updated === 0 && parts.length <= 1 ? 'all up to date' : parts.join(', ');
+    // "all up to date" only when it is: every resource rendered, none changed, none failed or waiting.
+    const state = parts.length === 1 && updated === 0 && all.every((s) => s.rendered) && !all.some((s) => s.reloadFailed) ? 'all up to date' : parts.join(', ');
     pipeline.log.info(`watching ${all.length} resource${all.length === 1 ? '' : 's'} on ${backendLabel}; ${state}`);
   }
 

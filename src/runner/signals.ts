@@ -1,5 +1,7 @@
 // keyplate's own signals: SIGTERM and SIGINT stop the run, the reload signal (SIGHUP by default) re-reads the confdir.
 // While a command runs, SIGTERM and SIGINT belong to it instead (src/process/child.ts forwards them).
+import type { Logger } from '../ops/log.js';
+import { killRunningCommands, runningCommands } from '../process/commands.js';
 
 /** SIGINT and SIGTERM's numbers (the same on every POSIX system), for the 128+N exit code; node:os costs ~4 ms to load. */
 const stopSignalNumbers = { SIGINT: 2, SIGTERM: 15 } as const;
@@ -19,6 +21,8 @@ export interface SignalHandlers {
   /** keyplate's reload signal, or none (with a command, SIGHUP is the command's unless --reload-signal names it). */
   reloadSignal?: NodeJS.Signals;
   onReload?(): void;
+  /** Where the first stop signal says what the stop waits for (a running check_cmd or reload_cmd). */
+  log?: Logger;
 }
 
 /** Handlers installed on the process, until released. */
@@ -29,9 +33,28 @@ export interface SignalWiring {
   dispose(): void;
 }
 
-/** Install the handlers: from now on SIGTERM and SIGINT no longer kill keyplate outright; it stops in order. */
-export function wireSignals({ onStop, reloadSignal, onReload }: SignalHandlers): SignalWiring {
-  const stops = (Object.keys(stopSignalNumbers) as StopSignal[]).map((signal) => [signal, () => onStop(signal)] as const);
+/**
+ * Install the handlers: from now on SIGTERM and SIGINT no longer kill keyplate outright; it stops in order. While a
+ * check_cmd or reload_cmd runs, the first stop signal logs what the stop waits for and for how long at most; a second
+ * one kills those commands' process groups (killRunningCommands) so the run ends at once.
+ */
+export function wireSignals({ onStop, reloadSignal, onReload, log }: SignalHandlers): SignalWiring {
+  let stopsSeen = 0;
+  const stop = (signal: StopSignal): void => {
+    onStop(signal);
+    stopsSeen += 1;
+    const { labels, remainingMs } = runningCommands();
+    if (labels.length === 0) return;
+    const what = labels.join(' and ');
+    if (stopsSeen === 1) {
+      const most = Math.ceil(remainingMs / 1000);
+      log?.warn(`stopping: waiting for ${what} to finish (at most ${most}s); press Ctrl-C again to stop it now`);
+    } else {
+      log?.warn(`stopping now: killing ${what}`);
+      killRunningCommands();
+    }
+  };
+  const stops = (Object.keys(stopSignalNumbers) as StopSignal[]).map((signal) => [signal, () => stop(signal)] as const);
   for (const [signal, handler] of stops) process.on(signal, handler);
   const reload = (): void => onReload?.();
   if (reloadSignal) process.on(reloadSignal, reload);

@@ -222,7 +222,7 @@ async function replaceFile(resource: Resource, output: string, { path, changes, 
 
   try {
     if (resource.checkCmd && !options.syncOnly) {
-      const result = await runShell(expandSrc(resource.checkCmd, stage), { timeoutMs: resource.checkTimeoutMs });
+      const result = await runShell(expandSrc(resource.checkCmd, stage), { timeoutMs: resource.checkTimeoutMs, label: `${resource.name}'s check_cmd` });
       if (!result.ok) {
         throw new CheckError(`${resource.name}: check_cmd ${describeFailure(result, resource.checkTimeoutMs)}; ${dest} was left as it was`, { output: result.output });
       }

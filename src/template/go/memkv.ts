@@ -7,7 +7,7 @@ import { BadPatternError, pathMatch, patternDir, validatePattern } from '../../k
 import { goBase, goClean, goDir } from '../helpers/path.js';
 import type { RenderScope } from '../scope.js';
 import { compareGoStrings, goSort } from './sort.js';
-import { GoCallError, type State } from './state.js';
+import { GoCallError, lineAndColumn, type State } from './state.js';
 import { GoSlice, T, goFunc as fn, kvPair, stringSlice, type GoFunc, type Value } from './values.js';
 
 /** What every function receives from the renderer. */
@@ -20,6 +20,23 @@ export interface GoRenderEnv {
 /** The render environment from the call context a function receives (the executing state). */
 export function envOf(call: unknown): GoRenderEnv {
   return (call as State).env as GoRenderEnv;
+}
+
+/**
+ * Note the key, pattern or directory a function reads, as written: one the template computed (not a literal of the
+ * template, perhaps built from values) is remembered with its position, so logs, check, /readyz and the status page
+ * can show that position instead of a key that holds a value (RenderScope.readArg; issue 13).
+ */
+function noteRead(call: unknown, raw: unknown): void {
+  if (typeof raw !== 'string') return;
+  const state = call as State;
+  envOf(call).scope.readArg(raw, {
+    position: () => {
+      if (state.node === undefined) return state.prog.parseName;
+      const [line, col] = lineAndColumn(state.prog.text, state.node.pos);
+      return `${state.prog.parseName}:${line}:${col + 1}`;
+    },
+  });
 }
 
 /** A key as memkv stores it: rooted and clean. Any other spelling names no key (confd compares text). */
@@ -44,18 +61,21 @@ function lookup(scope: RenderScope, key: string, optional: boolean): string | un
 
 function get(args: Value[], call: unknown): Value {
   const key = args[0] as string;
+  noteRead(call, key);
   const value = lookup(envOf(call).scope, key, false);
   // memkv returns the zero KVPair with its error; keyplate records the key as missing and goes on.
   return value === undefined ? kvPair('', '') : kvPair(key, value);
 }
 
 function getv([key, ...defaults]: Value[], call: unknown): Value {
+  noteRead(call, key);
   const value = lookup(envOf(call).scope, key as string, defaults.length > 0);
   if (value !== undefined) return value;
   return defaults.length > 0 ? defaults[0] : '';
 }
 
 function exists([key]: Value[], call: unknown): Value {
+  noteRead(call, key);
   return lookup(envOf(call).scope, key as string, true) !== undefined;
 }
 
@@ -87,10 +107,12 @@ function matching(scope: RenderScope, pattern: string): Array<[string, string]> 
 }
 
 function gets([pattern]: Value[], call: unknown): Value {
+  noteRead(call, pattern);
   return new GoSlice(T.kvPairs, matching(envOf(call).scope, pattern as string).map(([k, v]) => kvPair(k, v)));
 }
 
 function getvs([pattern]: Value[], call: unknown): Value {
+  noteRead(call, pattern);
   const values = matching(envOf(call).scope, pattern as string).map(([, v]) => v);
   goSort(values, (a, b) => compareGoStrings(a, b) < 0);
   return stringSlice(values);
@@ -112,6 +134,7 @@ function listed(scope: RenderScope, path: string): Array<[string, string]> {
 
 /** memkv List: names of the children of `path`; a key equal to `path` lists its own base name. */
 function ls([path]: Value[], call: unknown): Value {
+  noteRead(call, path);
   const filePath = path as string;
   const prefix = terms(filePath);
   const names = new Set<string>();
@@ -131,6 +154,7 @@ function ls([path]: Value[], call: unknown): Value {
 
 /** memkv ListDir: names of the children of `path` that have children of their own. */
 function lsdir([path]: Value[], call: unknown): Value {
+  noteRead(call, path);
   const filePath = path as string;
   const prefix = terms(filePath);
   const names = new Set<string>();

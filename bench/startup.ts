@@ -24,7 +24,7 @@ export function benchStartup(): void {
   const example = path.resolve('templates-example');
   const hundred = generateConfdir(100);
   const distinct = generateConfdir(100, 3, true);
-  const baseEnv = { PATH: process.env.PATH, HOME: process.env.HOME };
+  const baseEnv: Record<string, string | undefined> = { PATH: process.env.PATH, HOME: process.env.HOME };
   console.log(`\n## start time: keyplate --onetime (env backend), medians of ${rounds}, interleaved`);
   for (const { label, bin } of nodes()) {
     const cases = [
@@ -33,6 +33,13 @@ export function benchStartup(): void {
       { name: '100 resources', cmd: [bin, cli, '--onetime', '--confdir', hundred.dir, '--log-level', 'error'], env: { ...baseEnv, ...hundred.env } },
       { name: '100 resources, a template each', cmd: [bin, cli, '--onetime', '--confdir', distinct.dir, '--log-level', 'error'], env: { ...baseEnv, ...distinct.env } },
     ];
+    // BENCH_BEFORE=<a checkout of an earlier commit, built>: the same cases for that build, interleaved in the same rounds.
+    const before = process.env.BENCH_BEFORE && path.join(process.env.BENCH_BEFORE, 'dist', 'keyplate.cjs');
+    if (before) {
+      // A cache directory of its own: two builds sharing one would evict each other's entries on every run.
+      const cacheDir = path.join(path.dirname(hundred.dir), 'before-cache');
+      for (const c of cases.slice(1)) cases.push({ ...c, name: `${c.name}, before`, cmd: [bin, before, ...c.cmd.slice(2)], env: { ...c.env, KEYPLATE_CACHE_DIR: cacheDir } });
+    }
     for (const c of cases) timeRun(c.cmd, c.env); // warm the page cache and keyplate's template cache
     const times = cases.map(() => [] as number[]);
     const rss = cases.map(() => [] as number[]);

@@ -89,6 +89,26 @@ describe('a confd confdir of Go templates against etcd', () => {
 });
 
 describe('Go templates with --onetime and the env backend', () => {
+  it('a JSON template closing its object right after a tag renders unchanged, as confd renders it', async () => {
+    const dir = makeConfdir({ 'conf.d/a.toml': '[template]\nsrc = "a.json.tmpl"\ndest = "out/a.json"\nkeys = ["/p"]\n', 'templates/a.json.tmpl': '{"port": {{getv "/p"}}}\n' });
+    const r = await runCli(['--onetime', '--confdir', dir], { env: baseEnv({ P: '8080' }) });
+    expect(r.code).toBe(0);
+    expect(readFileSync(path.join(dir, 'out/a.json'), 'utf8')).toBe('{"port": 8080}\n');
+  });
+
+  it('a runaway range (seq inside seq) stops at render_timeout: exit 1 naming the limit, nothing written', async () => {
+    const dir = makeConfdir({
+      'conf.d/a.toml': '[template]\nsrc = "a.tmpl"\ndest = "out/a"\nrender_timeout = "1s"\n',
+      'templates/a.tmpl': '{{range seq 1 1000000}}{{range seq 1 1000000}}{{end}}{{end}}\n',
+    });
+    const began = Date.now();
+    const r = await runCli(['--onetime', '--confdir', dir], { env: baseEnv() });
+    expect(Date.now() - began).toBeLessThan(15_000);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/ran past its time limit of 1s and was stopped; .*raise render_timeout in a\.toml/);
+    expect(existsSync(path.join(dir, 'out/a'))).toBe(false);
+  });
+
   it('a missing key the template built from a value is named by its template position, never by the value', async () => {
     const dir = makeConfdir({
       'conf.d/a.toml': '[template]\nsrc = "a.tmpl"\ndest = "out/a"\nkeys = ["/app"]\n',

@@ -128,3 +128,11 @@ describe('real templates', () => {
     expect(guesses.filter(([, d]) => d !== 'handlebars' && d !== 'both')).toEqual([]);
   });
 });
+
+describe('a JSON object closing right after a tag', () => {
+  it('is Go (Handlebars cannot parse `}}}` after a `{{` tag; Go reads the `}` as text)', () => {
+    expect(detectDialect('{"port": {{getv "/p"}}}\n').dialect).toBe('go');
+    expect(detectDialect('{"a": {"port": {{getv "/p"}}}}\n').dialect).toBe('go');
+    expect(detectDialect('{{{getv "/p"}}}').dialect).not.toBe('go');
+  });
+});

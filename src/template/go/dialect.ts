@@ -281,6 +281,8 @@ export function detectDialect(text: string): DialectGuess {
     const inner = end < 0 ? tag.slice(2) : tag.slice(2, -2);
     const kind = classifyTag(inner, open);
     if (kind !== 'common') note(kind, tag, start);
+    // `{{…}}}` (a JSON object closing right after a tag): Go reads the `}` as text, Handlebars cannot parse it.
+    else if (end >= 0 && text[end] === '}' && text[start + 2] !== '{') note('go', `${tag}}`, start);
     const body = inner.trim();
     const word = /^[#/]?\s*([A-Za-z_]\w*)/.exec(body.replace(/^-\s+/, ''))?.[1];
     if (body.startsWith('#')) open.push('handlebars');

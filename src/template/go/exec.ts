@@ -71,14 +71,32 @@ function walkIfOrWith(s: State, dot: Value, node: BranchNode): void {
   }
 }
 
+/** What keyplate's render budget (render_timeout, max_output; template/render-limits.ts) offers a running loop. */
+interface LoopBudget {
+  tick(): void;
+  grew(chars: number): void;
+}
+
+/** The resource's render budget, when the render scope carries one (template/resource-scope.ts). */
+function budgetOf(s: State): LoopBudget | undefined {
+  return (s.env as { scope?: { budget?: LoopBudget } } | undefined)?.scope?.budget;
+}
+
 function walkRange(s: State, dot: Value, r: BranchNode): void {
   s.at(r);
   const outer = s.mark();
+  // Every iteration is counted against render_timeout and the output so far against max_output: a runaway range
+  // (seq inside seq) ends with keyplate's error instead of blocking the loop for minutes or exhausting the heap.
+  const budget = budgetOf(s);
   try {
     let val = evalPipeline(s, dot, r.pipe);
     if (val instanceof GoPtr && val.elem) val = val.elem;
     const mark = s.mark();
     const oneIteration = (index: Value, elem: Value): void => {
+      if (budget) {
+        budget.tick();
+        budget.grew(s.out.length);
+      }
       setRangeVars(s, r, index, elem);
       try {
         walk(s, elem, r.list);

@@ -177,6 +177,8 @@ class CompiledGoTemplate implements GoTemplate {
     try {
       return execute(this.#prog, this.name, undefined, env);
     } catch (error) {
+      // V8's largest string passed: that is the output size limit, not nesting (the budget names max_output).
+      if (error instanceof RangeError && /Invalid string length/.test(error.message)) (env.scope as { budget?: { overSize(): never } }).budget?.overSize();
       if (error instanceof RangeError) {
         throw new GoTemplateExecError(`template: ${this.name}: nested too deeply to execute on keyplate's stack (${error.message})`, { cause: error });
       }

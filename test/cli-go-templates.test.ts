@@ -89,6 +89,14 @@ describe('a confd confdir of Go templates against etcd', () => {
 });
 
 describe('Go templates with --onetime and the env backend', () => {
+  it('a misspelt function is named with the closest one, not blamed on the other template language', async () => {
+    const dir = makeConfdir({ 'conf.d/a.toml': '[template]\nsrc = "a.tmpl"\ndest = "out/a"\nkeys = ["/p"]\n', 'templates/a.tmpl': '{{- /* c */ -}}\nb={{getvv "/p"}}\n' });
+    const r = await runCli(['--onetime', '--confdir', dir], { env: baseEnv({ P: '1' }) });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/a\.tmpl:2:\d+: Go template syntax error: .*function "getvv" not defined; did you mean `getv`\?/);
+    expect(r.stderr).not.toMatch(/Handlebars/);
+  });
+
   it('a JSON template closing its object right after a tag renders unchanged, as confd renders it', async () => {
     const dir = makeConfdir({ 'conf.d/a.toml': '[template]\nsrc = "a.json.tmpl"\ndest = "out/a.json"\nkeys = ["/p"]\n', 'templates/a.json.tmpl': '{"port": {{getv "/p"}}}\n' });
     const r = await runCli(['--onetime', '--confdir', dir], { env: baseEnv({ P: '8080' }) });

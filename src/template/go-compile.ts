@@ -13,7 +13,8 @@ import { contentKey, readCached, writeCached } from '../cache/disk.js';
 import { otherEngineHint } from './engine-choice.js';
 
 export { chooseEngineOrSay, otherEngineHint } from './engine-choice.js';
-import { compileGoTemplate, GoTemplateSyntaxError, loadGoTemplate, loadGoTemplates, type GoLiteralRead, type GoTemplate } from './go/index.js';
+import { didYouMean } from '../config/suggest.js';
+import { compileGoTemplate, goFunctionNames, GoTemplateSyntaxError, loadGoTemplate, loadGoTemplates, type GoLiteralRead, type GoTemplate } from './go/index.js';
 import type { CompiledTemplate } from './handlebars.js';
 
 /** A Go template file to compile: its name under templates/, its path and its text. */
@@ -51,7 +52,10 @@ function cachedGoTemplate(cacheDir: string | undefined, file: string, source: st
 /** A syntax error as keyplate reports it: file:line:column first, then Go's own message, then a hint. */
 function syntaxProblem(file: string, source: string, error: GoTemplateSyntaxError): string {
   const where = error.where ? `:${error.where.line}:${error.where.column}` : '';
-  return `${file}${where}: Go template syntax error: ${error.message}${otherEngineHint(source, 'go')}`;
+  // An unknown function close to a known one is a typo, not the other template language.
+  const unknown = /function "([^"]+)" not defined/.exec(error.message)?.[1];
+  const typo = unknown === undefined ? '' : didYouMean(unknown, goFunctionNames);
+  return `${file}${where}: Go template syntax error: ${error.message}${typo || otherEngineHint(source, 'go')}`;
 }
 
 /** The compiled templates by file, or the problems: every syntax error and unknown function (file:line:column). */

@@ -1,8 +1,7 @@
-// etcd v3 backend (reads and watches; the connection is in etcd-client.ts): reads pinned to one revision in ≤128-operation transactions, and a watch that resyncs after outages and compaction.
+// etcd v3 backend: reads (pinned to one revision, etcd-read.ts) and a watch that resyncs after outages and compaction; the connection is in etcd-client.ts.
 import type * as Etcd from 'etcd3';
 import { defaultBackoff, pause, retryDelay, waitOrProbe, type Backoff } from './retry.js';
 import { coveringPrefixes, normalizeKey, prefixOf } from '../src/keys/paths.js';
-import { rangeTxn } from './etcd-decode.js';
 import {
   BackendError,
   type Backend,
@@ -24,10 +23,9 @@ import {
   explain,
   isPermanent,
 } from './etcd-client.js';
-import { readRanges, watchRanges, Spellings, type Range } from './etcd-keys.js';
+import { watchRanges, Spellings } from './etcd-keys.js';
+import { readPinned, type Snapshot } from './etcd-read.js';
 
-/** etcd's default --max-txn-ops: a transaction with more operations is rejected. */
-const maxTxnOps = 128;
 /**
  * A watch stream that has brought nothing for `quietAfter` ms gets a progress request (etcd 3.4+ answers it at
  * once with its current revision); no message at all within `silentAfter` ms of the request means the member has
@@ -41,12 +39,6 @@ const livenessTick = 500;
 const createTimeout = quietAfter + silentAfter;
 /** A member that fell silent is passed over this long while another member may answer (ms). */
 const silentPause = 30_000;
-interface Snapshot {
-  values: Map<string, string>;
-  revision: number;
-  /** False when the user may not read the keys spelled without a leading `/` (they are then not watched either). */
-  bare: boolean;
-}
 type SessionEnd = 'aborted' | 'compacted';
 
 /** An error thrown by the watch's `onEvent`: it ends the watch instead of counting as an outage. */
@@ -242,67 +234,6 @@ export function createEtcdBackend(options: EtcdBackendOptions): Backend {
   return { name, canChange: true, getValues, watch, hintForKey, close } satisfies Backend;
 }
 
-/**
- * Linearizable reads in transactions of at most 128 ranges (both spellings of each prefix, see etcd-keys.ts); every transaction after the first reads at the first one's
- * revision, so the result is one moment of the store. If that revision is compacted meanwhile, read again.
- */
-async function readPinned(lib: Etcd3Module, client: Client, prefixes: readonly string[], spellings: Spellings): Promise<Snapshot> {
-  const slashed = prefixes.flatMap((p) => readRanges(p, 'slashed'));
-  const bare = prefixes.flatMap((p) => readRanges(p, 'bare'));
-  for (let tries = 1; ; tries++) {
-    try {
-      const snapshot: Snapshot = { values: new Map(), revision: 0, bare: true };
-      spellings.clear();
-      await readRangesAt(client, slashed, spellings, snapshot);
-      try {
-        if (await anyKeyIn(client, watchRanges(prefixes, 'bare'), snapshot.revision)) await readRangesAt(client, bare, spellings, snapshot);
-      } catch (error) {
-        // A user whose role grants `/app` but not `app`: that spelling is not theirs to read, so it is not read.
-        if (!(error instanceof lib.EtcdPermissionDeniedError)) throw error;
-        snapshot.bare = false;
-      }
-      return snapshot;
-    } catch (error) {
-      if (tries >= 3 || !isCompacted(lib, error)) throw error;
-    }
-  }
-}
-
-/**
- * Whether any key lies in `ranges` at `revision`: one counting transaction. Most stores have no key spelled
- * without `/`, and this spares reading each prefix's bare ranges (a 200-prefix read took 66 ms instead of 39).
- * When the role does not grant the whole span, the ranges themselves are read (and may be granted).
- */
-async function anyKeyIn(client: Client, ranges: readonly Range[], revision: number): Promise<boolean> {
-  try {
-    const response = await client.kv.txn({ success: ranges.map((range) => ({ request_range: { ...range, revision, count_only: true } })) });
-    return response.responses.some((op) => Number(op.response_range.count) > 0);
-  } catch {
-    return true;
-  }
-}
-
-/** Read `ranges` in transactions of at most 128, at `snapshot.revision` (0: now, and set it), into `snapshot`. */
-async function readRangesAt(client: Client, ranges: readonly Range[], spellings: Spellings, snapshot: Snapshot): Promise<void> {
-  const has = (key: string) => snapshot.values.has(key);
-  for (let start = 0; start < ranges.length; start += maxTxnOps) {
-    const success = ranges.slice(start, start + maxTxnOps).map((range) => ({ request_range: { ...range, revision: snapshot.revision } }));
-    const response = await rangeTxn(client, success);
-    if (snapshot.revision === 0) snapshot.revision = response.header.revision;
-    for (const op of response.responses) {
-      for (const kv of op.response_range.kvs) {
-        // `p/x`, `/p//x` and `/p/x/` are all /p/x; whatever a prefix's ranges hold normalises to a key under it.
-        const raw = kv.key.toString();
-        const key = normalizeKey(raw);
-        if (spellings.take(raw, key, has)) snapshot.values.set(key, kv.value.toString());
-      }
-    }
-  }
-}
-
-function isCompacted(lib: Etcd3Module, error: unknown): boolean {
-  return error instanceof Error && !(error instanceof lib.GRPCUnavailableError) && error.message.includes('required revision has been compacted');
-}
 
 interface SessionHooks {
   snapshot(): Promise<Snapshot>;

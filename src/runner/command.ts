@@ -26,7 +26,6 @@ export async function runCommand(options: RunnerOptions, command: CommandSetting
 async function renderThenExec(options: RunnerOptions, command: CommandSettings, closeRun: () => Promise<void>): Promise<number> {
   const runner = new Runner(options);
   let stoppedBy: StopSignal | undefined;
-  let started = false;
   const wiring = wireSignals({
     onStop: (sig) => {
       stoppedBy ??= sig;

@@ -4,6 +4,7 @@ import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { goBase, goDir } from '../helpers/path.js';
 import { SEQ_LIMIT } from '../helpers/math.js';
+import { goReplace } from '../helpers/text.js';
 import { base64Decode, unmarshal } from './encoding.js';
 import { envOf } from './memkv.js';
 import { lookupFuncs } from './lookup.js';
@@ -24,30 +25,9 @@ function mapRunes(s: string, upper: boolean): string {
   return out;
 }
 
-/** strings.Replace: n < 0 replaces every match; an empty `old` matches before each rune and at the end. */
+/** strings.Replace (helpers/text.ts has the one implementation), with the count as Go passes it. */
 function replace(s: string, old: string, replacement: string, n: bigint): string {
-  if (old === replacement || n === 0n) return s;
-  const limit = n < 0n ? Infinity : Number(n);
-  let out = '';
-  let done = 0;
-  if (old === '') {
-    const runes = Array.from(s);
-    for (let i = 0; i <= runes.length; i++) {
-      if (done < limit) {
-        out += replacement;
-        done++;
-      }
-      if (i < runes.length) out += runes[i];
-    }
-    return out;
-  }
-  let from = 0;
-  for (let at = s.indexOf(old); at >= 0 && done < limit; at = s.indexOf(old, from)) {
-    out += s.slice(from, at) + replacement;
-    from = at + old.length;
-    done++;
-  }
-  return out + s.slice(from);
+  return goReplace(s, old, replacement, n < 0n ? -1 : Number(n));
 }
 
 /** CreateMap: key/value pairs; keys must be strings. */

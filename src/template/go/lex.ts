@@ -334,19 +334,27 @@ function lexFieldOrVariable(l: Lexer, typ: ItemType): State {
   return lexInsideAction;
 }
 
-function lexChar(l: Lexer): State {
+/**
+ * A quoted item up to the closing `quote` (a code point), backslash escapes skipped: Go's lexChar and lexQuote,
+ * which differ only in the quote, the item and the error's name for it.
+ */
+function lexQuoted(l: Lexer, quote: number, item: ItemType, what: string): State {
   for (;;) {
     let r = l.next();
     if (r === 92) {
       r = l.next();
       if (r !== EOF && r !== 10) continue;
-      return l.errorf('unterminated character constant');
+      return l.errorf(`unterminated ${what}`);
     }
-    if (r === EOF || r === 10) return l.errorf('unterminated character constant');
-    if (r === 39) break;
+    if (r === EOF || r === 10) return l.errorf(`unterminated ${what}`);
+    if (r === quote) break;
   }
-  l.emit(ItemType.charConstant);
+  l.emit(item);
   return lexInsideAction;
+}
+
+function lexChar(l: Lexer): State {
+  return lexQuoted(l, 39, ItemType.charConstant, 'character constant');
 }
 
 function lexNumber(l: Lexer): State {
@@ -361,18 +369,7 @@ function lexNumber(l: Lexer): State {
 }
 
 function lexQuote(l: Lexer): State {
-  for (;;) {
-    let r = l.next();
-    if (r === 92) {
-      r = l.next();
-      if (r !== EOF && r !== 10) continue;
-      return l.errorf('unterminated quoted string');
-    }
-    if (r === EOF || r === 10) return l.errorf('unterminated quoted string');
-    if (r === 34) break;
-  }
-  l.emit(ItemType.string);
-  return lexInsideAction;
+  return lexQuoted(l, 34, ItemType.string, 'quoted string');
 }
 
 function lexRawQuote(l: Lexer): State {

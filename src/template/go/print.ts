@@ -181,18 +181,28 @@ class Printer {
       else this.badVerb('p', arg);
       return;
     }
-    switch (typeof arg) {
-      case 'boolean':
-        return this.fmtBool(arg, verb);
-      case 'number':
-        return this.fmtFloat(arg, verb);
-      case 'bigint':
-        return this.fmtInteger(arg, true, verb, arg);
-      case 'string':
-        return this.fmtString(arg, verb);
-    }
+    if (this.printBasic(arg, verb)) return;
     if (arg instanceof GoComplex) return this.fmtComplex(arg, verb);
     if (!this.handleMethods(arg, verb)) this.printValue(arg, verb, 0);
+  }
+
+  /** Print a bool, float64, int or string as fmt's printArg and printValue both do; false (nothing printed) for any other value. */
+  private printBasic(value: Value, verb: string): value is boolean | number | bigint | string {
+    switch (typeof value) {
+      case 'boolean':
+        this.fmtBool(value, verb);
+        return true;
+      case 'number':
+        this.fmtFloat(value, verb);
+        return true;
+      case 'bigint':
+        this.fmtInteger(value, true, verb, value);
+        return true;
+      case 'string':
+        this.fmtString(value, verb);
+        return true;
+    }
+    return false;
   }
 
   printValue(value: Value, verb: string, depth: number): void {
@@ -205,16 +215,7 @@ class Printer {
     }
     // A nil interface{} inside a []interface{} or map[string]interface{}.
     if (value === null) return this.write(this.fmt.sharpV ? 'interface {}(nil)' : '<nil>');
-    switch (typeof value) {
-      case 'boolean':
-        return this.fmtBool(value, verb);
-      case 'number':
-        return this.fmtFloat(value, verb);
-      case 'bigint':
-        return this.fmtInteger(value, true, verb, value);
-      case 'string':
-        return this.fmtString(value, verb);
-    }
+    if (this.printBasic(value, verb)) return;
     if (value instanceof GoInt) return this.fmtInteger(value.v, !isUintKind(value.type), verb, value);
     if (value instanceof GoComplex) return this.fmtComplex(value, verb);
     if (value instanceof GoMap) return this.printMap(value, verb, depth);

@@ -8,8 +8,11 @@ function split(s: string, sep: string): string[] {
   return sep === '' ? Array.from(s) : s.split(sep);
 }
 
-/** Go strings.Replace: n < 0 replaces all, else the first n; an empty `old` matches between characters. */
-function replace(s: string, old: string, replacement: string, n: number): string {
+/**
+ * Go strings.Replace: n < 0 replaces all, else the first n; an empty `old` matches before each character and at the
+ * end. Shared by the Handlebars helper and the Go engine's confd function.
+ */
+export function goReplace(s: string, old: string, replacement: string, n: number): string {
   if (n === 0 || old === replacement) return s;
   const limit = n < 0 ? Infinity : n;
   let out = '';
@@ -135,7 +138,7 @@ export const textHelpers: HelperTable = {
   replace: {
     arity: [4, 4],
     fn: (call, [s, old, replacement, n]) =>
-      replace(str(call, s, 'string'), str(call, old, 'old'), str(call, replacement, 'new'), int(call, n, 'n (the replacement count, -1 for all)')),
+      goReplace(str(call, s, 'string'), str(call, old, 'old'), str(call, replacement, 'new'), int(call, n, 'n (the replacement count, -1 for all)')),
   },
   trimSuffix: {
     arity: [2, 2],

@@ -96,6 +96,16 @@ await build({
   define: { KEYPLATE_VERSION: JSON.stringify(pkg.version), 'import.meta.url': '__kpImportMeta.url' },
 });
 
+// Each bundle the launcher loads holds its own CommonJS wrapper, written out and called at the end (a one-line
+// tail): Node 22+ requires the file as it is, while Node 20's launcher compiles the text before the tail, a slice
+// of the string read (no copy), through vm.Script with the code cache. Wrapping the text at run time instead made V8
+// flatten a second copy of the whole bundle on every start (~190 KB, ~45 page faults; see scripts/launcher.cjs).
+const wrapperHead = '(function (exports, require, module, __filename, __dirname) {';
+const wrapperTail = '\n})(exports, require, module, __filename, __dirname);\n';
+for (const file of ['dist/keyplate-main.cjs', 'dist/keyplate-go.cjs']) {
+  writeFileSync(file, wrapperHead + readFileSync(file, 'utf8') + wrapperTail);
+}
+
 // The entry point: loads the bundle through V8's code cache (see scripts/launcher.cjs).
 copyFileSync('scripts/launcher.cjs', 'dist/keyplate.cjs');
 chmodSync('dist/keyplate.cjs', 0o755);

@@ -69,6 +69,7 @@ export interface LoadResourcesOptions {
 }
 
 /** fs options as constants: given as a string, Node copies a fresh options object on every call. */
+const noThrow = { throwIfNoEntry: false } as const;
 const utf8 = { encoding: 'utf8' } as const;
 
 /**
@@ -191,7 +192,11 @@ export function loadResources({ confdir, prefix, cacheDir, renderLimits }: LoadR
 function isTemplateFile(src: string, memo: Map<string, boolean>): boolean {
   let exists = memo.get(src);
   if (exists === undefined) {
-    exists = existsSync(src) && statSync(src).isFile();
+    try {
+      exists = statSync(src, noThrow)?.isFile() ?? false; // one call: existsSync and a stat were two per template
+    } catch {
+      exists = false; // ENOTDIR, EACCES…: whyNotAFile says which
+    }
     memo.set(src, exists);
   }
   return exists;

@@ -170,8 +170,11 @@ export async function compileChosenTemplates(requests: readonly TemplateRequest[
   list.forEach((job, i) => {
     const choice = chosen[i]!;
     const compiled = (choice.engine === 'go' ? go : handlebars).get(job.file)!;
-    // On top of the compiled template, not a copy of it: a Go template works its literal reads out when asked.
-    templates.set(`${job.forced?.engine ?? ''}\0${job.file}`, Object.assign(Object.create(compiled) as CompiledTemplate, choice));
+    // A Go template works its literal reads out when asked, so the choice goes on top of it, not on a copy. A
+    // Handlebars one is plain data, copied: an object made the prototype of another costs V8 a map of its own,
+    // which at 100 templates was ~0.3 ms of a start.
+    const key = `${job.forced?.engine ?? ''}\0${job.file}`;
+    templates.set(key, choice.engine === 'go' ? Object.assign(Object.create(compiled) as CompiledTemplate, choice) : { ...compiled, ...choice });
   });
   return (request) => templates.get(`${forcedFor(request, setting)?.engine ?? ''}\0${request.file}`)!;
 }

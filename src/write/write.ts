@@ -2,7 +2,7 @@
 import { chmodSync, chownSync, closeSync, fsyncSync, lstatSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync, constants as fsc } from 'node:fs';
 import { dirname } from 'node:path';
 import { describeFailure, expandSrc, runShell } from '../process/commands.js';
-import { followDest, kindOf, LinkLoopError, notRegularMessage } from '../resources/destination.js';
+import { followDest, kindOf, LinkLoopError, notRegularMessage, takeStartStat } from '../resources/destination.js';
 import { CheckError, WriteError } from '../errors.js';
 import type { Resource } from '../resources/resource.js';
 import { stagePath } from './stage-files.js';
@@ -74,14 +74,16 @@ const { S_IFMT, S_IFREG, S_IFLNK } = fsc;
 /**
  * Where the file really is, and its stat. A dest that exists and is not a regular file is refused here too
  * (the loader refuses it first; this covers one that changed since). One lstat for a dest that is not a link,
- * as a start looks at every resource's file; a link is followed (see destination.ts).
+ * as a start looks at every resource's file, and none for the first write right after the loader took one
+ * (takeStartStat); a link is followed (see destination.ts).
  */
 function locate(resource: Resource): { path: string; current: Current | undefined } {
   const { dest } = resource;
   let path = dest;
   let stat;
   try {
-    stat = lstatSync(dest, noThrow);
+    const lent = takeStartStat(dest);
+    stat = lent ? lent.stat : lstatSync(dest, noThrow);
     if (stat !== undefined && (stat.mode & S_IFMT) === S_IFLNK) {
       const found = followDest(dest);
       path = found.path;

@@ -79,3 +79,22 @@ describe('advice for a missing key is true', () => {
     expect(r.stderr).not.toMatch(/set KAFKA_BROKER_ID/);
   });
 });
+
+describe("the env backend's spelling of a key (keyOf)", () => {
+  it('returns every key and pattern in the spelling its variable maps back to, on the fast path or not', async () => {
+    const { createEnvBackend, keyToVariable, variableToKey } = await import('../backends/env.js');
+    const backend = createEnvBackend({ envFiles: [], environment: {} } as unknown as Parameters<typeof createEnvBackend>[0]);
+    const samples = ['/app/r0/k0', '/kafka/broker_id', '/Kafka/Broker', '//a//b/', '/a/./b', '/a/.', '/.hidden', '/a/..', '/list/*', '/a/[a-z]?',
+      '/a b', '/µs', '/straße', '/x-y/z.w', '/a^b', '/a@b', '/a~b', '/a\\b', '/', '/_', '/a_'];
+    // And random ones over the characters that matter: letters of both cases, `_`, `/`, `.`, glob signs, non-ASCII.
+    const alphabet = ['a', 'Z', '_', '/', '.', '*', '[', ']', '-', '0', 'é', 'ß', ' '];
+    let seed = 7;
+    for (let i = 0; i < 2000; i++) {
+      let key = '/';
+      const length = 1 + (i % 9);
+      for (let j = 0; j < length; j++) key += alphabet[(seed = (seed * 1103515245 + 12345) % 2 ** 31) % alphabet.length];
+      samples.push(key);
+    }
+    for (const key of samples) expect([key, backend.keyOf!(key)]).toEqual([key, variableToKey(keyToVariable(key))]);
+  });
+});

@@ -97,11 +97,11 @@ let startStatsAt = 0;
 const startStatMs = 1000;
 
 /**
- * The lstat destProblems took of `dest` at this start, if it is fresh and not yet taken: `{ stat }` (stat undefined
- * when nothing was there), or undefined when there is none to lend (a link, taken already, or older than 1 s). Each
- * dest's is lent once: a later write of it looks again.
+ * The lstat destProblems took of `dest` at this start, if it is fresh and not yet taken: its Stats, null when nothing
+ * was there, or undefined when there is none to lend (a link, taken already, or older than 1 s). Each dest's is lent
+ * once: a later write of it looks again.
  */
-export function takeStartStat(dest: string): { stat: Stats | undefined } | undefined {
+export function takeStartStat(dest: string): Stats | null | undefined {
   if (startStats.size === 0) return undefined;
   if (Date.now() - startStatsAt > startStatMs) {
     startStats = new Map();
@@ -110,7 +110,7 @@ export function takeStartStat(dest: string): { stat: Stats | undefined } | undef
   if (!startStats.has(dest)) return undefined;
   const stat = startStats.get(dest);
   startStats.delete(dest);
-  return { stat };
+  return stat ?? null;
 }
 
 /**

@@ -83,6 +83,8 @@ export function boundedEach(this: unknown, context: unknown, options: EachOption
   if (!options || typeof options.fn !== 'function') throw new RenderError('#each needs a block: {{#each list}}…{{/each}}');
   const budget = options.data?.keyplate?.budget;
   if (typeof context === 'function') context = context.call(this);
+  // Nothing to iterate (a list the store does not hold yet, often): no frame, no closure.
+  if (!context || (Array.isArray(context) && context.length === 0)) return options.inverse(this);
   // Handlebars' createFrame: a copy of the data frame that knows its parent (@../index).
   const data: Record<string, unknown> | undefined = options.data ? { ...options.data, _parent: options.data } : undefined;
   const chunks: string[] = [];

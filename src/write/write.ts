@@ -83,7 +83,7 @@ function locate(resource: Resource): { path: string; current: Current | undefine
   let stat;
   try {
     const lent = takeStartStat(dest);
-    stat = lent ? lent.stat : lstatSync(dest, noThrow);
+    stat = lent === undefined ? lstatSync(dest, noThrow) : (lent ?? undefined);
     if (stat !== undefined && (stat.mode & S_IFMT) === S_IFLNK) {
       const found = followDest(dest);
       path = found.path;

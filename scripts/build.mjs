@@ -116,7 +116,7 @@ if (existsSync('native/reaper/build.mjs')) {
   if (r.status !== 0) console.warn('keyplate build: the reaper addon was not built; keyplate still works, but as PID 1 use docker run --init');
 }
 
-// Seed V8's code cache (dist/.v8-cache, used on Node 20) with a typical start: the launcher saves the cache
+// Seed V8's code cache (dist/.v8-cache, for the Node that builds; another Node makes its own at its first render) with a typical start: the launcher saves the cache
 // at the end of the first run, with every function that run compiled, and keeps it while it stays valid. Left
 // to chance, the first run might be `keyplate --version`, and every later render would compile lazily
 // (measured: 5 ms slower at 100 resources). The kept run renders templates-example's two resources, one file

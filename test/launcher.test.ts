@@ -1,5 +1,6 @@
-// dist/keyplate.cjs: the bundle loads through V8's code cache on Node 20, seeded by the build with a typical run.
-import { spawnSync } from 'node:child_process';
+// dist/keyplate.cjs: the bundle loads through V8's code cache, made at the end of a run that rendered (seeded by the
+// build with a typical one), on Node 20 and a current Node alike.
+import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -7,7 +8,7 @@ import { baseEnv, cleanupTemps, currentNode, root, tempDir } from './util.js';
 
 afterEach(cleanupTemps);
 
-// The suite runs on this machine's Node 20 (the vm.Script path); a current Node takes Node's own compile cache.
+// The suite runs on this machine's Node 20; a current Node (currentNode()) is run as a process where it matters.
 const cacheName = `keyplate-main.${process.version}.${process.arch}.cache`;
 
 function copyOfDist(): string {
@@ -55,18 +56,58 @@ describe('the code cache on Node 20', () => {
   });
 });
 
+describe('a cache made by a run that rendered nothing', () => {
+  it('is marked thin, replaced by the next run that renders, and kept from then on', () => {
+    const dist = copyOfDist();
+    rmSync(path.join(dist, '.v8-cache'), { recursive: true });
+    const file = path.join(dist, '.v8-cache', cacheName);
+    expect(run(dist, ['--version']).code).toBe(0);
+    expect(readFileSync(file).subarray(0, 8).toString('latin1')).toBe('kp-thin ');
+    const thin = statSync(file).size;
+    const confdir = tempDir();
+    cpSync(path.join(root, 'templates-example'), confdir, { recursive: true, filter: (src) => !src.includes(`${path.sep}out${path.sep}`) });
+    expect(run(dist, ['--onetime', '--confdir', confdir, '--log-level', 'error']).code).toBe(0);
+    expect(readFileSync(file).subarray(0, 8).toString('latin1')).toBe('keyplate');
+    expect(statSync(file).size).toBeGreaterThan(thin);
+    // Full: neither a later --version nor a later render writes it again.
+    const mtime = statSync(file).mtimeMs;
+    expect(run(dist, ['--version']).code).toBe(0);
+    expect(run(dist, ['--onetime', '--confdir', confdir, '--log-level', 'error']).code).toBe(0);
+    expect(statSync(file).mtimeMs).toBe(mtime);
+  });
+
+  it('a read-only install (a global install run by another user) runs, says nothing and writes nothing', () => {
+    const dist = copyOfDist();
+    rmSync(path.join(dist, '.v8-cache'), { recursive: true });
+    // Root writes anywhere: run as nobody then, with the copy readable by all.
+    const user = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+    execFileSync('chmod', ['755', path.dirname(dist)]);
+    execFileSync('chmod', ['a-w', dist]);
+    try {
+      const r = spawnSync(process.execPath, [path.join(dist, 'keyplate.cjs'), '--version'], { env: baseEnv(), encoding: 'utf8', ...user });
+      expect([r.status, r.stderr]).toEqual([0, '']);
+      expect(r.stdout).toMatch(/^keyplate \d/);
+      expect(existsSync(path.join(dist, '.v8-cache'))).toBe(false);
+    } finally {
+      execFileSync('chmod', ['u+w', dist]);
+    }
+  });
+});
+
 describe('the code cache on a current Node', () => {
-  it("is Node's own compile cache, written to dist/.v8-cache, and read by the next start", () => {
+  it("is keyplate's own, made after the run (Node's compile cache is made before anything runs), and read by the next start", () => {
     const node = currentNode();
     const dist = copyOfDist();
-    // Only this machine's Node 20 cache files: what a current Node writes is a directory of its own.
-    for (const f of readdirSync(path.join(dist, '.v8-cache'))) if (!f.endsWith('.cache')) rmSync(path.join(dist, '.v8-cache', f), { recursive: true });
-    const before = new Set(readdirSync(path.join(dist, '.v8-cache')));
-    expect(run(dist, ['--version'], node).stdout).toMatch(/^keyplate \d/);
-    const added = readdirSync(path.join(dist, '.v8-cache')).filter((f) => !before.has(f));
-    expect(added).toHaveLength(1);
-    expect(statSync(path.join(dist, '.v8-cache', added[0])).isDirectory()).toBe(true);
-    // A second start reads what the first wrote.
-    expect(run(dist, ['--version'], node).code).toBe(0);
+    const version = spawnSync(node, ['-p', 'process.version'], { encoding: 'utf8' }).stdout.trim();
+    const file = path.join(dist, '.v8-cache', `keyplate-main.${version}.${process.arch}.cache`);
+    expect(existsSync(file)).toBe(false);
+    const confdir = tempDir();
+    cpSync(path.join(root, 'templates-example'), confdir, { recursive: true, filter: (src) => !src.includes(`${path.sep}out${path.sep}`) });
+    expect(run(dist, ['--onetime', '--confdir', confdir, '--log-level', 'error'], node).code).toBe(0);
+    expect(readFileSync(file).subarray(0, 8).toString('latin1')).toBe('keyplate');
+    // Accepted by the next start: it is not written again.
+    const mtime = statSync(file).mtimeMs;
+    expect(run(dist, ['--onetime', '--confdir', confdir, '--log-level', 'error'], node).code).toBe(0);
+    expect(statSync(file).mtimeMs).toBe(mtime);
   });
 });

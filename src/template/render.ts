@@ -63,8 +63,15 @@ function outOfRoom(error: unknown, template: string): unknown {
   return new RenderError(`${template}: the render ${what} and was stopped; check the template for a runaway helper call (replace, printf, seq)`, { cause });
 }
 
+/**
+ * Tells the launcher (scripts/launcher.cjs) that this run rendered, so the V8 code cache it saves at exit holds the
+ * render path: a cache made by a run that rendered nothing (`--version`) is replaced by the next run that renders.
+ */
+const rendered = Symbol.for('keyplate.rendered');
+
 /** A render within its limits (output size; time is checked as it runs), with its undeclared missing keys. */
 function finished(result: RenderResult, scope: ResourceScope): ResourceRender {
+  (globalThis as Record<symbol, unknown>)[rendered] = true;
   scope.budget.checkOutput(result.output);
   const keys = scope.resource.keys;
   const render = result as ResourceRender;

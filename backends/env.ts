@@ -73,9 +73,10 @@ export function processEnvironment(): NodeJS.ProcessEnv {
 
 /**
  * The process environment plus dotenv files; a variable set in the real environment wins, as dotenv does.
- * Throws a permanent BackendError naming a file that cannot be read: only the user fixing it can help.
+ * Throws a permanent BackendError naming a file that cannot be read and `setting`, where the files were given: only
+ * the user fixing it can help.
  */
-export function environmentWithFiles(files: readonly string[], environment: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+export function environmentWithFiles(files: readonly string[], environment: NodeJS.ProcessEnv = process.env, setting = '--env-file'): NodeJS.ProcessEnv {
   if (files.length === 0) return environment;
   const merged: NodeJS.ProcessEnv = {};
   // Earlier files win over later ones, like `dotenv -e a -e b`.
@@ -85,7 +86,7 @@ export function environmentWithFiles(files: readonly string[], environment: Node
       text = readFileSync(file, 'utf8');
     } catch (error) {
       const why = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-      throw new BackendError('env', `${file}: cannot read the env file (${why}); fix --env-file`, { cause: error, permanent: true });
+      throw new BackendError('env', `${file}: cannot read the env file (${why}); fix ${setting}`, { cause: error, permanent: true });
     }
     Object.assign(merged, parseEnv(text));
   }
@@ -137,7 +138,7 @@ const settleMs = 100;
 export function createEnvBackend(options: BackendOptions): Backend {
   const processEnv = options.environment ?? process.env;
   let closed: Promise<void> | undefined;
-  const read = (): NodeJS.ProcessEnv => environmentWithFiles(options.envFiles, processEnv);
+  const read = (): NodeJS.ProcessEnv => environmentWithFiles(options.envFiles, processEnv, options.envFilesSetting);
 
   async function watch(prefixes: readonly string[], { signal, onEvent }: WatchOptions): Promise<void> {
     let down = false;

@@ -56,6 +56,8 @@ export interface BackendConnection {
   nodes: string[];
   /** env backend: dotenv files whose variables fill in what the real environment lacks. */
   envFiles: string[];
+  /** Where envFiles were set, as an error's advice names it (`--env-file`, `KEYPLATE_ENV_FILE`, a keyplate.toml). */
+  envFilesSetting?: string;
   username?: string;
   password?: string;
   token?: string;
@@ -69,7 +71,7 @@ export interface BackendConnection {
 
 /** The BackendConnection fields by name, for copying them out of the settings. */
 export const connectionKeys = [
-  'nodes', 'envFiles', 'username', 'password', 'token', 'scheme', 'clientCaKeys', 'clientCert', 'clientKey', 'clientInsecure',
+  'nodes', 'envFiles', 'envFilesSetting', 'username', 'password', 'token', 'scheme', 'clientCaKeys', 'clientCert', 'clientKey', 'clientInsecure',
 ] as const satisfies readonly (keyof BackendConnection)[];
 
 export interface BackendOptions extends BackendConnection {

@@ -186,7 +186,7 @@ describe('rendering', () => {
   it('a missing env file is a usage error naming it (exit 2)', async () => {
     const dir = makeConfdir(basic);
     const r = await runCli(['--onetime', '--confdir', dir], { env: baseEnv({ KEYPLATE_ENV_FILE: '/nope/dev.env' }) });
-    expect(r.stderr).toMatch(/\[env\] \/nope\/dev\.env: cannot read the env file \(ENOENT\); fix --env-file/);
+    expect(r.stderr).toMatch(/\[env\] \/nope\/dev\.env: cannot read the env file \(ENOENT\); fix KEYPLATE_ENV_FILE/);
     expect(r.code).toBe(2);
   });
 

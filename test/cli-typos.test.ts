@@ -105,3 +105,21 @@ describe("--env-file as keyplate's flag, never Node's", () => {
     expect(readFileSync(path.join(dir, 'out/app.conf'), 'utf8')).toBe('port=7\n');
   });
 });
+
+// (--env-file itself: the test above, through the bin.)
+describe('a missing env file: the advice names where the user set it', () => {
+  it.each([
+    ['KEYPLATE_ENV_FILE', (dir: string) => ({ args: [] as string[], env: { KEYPLATE_ENV_FILE: path.join(dir, 'nope.env') } }), /fix KEYPLATE_ENV_FILE$/m],
+    ['keyplate.toml', (dir: string) => {
+      writeFileSync(path.join(dir, 'keyplate.toml'), 'backend = "env"\nenv_file = ["nope.env"]\n');
+      return { args: [] as string[], env: {} };
+    }, /fix env_file in .*keyplate\.toml$/m],
+  ])('%s', async (_name, set, advice) => {
+    const dir = appConfdir({ env: 'APP_PORT=7\n' });
+    const { args, env } = set(dir);
+    const r = await runCli(['--onetime', '--confdir', dir, ...args], { env: baseEnv(env) });
+    expect(r.stderr).toMatch(/nope\.env: cannot read the env file \(ENOENT\)/);
+    expect(r.stderr).toMatch(advice);
+    expect(r.code).toBe(2);
+  });
+});

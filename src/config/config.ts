@@ -285,6 +285,7 @@ export function loadConfig({ argv, env, cwd = process.cwd() }: LoadOptions): Con
     backend,
     nodes: pick('node'),
     envFiles: pick<string[]>('env-file').map((f) => resolve(cwd, f)),
+    envFilesSetting: flags.has('env-file') ? '--env-file' : environment.has('env-file') ? 'KEYPLATE_ENV_FILE' : file.has('env-file') ? `env_file in ${configFile}` : undefined,
     username: pick('username'),
     password: pick('password'),
     token: pick('token'),

@@ -37,7 +37,7 @@ export async function prepare(config: Config, processEnv: NodeJS.ProcessEnv, log
   if (config.subcommand !== 'check' && !config.noop && !config.keepStageFile) sweepStageFiles(loaded.map((l) => l.resource), log);
   let environment: NodeJS.ProcessEnv;
   try {
-    environment = environmentWithFiles(config.envFiles, processEnv);
+    environment = environmentWithFiles(config.envFiles, processEnv, config.envFilesSetting);
   } catch (error) {
     throw new UsageError((error as Error).message, { cause: error });
   }

@@ -97,6 +97,20 @@ describe('Go templates with --onetime and the env backend', () => {
     expect(r.stderr).not.toMatch(/Handlebars/);
   });
 
+  it.each([
+    ['a {{range}} without its {{end}}', 'upstream {\n{{range gets "/p/*"}}\n  server {{.Value}};\n}\n', 'range', 2],
+    ['an {{if}} inside a closed {{range}}', '{{range gets "/p/*"}}{{.Value}}{{end}}\n{{if exists "/p/a"}}\nyes\n', 'if', 2],
+    ['an {{else}} branch never closed', '{{with getv "/p/a"}}\n{{.}}\n{{else}}\nnone\n', 'with', 1],
+    ['a {{define}} never closed', '{{define "x"}}\nx\n', 'define', 1],
+  ])('%s: Go\'s "unexpected EOF" names the action left open and its line, exit 2', async (_name, template, keyword, line) => {
+    const dir = makeConfdir({ 'conf.d/a.toml': '[template]\nsrc = "a.tmpl"\ndest = "out/a"\nkeys = ["/p"]\n', 'templates/a.tmpl': template });
+    const r = await runCli(['--onetime', '--confdir', dir], { env: baseEnv({ P_A: '1' }) });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`Go template syntax error: template: a.tmpl:`);
+    expect(r.stderr).toContain(`unexpected EOF; the {{${keyword}}} on line ${line} has no {{end}}`);
+    expect(existsSync(path.join(dir, 'out/a'))).toBe(false);
+  });
+
   it('a JSON template closing its object right after a tag renders unchanged, as confd renders it', async () => {
     const dir = makeConfdir({ 'conf.d/a.toml': '[template]\nsrc = "a.json.tmpl"\ndest = "out/a.json"\nkeys = ["/p"]\n', 'templates/a.json.tmpl': '{"port": {{getv "/p"}}}\n' });
     const r = await runCli(['--onetime', '--confdir', dir], { env: baseEnv({ P: '8080' }) });

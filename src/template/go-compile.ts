@@ -55,7 +55,9 @@ function syntaxProblem(file: string, source: string, error: GoTemplateSyntaxErro
   // An unknown function close to a known one is a typo, not the other template language.
   const unknown = /function "([^"]+)" not defined/.exec(error.message)?.[1];
   const typo = unknown === undefined ? '' : didYouMean(unknown, goFunctionNames);
-  return `${file}${where}: Go template syntax error: ${error.message}${typo || otherEngineHint(source, 'go')}`;
+  // Go says only "unexpected EOF": name the action that is still open.
+  const open = error.unclosed ? `; the {{${error.unclosed.keyword}}} on line ${error.unclosed.line} has no {{end}}` : '';
+  return `${file}${where}: Go template syntax error: ${error.message}${open}${typo || otherEngineHint(source, 'go')}`;
 }
 
 /** The compiled templates by file, or the problems: every syntax error and unknown function (file:line:column). */

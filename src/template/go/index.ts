@@ -90,9 +90,12 @@ function literalReads(trees: Iterable<ListNode>, text: string): GoLiteralRead[] 
 export class GoTemplateSyntaxError extends ConfigError {
   /** Where the parser stopped, 1-based (line, and column in characters), when it stopped at a token. */
   readonly where?: { readonly line: number; readonly column: number };
+  /** At an unexpected EOF, the action left open (GoParseError.unclosed). */
+  readonly unclosed?: { readonly keyword: string; readonly line: number };
 
   constructor(error: GoParseError, text: string) {
     super(error.message, { cause: error });
+    this.unclosed = error.unclosed;
     if (error.pos === undefined) return;
     const before = text.slice(0, error.pos);
     this.where = { line: before.split('\n').length, column: error.pos - before.lastIndexOf('\n') };

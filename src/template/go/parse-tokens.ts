@@ -5,6 +5,9 @@ import { QuoteSyntaxError, unquote } from './strconv.js';
 
 /** A template that does not parse; the message is Go's, `pos` the offset of the token it stopped at. */
 export class GoParseError extends Error {
+  /** At an unexpected EOF, the innermost action still open ({{range}}, {{if}}…, and the line it opened on). */
+  unclosed?: { readonly keyword: string; readonly line: number };
+
   constructor(
     message: string,
     readonly pos?: number,

@@ -27,6 +27,8 @@ class Tree extends TokenStream {
   private rangeDepth = 0;
   /** Nesting of parenthesised pipelines (Go 1.19 stops at maxStackDepth, 10000). */
   private stackDepth = 0;
+  /** The actions whose {{end}} is still to come, innermost last: an unexpected EOF names the one left open. */
+  private readonly open: Array<{ keyword: string; line: number }> = [];
 
   constructor(
     public name: string,
@@ -77,7 +79,7 @@ class Tree extends TokenStream {
     const name = this.expectOneOf(ItemType.string, ItemType.rawString, context);
     this.name = this.unquote(name.val);
     this.expect(ItemType.rightDelim, context);
-    const [root, end] = this.itemList();
+    const [root, end] = this.openList('define', name.line);
     this.root = root;
     if (end.type !== 'end') this.errorf(`unexpected ${nodeString(end)} in ${context}`);
     this.add();
@@ -91,7 +93,23 @@ class Tree extends TokenStream {
       if (isEndOrElse(n)) return [list, n];
       list.nodes.push(n);
     }
-    this.errorf('unexpected EOF');
+    const unclosed = this.open[this.open.length - 1];
+    try {
+      this.errorf('unexpected EOF');
+    } catch (error) {
+      if (error instanceof GoParseError) error.unclosed = unclosed;
+      throw error;
+    }
+  }
+
+  /** itemList inside an action that needs its {{end}} (`keyword` opened on `line`). */
+  openList(keyword: string, line: number): [ListNode, ListItem] {
+    this.open.push({ keyword, line });
+    try {
+      return this.itemList();
+    } finally {
+      this.open.pop();
+    }
   }
 
   textOrAction(): ListItem {
@@ -158,7 +176,7 @@ class Tree extends TokenStream {
     try {
       const pipe = this.pipeline(context, ItemType.rightDelim);
       if (context === 'range') this.rangeDepth++;
-      const [list, next] = this.itemList();
+      const [list, next] = this.openList(context, pipe.line);
       if (context === 'range') this.rangeDepth--;
       let elseList: ListNode | undefined;
       if (next.type === 'else') {
@@ -168,7 +186,7 @@ class Tree extends TokenStream {
           elseList = { type: 'list', pos: next.pos, nodes: [this.control('if')] };
         } else {
           let end: ListItem;
-          [elseList, end] = this.itemList();
+          [elseList, end] = this.openList(context, pipe.line);
           if (end.type !== 'end') this.errorf(`expected end; found ${nodeString(end)}`);
         }
       }
@@ -184,7 +202,7 @@ class Tree extends TokenStream {
     const name = this.templateName(token, context);
     const pipe = this.pipeline(context, ItemType.rightDelim);
     const block = new Tree(name, this.parseName, this.lex, this.treeSet, this.hasFunction);
-    const [root, end] = block.itemList();
+    const [root, end] = block.openList('block', token.line);
     block.root = root;
     if (end.type !== 'end') this.errorf(`unexpected ${nodeString(end)} in ${context}`);
     block.add();

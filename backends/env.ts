@@ -22,7 +22,7 @@ const variableName = /^[A-Za-z_][A-Za-z0-9_]*$/;
 function hintForKey(key: string, vars: NodeJS.ProcessEnv): string {
   const name = keyToVariable(key);
   if (!variableName.test(name)) {
-    return `no environment variable can hold it: it maps to \`${name}\`, and a variable name has only letters, digits and _; use another backend or rename the key`;
+    return `it maps to \`${name}\`, not a portable variable name (letters, digits and _): keyplate reads it when set, but POSIX shells drop such names, the \`keyplate\` launcher of the npm package (a shell script) among them; run the executable or \`node dist/keyplate.cjs\` with no shell in between, or rename the key`;
   }
   if (vars[name] !== undefined) return `${name} is set, but this key is outside the resource's keys`;
   return `set ${name}`;

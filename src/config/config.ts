@@ -1,10 +1,11 @@
 // Layered settings: defaults → keyplate.toml → KEYPLATE_* environment → flags; strict about unknown keys.
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { backendNamed, watchedByDefault, type BackendName } from '../../backends/index.js';
 import type { BackendConnection } from '../../backends/types.js';
 import { defaultCacheDir } from '../cache/disk.js';
 import { UsageError, describe } from '../errors.js';
+import { checkSettings, settingSource, type SettingLayers } from './checks.js';
 import { parseDuration } from './duration.js';
 import { defaultOf, envName, flagsByName, flagSpecs, tomlKeys, type FlagSpec } from './flags.js';
 import { closest, didYouMean } from './suggest.js';
@@ -54,6 +55,7 @@ const pathSettings = new Set(['env-file', 'client-ca-keys', 'client-cert', 'clie
 function parseArgv(argv: readonly string[]): { flags: Raw; positionals: string[]; command: string[] } {
   const flags: Raw = new Map();
   const positionals: string[] = [];
+  let firstPositional = 0;
   let command: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -62,6 +64,7 @@ function parseArgv(argv: readonly string[]): { flags: Raw; positionals: string[]
       break;
     }
     if (!arg.startsWith('-') || arg === '-') {
+      if (positionals.length === 0) firstPositional = i;
       positionals.push(arg);
       continue;
     }
@@ -69,7 +72,7 @@ function parseArgv(argv: readonly string[]): { flags: Raw; positionals: string[]
     const eq = body.indexOf('=');
     const name = eq === -1 ? body : body.slice(0, eq);
     const spec = flagsByName.get(name) ?? (name === 'h' ? flagsByName.get('help') : name === 'v' ? flagsByName.get('version') : undefined);
-    if (!spec) throw new UsageError(unknownFlag(arg, name));
+    if (!spec) throw new UsageError(positionals.length > 0 ? commandWithoutDashes(positionals, argv.slice(firstPositional)) : unknownFlag(arg, name));
     let value: string | undefined = eq === -1 ? undefined : body.slice(eq + 1);
     if (spec.type === 'boolean') {
       flags.set(spec.name, value === undefined ? true : parseBoolText(value, `flag --${spec.name}`));
@@ -101,6 +104,24 @@ function unknownFlag(arg: string, name: string): string {
   const match = confdFlagNames.get(name) ?? closest(name, flagsByName.keys());
   const hint = match === undefined ? '' : `. Did you mean \`${dashes}${match}\`?`;
   return `unknown flag \`${arg}\`; run \`keyplate --help\` for the list${hint}`;
+}
+
+/** `keyplate --onetime nginx -g …`: a command written without the `--` before it. */
+function commandWithoutDashes(positionals: readonly string[], rest: readonly string[]): string {
+  const shown = rest.map((a) => (/^[\w./:=@%+,-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
+  return `\`${positionals[0]}\` and what follows look like a command to run; put it after \`--\`: keyplate [flags] -- ${shown}`;
+}
+
+/** An argument where keyplate takes none: a directory meant as the confdir, or a command without its `--`. */
+function unexpectedArgument(arg: string, rest: readonly string[], cwd: string): string {
+  let directory = false;
+  try {
+    directory = statSync(resolve(cwd, arg)).isDirectory();
+  } catch {
+    // not a path
+  }
+  if (directory) return `unexpected argument \`${arg}\`; to use this directory as the confdir, write --confdir ${arg}`;
+  return `unexpected argument \`${arg}\`; to run a command after rendering, put it after \`--\` (keyplate --onetime -- ${rest.join(' ')})`;
 }
 
 /** Words a user may type where keyplate takes a subcommand, and what they mean. */
@@ -237,16 +258,26 @@ function readLayers(argv: readonly string[], env: NodeJS.ProcessEnv, cwd: string
   }
   const meant = positionals.length > 0 ? closest(positionals[0], subcommandWords.keys()) : undefined;
   if (meant !== undefined) throw new UsageError(`unknown command \`${positionals[0]}\`; did you mean \`${subcommandWords.get(meant)}\`?`);
-  if (positionals.length > 0) {
-    throw new UsageError(`unexpected argument \`${positionals[0]}\`; to run a command after rendering, put it after \`--\` (keyplate --onetime -- ${positionals.join(' ')})`);
-  }
+  if (positionals.length > 0) throw new UsageError(unexpectedArgument(positionals[0], positionals, cwd));
   const environment = fromEnvironment(env);
   const early = (name: string): unknown => flags.get(name) ?? environment.get(name);
   const confdirEarly = resolve(cwd, (early('confdir') as string | undefined) ?? (defaultOf('confdir') as string));
+  notAFile(confdirEarly, flags.has('confdir') ? '--confdir' : environment.has('confdir') ? 'KEYPLATE_CONFDIR' : 'the default confdir');
   const namedFile = early('config-file') as string | undefined;
   const configFile = resolve(cwd, namedFile ?? join(confdirEarly, 'keyplate.toml'));
   const file = flags.get('help') || flags.get('version') ? new Map() : fromFile(configFile, namedFile !== undefined, env);
   return { flags, environment, file, configFile, subcommand, command };
+}
+
+/** A confdir that is a file (a resource's .toml given as --confdir): exit 2 naming it, before anything reads inside. */
+function notAFile(confdir: string, setting: string): void {
+  let file = false;
+  try {
+    file = !statSync(confdir).isDirectory();
+  } catch {
+    return; // missing: the loader says so, naming conf.d
+  }
+  if (file) throw new UsageError(`${setting} ${confdir} is a file, not a directory; give the directory that holds conf.d/ and templates/`);
 }
 
 /**
@@ -255,14 +286,15 @@ function readLayers(argv: readonly string[], env: NodeJS.ProcessEnv, cwd: string
  */
 export function loadConfig({ argv, env, cwd = process.cwd() }: LoadOptions): Config {
   const { flags, environment, file, configFile, subcommand, command } = readLayers(argv, env, cwd);
+  const layers: SettingLayers = { flags, environment, file, configFile };
   /** The setting's value, by precedence, down to the flag table's default. */
   const pick = <T>(name: string): T => (flags.get(name) ?? environment.get(name) ?? file.get(name) ?? defaultOf(name)) as T;
 
   const backend = backendNamed(pick<string>('backend'))!; // the flag table's choices are the registry's names
   const onetime = pick<boolean>('onetime');
   const intervalSeconds = pick<number | undefined>('interval');
-  if (onetime && (flags.get('watch') || environment.get('watch'))) {
-    throw new UsageError('--onetime and --watch contradict each other; pick one');
+  if (onetime && (flags.get('watch') || environment.get('watch') || (file.get('onetime') && file.get('watch')))) {
+    throw new UsageError(`${settingSource('onetime', layers)} and ${settingSource('watch', layers)} contradict each other; pick one`);
   }
   // Watching is the default where values live in a server; env renders once unless asked to watch or poll.
   const watchSet = (flags.get('watch') ?? environment.get('watch') ?? file.get('watch')) as boolean | undefined;
@@ -270,7 +302,7 @@ export function loadConfig({ argv, env, cwd = process.cwd() }: LoadOptions): Con
   const waitMaxMs = pick<number>('wait-max');
   if (waitMinMs > waitMaxMs) throw new UsageError(`wait-min (${waitMinMs}ms) must not exceed wait-max (${waitMaxMs}ms)`);
 
-  return {
+  const config: Config = {
     subcommand,
     confdir: resolve(cwd, pick<string>('confdir')),
     configFile,
@@ -285,7 +317,7 @@ export function loadConfig({ argv, env, cwd = process.cwd() }: LoadOptions): Con
     backend,
     nodes: pick('node'),
     envFiles: pick<string[]>('env-file').map((f) => resolve(cwd, f)),
-    envFilesSetting: flags.has('env-file') ? '--env-file' : environment.has('env-file') ? 'KEYPLATE_ENV_FILE' : file.has('env-file') ? `env_file in ${configFile}` : undefined,
+    envFilesSetting: settingSource('env-file', layers),
     username: pick('username'),
     password: pick('password'),
     token: pick('token'),
@@ -308,6 +340,17 @@ export function loadConfig({ argv, env, cwd = process.cwd() }: LoadOptions): Con
     command,
     warnings: unknownVariables(env),
   };
+  config.warnings.push(...checkSettings(config, layers), ...ignoredConfdir(layers, cwd));
+  return config;
+}
+
+/** A confdir named in the settings file that --confdir or KEYPLATE_CONFDIR overrides: said, not silently dropped. */
+function ignoredConfdir({ flags, environment, file, configFile }: SettingLayers, cwd: string): string[] {
+  const inFile = file.get('confdir') as string | undefined;
+  const winner = (flags.get('confdir') ?? environment.get('confdir')) as string | undefined;
+  if (inFile === undefined || winner === undefined || resolve(cwd, inFile) === resolve(cwd, winner)) return [];
+  const by = flags.has('confdir') ? '--confdir' : 'KEYPLATE_CONFDIR';
+  return [`confdir in ${configFile} is ignored: ${by} names the confdir (${winner})`];
 }
 
 /** keyplate's own reload signal as `SIGNAME` (`hup` and `HUP` work too); only signals that do not stop a process. */

@@ -1,5 +1,5 @@
 // The safe write: compare → stage (0600, fsync) → check_cmd → chmod/chown → rename → fsync dir.
-import { chmodSync, chownSync, closeSync, fsyncSync, lstatSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync, constants as fsc } from 'node:fs';
+import { accessSync, chmodSync, chownSync, closeSync, fsyncSync, lstatSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync, constants as fsc } from 'node:fs';
 import { dirname } from 'node:path';
 import { describeFailure, expandSrc, runShell } from '../process/commands.js';
 import { followDest, kindOf, LinkLoopError, notRegularMessage, takeStartStat } from '../resources/destination.js';
@@ -170,7 +170,22 @@ export function writeResource(resource: Resource, output: string, options: Write
     // --noop shows the whole new file first, then fails as the real run would (exit 1), so CI sees both.
     return showDiff(resource, output, plan, options).then(() => Promise.reject(missing));
   }
-  return options.noop ? showDiff(resource, output, plan, options) : replaceFile(resource, output, plan, options);
+  if (!options.noop) return replaceFile(resource, output, plan, options);
+  // The dry run fails where the real one would: a directory it may not create files in (permissions, a read-only mount).
+  const unwritable = cannotWriteIn(dirname(path));
+  if (unwritable === undefined) return showDiff(resource, output, plan, options);
+  const error = new WriteError(`${resource.name}: cannot write in ${dirname(path)} (${unwritable}); the diff shows the change, but a run would fail here`);
+  return showDiff(resource, output, plan, options).then(() => Promise.reject(error));
+}
+
+/** Why files cannot be made in `dir` (EACCES, EROFS…), or undefined when they can (access(2) with W_OK). */
+function cannotWriteIn(dir: string): string | undefined {
+  try {
+    accessSync(dir, fsc.W_OK);
+    return undefined;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+  }
 }
 
 function isDirectory(dir: string): boolean {
@@ -184,7 +199,9 @@ function isDirectory(dir: string): boolean {
 function missingDirectory(resource: Resource, path: string, noop: boolean): WriteError {
   const via = path === resource.dest ? '' : ` (where dest's symlink ${resource.dest} points)`;
   const would = noop ? '; the diff shows the new file, but a run would fail here' : '';
-  return new WriteError(`${resource.name}: destination directory ${dirname(path)}${via} does not exist${would}; create it or fix dest in ${resource.file}`);
+  // dest = "~/app.conf": no shell reads it, so `~` is a directory's name here (as in confd).
+  const tilde = /(^|\/)~(\/|$)/.test(dirname(path)) ? '; `~` is not expanded: write the full path' : '';
+  return new WriteError(`${resource.name}: destination directory ${dirname(path)}${via} does not exist${would}${tilde}; create it or fix dest in ${resource.file}`);
 }
 
 async function showDiff(resource: Resource, output: string, { path, current, changes, mode, uid, gid }: Plan, options: WriteOptions): Promise<WriteOutcome> {

@@ -194,6 +194,7 @@ describe('/readyz', () => {
     expect(res.status).toBe(503);
     expect(await res.json()).toEqual({
       status: 'not ready',
+      reason: 'waiting for keys',
       resources: [
         { name: 'app.toml', dest: '/etc/app.conf', waitingFor: ['/database/host', '/database/port'] },
         { name: 'broken.toml', dest: '/etc/broken.conf', waitingFor: [], error: 'templates/broken.tmpl:3: unknown helper `foo`' },
@@ -205,7 +206,12 @@ describe('/readyz', () => {
     state = snapshotWith({ backend: { name: 'consul', up: false, synced: true } });
     const res = await fetch(`${server.url}/readyz`);
     expect(res.status).toBe(503);
-    expect(await res.json()).toEqual({ status: 'not ready', backend: { name: 'consul', up: false }, resources: [] });
+    expect(await res.json()).toEqual({ status: 'not ready', reason: 'backend down', backend: { name: 'consul', up: false }, resources: [] });
+  });
+
+  it('says a resource failed when that is all that keeps it from ready', () => {
+    const s = snapshotWith({ resources: [resource('broken.toml', { rendered: false, lastError: 'templates/broken.tmpl:3: unknown helper `foo`' })] });
+    expect(readinessOf(s)).toMatchObject({ status: 'not ready', reason: 'a resource failed', resources: [{ name: 'broken.toml', error: expect.stringContaining('unknown helper') }] });
   });
 
   it('counts a resource that rendered once and now waits again as ready (its file is in place)', () => {

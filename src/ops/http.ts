@@ -50,8 +50,11 @@ export type Readiness =
   | { status: 'ready' }
   | {
       status: 'not ready';
-      /** Set when nothing else below says why: "connecting to the backend" or "first render pending". */
-      reason?: string;
+      /**
+       * Why, in a few words, always set: "connecting to the backend", "backend down", "waiting for keys", "a resource
+       * failed" or "first render pending"; `resources` and `backend` give the details.
+       */
+      reason: string;
       backend?: { name: string; up: false };
       resources: { name: string; dest: string; waitingFor: string[]; error?: string }[];
     };
@@ -61,12 +64,15 @@ export function readinessOf(snapshot: StatusSnapshot): Readiness {
   const pending = snapshot.resources.filter((r) => !r.rendered);
   const resources = pending.map((r) => ({ name: r.name, dest: r.dest, waitingFor: [...r.missingKeys], ...(r.lastError ? { error: r.lastError } : {}) }));
   if (snapshot.backend.up && resources.length === 0) return { status: 'ready' };
-  let reason: string | undefined;
+  let reason: string;
   if (!snapshot.backend.synced) reason = 'connecting to the backend';
-  else if (resources.some((r) => r.waitingFor.length === 0 && !r.error)) reason = 'first render pending';
+  else if (!snapshot.backend.up) reason = 'backend down';
+  else if (resources.some((r) => r.waitingFor.length > 0)) reason = 'waiting for keys';
+  else if (resources.some((r) => r.error)) reason = 'a resource failed';
+  else reason = 'first render pending';
   return {
     status: 'not ready',
-    ...(reason ? { reason } : {}),
+    reason,
     ...(snapshot.backend.up ? {} : { backend: { name: snapshot.backend.name, up: false as const } }),
     resources,
   };

@@ -39,9 +39,10 @@ export async function checkConfdir(config: Config, processEnv: NodeJS.ProcessEnv
     for (const l of loaded) {
       const outcome = await renderOutcome(pipeline, l, store);
       const r = outcome.render;
-      const uses = r ? shownKeys([...r.usedKeys, ...r.usedPatterns, ...r.usedDirs], r, store).join(', ') || 'no keys' : 'nothing (it fails)';
+      // A render that fails stops part way: what it would read is not known (the error is logged with its position).
+      const uses = r ? `uses ${shownKeys([...r.usedKeys, ...r.usedPatterns, ...r.usedDirs], r, store).join(', ') || 'no keys'}` : 'fails to render (the error is logged), so the keys it reads are not known';
       const lacks = outcome.missingKeys.length > 0 ? `; missing: ${outcome.missingKeys.map(hint).join(', ')}` : '';
-      lines.push(`${l.resource.name} → ${l.resource.dest}: uses ${uses}${lacks}\n${engineLine(l)}`);
+      lines.push(`${l.resource.name} → ${l.resource.dest}: ${uses}${lacks}\n${engineLine(l)}`);
       missing.push(...outcome.missingKeys.map((k) => `${l.resource.name}: missing ${hint(k)}`));
       if (outcome.error) failed++;
     }

@@ -207,7 +207,7 @@ export function createEtcdBackend(options: EtcdBackendOptions): Backend {
       if (options.retryTimeout !== undefined) {
         const left = options.retryTimeout - (Date.now() - downSince);
         if (left <= 0) {
-          throw new BackendError(name, `gave up watching ${listKeys(covering)} after ${options.retryTimeout}ms without etcd (retryTimeout): ${stripPrefix(lost.message)}`, { cause: error, permanent: lost.permanent });
+          throw new BackendError(name, `gave up on ${listKeys(covering)}: no answer from etcd for ${options.retryTimeout}ms (--backend-retry-timeout): ${stripPrefix(lost.message)}`, { cause: error, permanent: lost.permanent });
         }
         delay = Math.min(delay, left);
       }

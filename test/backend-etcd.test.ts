@@ -198,7 +198,7 @@ describe('etcd backend: etcd killed and restarted under a running watch', () => 
         await server.members[0].kill();
         const error = await failure();
         expect(error).toBeInstanceOf(BackendError);
-        expect(error.message).toMatch(/^\[etcd\] gave up watching \/o after 500ms without etcd \(retryTimeout\)/);
+        expect(error.message).toMatch(/^\[etcd\] gave up on \/o: no answer from etcd for 500ms \(--backend-retry-timeout\)/);
         expect(events.filter((e) => e.kind === 'status')).toHaveLength(1);
       });
     } finally {

@@ -73,6 +73,7 @@ function runnerOptions(config: Config, { loaded, backend, backendLabel, pipeline
     resources: loaded,
     pollIntervalMs: config.intervalMs,
     waitTimeoutMs: config.waitTimeoutMs,
+    backendRetryTimeoutMs: config.backendRetryTimeoutMs,
     quiescence: { minMs: config.waitMinMs, maxMs: config.waitMaxMs },
     runReloads: !config.noop && !config.syncOnly,
   };

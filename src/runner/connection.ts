@@ -21,6 +21,17 @@ export interface ConnectionOptions {
   name: string;
   label: string;
   events?: AgentEvents;
+  /** What ends the retrying before the first answer (--wait-timeout, --backend-retry-timeout), as the log says it. */
+  until?: string;
+}
+
+/** How the first warning says when retrying stops: the timeouts set, or that it goes on until the backend answers. */
+export function retryingUntil(waitTimeoutMs: number | undefined, backendRetryTimeoutMs: number | undefined): string {
+  const ends = [
+    ...(waitTimeoutMs === undefined ? [] : [`--wait-timeout (${formatDuration(waitTimeoutMs)})`]),
+    ...(backendRetryTimeoutMs === undefined ? [] : [`--backend-retry-timeout (${formatDuration(backendRetryTimeoutMs)})`]),
+  ];
+  return ends.length > 0 ? `until it answers or ${ends.join(' or ')} runs out` : 'until it answers (set --wait-timeout to give up sooner)';
 }
 
 /** Up or down, answered yet or not, since when, and why. */
@@ -68,7 +79,7 @@ export class Connection {
     if (isPermanent(error)) {
       if (this.answeredOnce) log.warn(`backend ${name} lost (${why}); keeping the last good files until this is fixed`);
     } else if (this.answeredOnce) log.warn(`backend ${name} lost (${why}); keeping the last good files and retrying`);
-    else log.warn(`cannot reach backend ${label}: ${why}; retrying until it answers or --wait-timeout runs out`);
+    else log.warn(`cannot reach backend ${label}: ${why}; retrying ${this.options.until ?? retryingUntil(undefined, undefined)}`);
     const every = this.answeredOnce ? outageReminderEveryMs : reminderEveryMs;
     this.#reminder = setInterval(() => this.#remind(), every).unref();
   }

@@ -10,7 +10,7 @@ import { redactValues } from '../ops/redact.js';
 import { loadConfdir, type LoadedResource } from '../resources/confdir.js';
 import type { Quiescence, Resource } from '../resources/resource.js';
 import { Batch } from './batch.js';
-import { Connection, outageReminderEveryMs } from './connection.js';
+import { Connection, outageReminderEveryMs, retryingUntil } from './connection.js';
 import { mapLimit, processResource, resourceConcurrency, type PipelineContext, type ResourceOutcome } from './pipeline.js';
 import { reloadChanged, type ReloadTarget } from './reload.js';
 import type { SourceSink } from './sources.js';
@@ -47,6 +47,8 @@ export interface RunnerOptions {
   pollIntervalMs?: number;
   /** --wait-timeout (ms). */
   waitTimeoutMs?: number;
+  /** --backend-retry-timeout (ms), for what the log says about retrying; the backend itself gives up. */
+  backendRetryTimeoutMs?: number;
   /** --wait-min/--wait-max, for resources without their own `wait`. */
   quiescence: Quiescence;
   /** Run reload_cmd and reload signals after writes (off with --noop and --sync-only). */
@@ -86,7 +88,8 @@ export class Runner {
       (files) => this.#renderBatch(files),
       (error) => log.error(`unexpected failure while rendering: ${(error as Error).stack ?? error}`),
     );
-    this.#connection = new Connection({ log, events, name: options.backend.name, label: options.backendLabel });
+    const until = retryingUntil(options.waitTimeoutMs, options.backendRetryTimeoutMs);
+    this.#connection = new Connection({ log, events, name: options.backend.name, label: options.backendLabel, until });
     this.#waiting = new Waiting({
       log,
       waitTimeoutMs: options.waitTimeoutMs,

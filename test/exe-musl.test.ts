@@ -8,7 +8,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useEtcd } from './lifecycle.js';
-import { makeConfdir, readIfExists, root, waitFor } from './util.js';
+import { asPid1, denyWriteExecute } from './pid1.js';
+import { appConfdir, makeConfdir, readIfExists, root, waitFor } from './util.js';
 
 const muslExe = path.join(root, 'exe', 'keyplate-linux-x64-musl');
 let loader: string[];
@@ -83,6 +84,15 @@ describe('the musl executable on musl (Alpine-like root file system)', () => {
     expect(stdout).toContain('pid1=ld-musl-x86_64'); // keyplate's process (started by musl's loader), not a shell
     expect(stdout).not.toMatch(/zombie/);
     expect(code).toBe(5);
+  });
+
+  it("as PID 1 without Bun's FFI (no JIT), warns once and recommends docker run --init, never an addon", () => {
+    const r = asPid1([...denyWriteExecute, ...loader], appConfdir());
+    expect(r.stderr.match(/reaper:/g)).toHaveLength(1);
+    expect(r.stderr).toContain("reaper: cannot call waitpid through Bun's FFI (libc.so.6: bun:ffi requires the JIT)");
+    expect(r.stderr).toContain('run the container with `docker run --init`');
+    expect(r.stderr).not.toMatch(/addon|build\.mjs|compiler/);
+    expect(r.status).toBe(4);
   });
 });
 

@@ -222,7 +222,7 @@ scenario_onetime() {
 # zombies, then exit 5, which keyplate must keep.
 scenario_pid1() {
   local image="$1" out code
-  log "$image: keyplate as PID 1: orphaned grandchildren are reaped, the command's exit code is kept"
+  log "$image: keyplate as PID 1 (and under docker run --init): orphaned grandchildren are reaped, the command's exit code is kept"
   local pid1_script='(sleep 0.2 & sleep 0.3 & exit 0); sleep 1
 z=0; for s in /proc/[0-9]*/stat; do set -- $(cat "$s" 2>/dev/null); [ "$3" = Z ] && z=$((z + 1)); done
 echo "pid1=$(cat /proc/1/comm) zombies=$z"; exit 5'
@@ -234,6 +234,13 @@ echo "pid1=$(cat /proc/1/comm) zombies=$z"; exit 5'
   grep -q 'zombies=0' <<<"$out" || fail "$image: zombies left under keyplate as PID 1: $out"
   grep -q 'pid1=keyplate' <<<"$out" || fail "$image: keyplate was not PID 1: $out"
   ! grep -q 'reaper:' <<<"$out" || fail "$image: the reaper did not start: $out"
+  # What keyplate's warning advises when it cannot reap: `docker run --init` (tini as PID 1) reaps them instead.
+  set +e
+  out="$(step 60 docker run --rm --init -v "$work/example-${image##*/}:/etc/keyplate" "$image" --onetime -- sh -c "$pid1_script" 2>&1)"
+  code=$?
+  set -e
+  [ "$code" = 5 ] || fail "$image: docker run --init exited $code, expected the command's 5: $out"
+  grep -q 'zombies=0' <<<"$out" && ! grep -q 'pid1=keyplate' <<<"$out" || fail "$image: under docker run --init: $out"
 }
 
 scenario_stop() {

@@ -225,7 +225,7 @@ scenario_pid1() {
   log "$image: keyplate as PID 1 (and under docker run --init): orphaned grandchildren are reaped, the command's exit code is kept"
   local pid1_script='(sleep 0.2 & sleep 0.3 & exit 0); sleep 1
 z=0; for s in /proc/[0-9]*/stat; do set -- $(cat "$s" 2>/dev/null); [ "$3" = Z ] && z=$((z + 1)); done
-echo "pid1=$(cat /proc/1/comm) zombies=$z"; exit 5'
+echo "pid1=$(cat /proc/1/comm) parent=$(cat /proc/$PPID/comm) zombies=$z"; exit 5'
   set +e
   out="$(step 60 docker run --rm -v "$work/example-${image##*/}:/etc/keyplate" "$image" --onetime -- sh -c "$pid1_script" 2>&1)"
   code=$?
@@ -240,7 +240,9 @@ echo "pid1=$(cat /proc/1/comm) zombies=$z"; exit 5'
   code=$?
   set -e
   [ "$code" = 5 ] || fail "$image: docker run --init exited $code, expected the command's 5: $out"
-  grep -q 'zombies=0' <<<"$out" && ! grep -q 'pid1=keyplate' <<<"$out" || fail "$image: under docker run --init: $out"
+  # Not PID 1, keyplate replaced itself with the command (execve): the command's parent is the init.
+  grep -q 'zombies=0' <<<"$out" && ! grep -q 'pid1=keyplate' <<<"$out" && ! grep -q 'parent=keyplate' <<<"$out" ||
+    fail "$image: under docker run --init (keyplate should have exec'd the command): $out"
 }
 
 scenario_stop() {

@@ -7,7 +7,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { useEtcd } from './lifecycle.js';
+import { useConsul, useEtcd } from './lifecycle.js';
 import { asPid1, denyWriteExecute } from './pid1.js';
 import { appConfdir, makeConfdir, readIfExists, root, waitFor } from './util.js';
 
@@ -111,5 +111,16 @@ describe('the musl executable on musl, against etcd (gRPC)', () => {
       kp.child.kill('SIGTERM');
     }
     expect((await kp.exited).code).toBe(0);
+  });
+});
+
+describe('the musl executable on musl, against Consul', () => {
+  const ctx = useConsul({}, { seed: { 'app/upstream/a': '10.0.0.1' } });
+  it('renders with --onetime', async () => {
+    const dir = makeConfdir({ 'conf.d/go.toml': toml('go'), 'templates/go': '{{range gets "/upstream/*"}}{{base .Key}} {{.Value}}\n{{end}}' });
+    const r = await run(['--onetime', '--backend', 'consul', '--node', ctx.agent.address, '--confdir', dir]).exited;
+    expect(r.stderr).not.toMatch(/ERROR/);
+    expect(r.code).toBe(0);
+    expect(readFileSync(path.join(dir, 'out/go'), 'utf8')).toBe('a 10.0.0.1\n');
   });
 });

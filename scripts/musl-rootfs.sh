@@ -32,6 +32,7 @@ fail() {
 }
 
 apt_install musl-rootfs gcc command -v gcc
+apt_install musl-rootfs g++ command -v g++ # the C++ smoke test below
 gcc_major="$(gcc -dumpversion | cut -d. -f1)"
 pic_package="libstdc++-$gcc_major-pic"
 apt_install musl-rootfs musl-tools command -v musl-gcc
@@ -80,7 +81,11 @@ if [ -e "$out/.complete" ]; then
 fi
 
 echo "musl-rootfs: building $out (musl $(dpkg-query -W -f '${Version}' musl), GCC $gcc_major's libstdc++, $(wc -l <"$work/wanted.txt") symbols asked for)" >&2
-rfs="$work/rootfs"
+# Built beside its final place, so that the last step is a rename that readers see whole or not at all.
+mkdir -p "$cache"
+rfs="$(mktemp -d "$cache/.building.XXXXXX")"
+trap 'rm -rf "$work" "$rfs"' EXIT
+chmod 755 "$rfs"
 mkdir -p "$rfs/lib" "$rfs/usr/lib" "$rfs/bin" "$rfs/etc" "$rfs/tmp" "$rfs/usr/local/bin"
 chmod 1777 "$rfs/tmp"
 cp "$musl_libc" "$rfs/lib/ld-musl-x86_64.so.1"
@@ -142,7 +147,6 @@ printf 'root:x:0:\nnogroup:x:65534:\n' >"$rfs/etc/group"
   echo "libstdc++.so.6: $(grep -cE '^/.*\.a\([^)]*\)$' "$work/link.map") objects of $(basename "$pic_archive") and $(basename "$eh_archive"), plus musl-libstdcxx-glue.c"
 } >"$rfs/etc/keyplate-rootfs-release"
 
-mkdir -p "$cache"
 touch "$rfs/.complete"
 # Another run may have finished the same tree meanwhile: keep whichever landed first.
 mv -T "$rfs" "$out" 2>/dev/null || [ -e "$out/.complete" ] || fail "could not move the tree to $out"

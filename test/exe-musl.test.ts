@@ -4,12 +4,14 @@
 // exe` runs it without a chroot; scripts/docker-e2e.sh runs it as the entrypoint of an image made from that tree.
 // The set-up builds what it needs: the musl executable from the current source, then the tree (cached).
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { Etcd3 } from 'etcd3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useConsul, useEtcd } from './lifecycle.js';
+import { makeTestPki, startEtcd, type EtcdServer, type TestPki } from './servers/etcd.js';
 import { asPid1, denyWriteExecute } from './pid1.js';
-import { appConfdir, makeConfdir, readIfExists, root, waitFor } from './util.js';
+import { appConfdir, exePath, makeConfdir, readIfExists, root, waitFor } from './util.js';
 
 const muslExe = path.join(root, 'exe', 'keyplate-linux-x64-musl');
 let loader: string[];
@@ -23,9 +25,9 @@ beforeAll(() => {
   loader = [path.join(dir, 'lib', 'ld-musl-x86_64.so.1'), '--library-path', path.join(dir, 'usr', 'lib'), muslExe];
 }, 120_000);
 
-/** keyplate-linux-x64-musl through musl's loader, with a clean environment plus `env`. */
-function run(args: string[], env: Record<string, string> = {}) {
-  const child = spawn(loader[0], [...loader.slice(1), ...args], {
+/** keyplate-linux-x64-musl through musl's loader (or `command`), with a clean environment plus `env`. */
+function run(args: string[], env: Record<string, string> = {}, command = loader) {
+  const child = spawn(command[0], [...command.slice(1), ...args], {
     env: { PATH: process.env.PATH, HOME: process.env.HOME, KEYPLATE_CACHE_DIR: 'off', ...env },
   });
   let stdout = '';
@@ -122,5 +124,39 @@ describe('the musl executable on musl, against Consul', () => {
     expect(r.stderr).not.toMatch(/ERROR/);
     expect(r.code).toBe(0);
     expect(readFileSync(path.join(dir, 'out/go'), 'utf8')).toBe('a 10.0.0.1\n');
+  });
+});
+
+// Both executables: Bun refuses an IP address as a TLS server name, which grpc-js sets from the node, so etcd over
+// TLS at https://127.0.0.1:… failed every handshake until scripts/lib/exe-bundle.mjs stopped grpc-js setting it.
+describe('both executables against etcd over TLS at an IP address, with a client certificate', () => {
+  let pki: TestPki;
+  let server: EtcdServer;
+  beforeAll(async () => {
+    pki = makeTestPki();
+    server = await startEtcd({ tls: { ca: pki.ca, cert: pki.serverCert, key: pki.serverKey, clientCertAuth: true } });
+    const writer = new Etcd3({
+      hosts: server.endpoints,
+      credentials: { rootCertificate: readFileSync(pki.ca), certChain: readFileSync(pki.clientCert), privateKey: readFileSync(pki.clientKey) },
+    });
+    await writer.put('/app/upstream/a').value('10.0.0.1');
+    writer.close();
+  });
+  afterAll(async () => {
+    await server?.stop();
+    if (pki) rmSync(pki.dir, { recursive: true, force: true });
+  });
+
+  it.each(['glibc', 'musl'])('%s: renders with --onetime; a server certificate from another CA is refused, exit 1', async (libc) => {
+    const command = libc === 'musl' ? loader : [exePath];
+    const dir = makeConfdir({ 'conf.d/go.toml': toml('go'), 'templates/go': '{{getv "/upstream/a"}}\n' });
+    const args = ['--onetime', '--backend', 'etcd', '--node', server.endpoints[0], '--confdir', dir, '--client-cert', pki.clientCert, '--client-key', pki.clientKey];
+    const r = await run([...args, '--client-ca-keys', pki.ca, '--backend-retry-timeout', '5s'], {}, command).exited;
+    expect(r.stderr).not.toMatch(/ERROR|WARN/);
+    expect(r.code).toBe(0);
+    expect(readFileSync(path.join(dir, 'out/go'), 'utf8')).toBe('10.0.0.1\n');
+    const bad = await run([...args, '--client-ca-keys', pki.otherCa, '--backend-retry-timeout', '5s'], {}, command).exited;
+    expect(bad.stderr).toContain(`cannot read /app/upstream at ${server.endpoints[0]}: TLS handshake failed (unable to verify the first certificate)`);
+    expect(bad.code).toBe(1);
   });
 });

@@ -49,8 +49,9 @@ function openWaitpid(): (pid: number, status: Int32Array) => number {
  * reap(pid): waitpid(pid, WNOHANG) on that one pid, decoded as <sys/wait.h> does: WIFEXITED when the low
  * 7 bits are 0 (code in bits 8-15), else WIFSIGNALED with the signal in the low 7 bits. null when the pid is
  * still running, or is not (or no longer) our child (-1, ECHILD), as the addon answers. Opened only when keyplate
- * needs a reaper (PID 1): Bun's FFI compiles its call stub with TinyCC, which a process denied writable-then-
- * executable memory (systemd's MemoryDenyWriteExecute, prctl PR_SET_MDWE) cannot do; reaper.ts then warns.
+ * needs a reaper (PID 1). Bun's FFI requires JavaScriptCore's JIT, which a process denied writable-then-executable
+ * memory (systemd's MemoryDenyWriteExecute, prctl PR_SET_MDWE) runs without: dlopen then throws "bun:ffi requires
+ * the JIT", and reaper.ts warns (test/reaper-advice.test.ts).
  */
 function ffiReaper(): ReaperAddon {
   const waitpid = openWaitpid();

@@ -150,4 +150,6 @@ printf 'root:x:0:\nnogroup:x:65534:\n' >"$rfs/etc/group"
 touch "$rfs/.complete"
 # Another run may have finished the same tree meanwhile: keep whichever landed first.
 mv -T "$rfs" "$out" 2>/dev/null || [ -e "$out/.complete" ] || fail "could not move the tree to $out"
+# Trees for other inputs (an older executable or package), and builds a killed run left, once an hour old.
+find "$cache" -mindepth 1 -maxdepth 1 -type d ! -name "$key" -mmin +60 -exec rm -rf {} + 2>/dev/null || true
 echo "$out"

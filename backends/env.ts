@@ -130,6 +130,8 @@ function valuesUnder(vars: NodeJS.ProcessEnv, prefixes: readonly string[]): Map<
 
 /** Edits of env files settle for this long before they are read (an editor may write a file in several steps). */
 const settleMs = 100;
+/** While an env file cannot be read, it is read again this often, whatever the file watch reports. */
+const downRecheckMs = 1_000;
 
 /**
  * The env backend. It cannot change by itself (`canChange: false`): its watch emits one `reset`, then follows the
@@ -142,13 +144,18 @@ export function createEnvBackend(options: BackendOptions): Backend {
 
   async function watch(prefixes: readonly string[], { signal, onEvent }: WatchOptions): Promise<void> {
     let down = false;
+    let recheck: NodeJS.Timeout | undefined;
     const publish = (): void => {
       let values: Map<string, string>;
+      clearTimeout(recheck);
       try {
         values = valuesUnder(read(), prefixes);
       } catch (error) {
         if (!down) onEvent({ kind: 'status', up: false, error: error as Error });
         down = true;
+        // Read again each second while a file cannot be read: under Bun (the executable) the watch sometimes
+        // reports nothing after an env file that became a directory is a file again, and keyplate stayed down.
+        recheck = setTimeout(publish, downRecheckMs);
         return;
       }
       if (down) onEvent({ kind: 'status', up: true });
@@ -177,6 +184,7 @@ export function createEnvBackend(options: BackendOptions): Backend {
       await untilAborted(signal);
     } finally {
       clearTimeout(settling);
+      clearTimeout(recheck);
       await watcher.close();
     }
   }

@@ -8,3 +8,4 @@ bash scripts/install-etcd.sh
 bash scripts/install-consul.sh >/dev/null
 if [ -f scripts/install-chromium.sh ]; then bash scripts/install-chromium.sh; fi
 bash scripts/install-node-current.sh >/dev/null
+bash scripts/musl-rootfs.sh --install-only # musl, musl-tools, busybox-static, libstdc++-N-pic (test/exe-musl.test.ts)

@@ -532,7 +532,7 @@ describe('the templates cache entry and its V8 code cache', () => {
     const dir = manyTemplates();
     const env = baseEnv({ DATABASE_HOST: 'h', DATABASE_PORT: '1', KEYPLATE_CACHE_DIR: cache });
     expect((await runCli(['--onetime', '--confdir', dir], { env })).code).toBe(0);
-    const sidecar = readdirSync(cache).find((f) => f.startsWith('templates-') && f.endsWith('.js.v8'))!;
+    const sidecar = readdirSync(cache).find((f) => /^templates-.*\.js\..*\.(v8|jsc)$/.test(f))!;
     expect(sidecar).toBeDefined();
     const written = statSync(path.join(cache, sidecar)).mtimeMs;
     rmSync(path.join(dir, 'out'), { recursive: true });
@@ -552,7 +552,7 @@ describe('the templates cache entry and its V8 code cache', () => {
     const dir = manyTemplates();
     const env = baseEnv({ DATABASE_HOST: 'h', DATABASE_PORT: '1', KEYPLATE_CACHE_DIR: cache });
     expect((await runCli(['--onetime', '--confdir', dir], { env })).code).toBe(0);
-    const sidecar = path.join(cache, readdirSync(cache).find((f) => f.startsWith('templates-') && f.endsWith('.js.v8'))!);
+    const sidecar = path.join(cache, readdirSync(cache).find((f) => /^templates-.*\.js\..*\.(v8|jsc)$/.test(f))!);
     const good = readFileSync(sidecar);
     const eol = good.indexOf(0x0a);
 

@@ -14,7 +14,8 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-function replaceOnce(file, text, from, to) {
+/** `text` (of `file`) with `from` replaced by `to`; throws, failing the build, when `from` is not there. */
+export function replaceOnce(file, text, from, to) {
   if (!text.includes(from)) throw new Error(`keyplate build: ${file} no longer contains \`${from}\`; update scripts/lib/static-loads.mjs`);
   return text.replace(from, to);
 }

@@ -124,7 +124,31 @@ export interface ReaperOptions {
 }
 
 const defaultAddonPath = fileURLToPath(new URL('../native/reaper/build/Release/reaper.node', import.meta.url));
+const addonBuildScript = fileURLToPath(new URL('../native/reaper/build.mjs', import.meta.url));
 let warnedNoAddon = false;
+
+/**
+ * The runtime's waitpid (the compiled executable: Bun's FFI), else native/reaper's Node-API addon at `addonPath`;
+ * undefined after one warning that says what failed and what the user can do about it. The executable has no
+ * addon to build, so its advice is an init process alone; under Node, building the addon is the other way out.
+ */
+function loadAddon(addonPath: string, warn: (message: string) => void): ReaperAddon | undefined {
+  const runtime = runtimeReaper(); // keyplate:runtime: the compiled executable brings its own waitpid
+  try {
+    return runtime ? runtime.open() : (createRequire(import.meta.url)(addonPath) as ReaperAddon);
+  } catch (error) {
+    if (warnedNoAddon) return undefined;
+    warnedNoAddon = true;
+    const reason = (error as Error).message.split('\n')[0];
+    const consequence = 'running as PID 1, orphaned processes will not be reaped and will stay zombies; run the container with `docker run --init`';
+    if (runtime) {
+      warn(`reaper: cannot call waitpid through ${runtime.via} (${reason}): ${consequence} (or make an init such as tini the entrypoint, with keyplate after it)`);
+    } else {
+      warn(`reaper: cannot load ${addonPath} (${reason}): ${consequence}, or build the addon with \`node ${addonBuildScript}\` (needs python3, make and a C compiler)`);
+    }
+    return undefined;
+  }
+}
 
 function signalName(number: number): NodeJS.Signals | null {
   const entry = Object.entries(constants.signals).find(([, n]) => n === number);
@@ -136,22 +160,8 @@ export function startReaper(options: ReaperOptions = {}): () => void {
   if (process.platform !== 'linux' || (process.pid !== 1 && !options.force)) return () => {};
   const warn = options.warn ?? ((message: string) => writeOut(2, `keyplate: ${message}\n`));
 
-  let addon: ReaperAddon;
-  const addonPath = options.addonPath ?? defaultAddonPath;
-  try {
-    // keyplate:runtime: the compiled executable brings its own waitpid (src/runtime/bun-setup.ts); Node loads the addon.
-    addon = runtimeReaper() ?? (createRequire(import.meta.url)(addonPath) as ReaperAddon);
-  } catch (error) {
-    if (!warnedNoAddon) {
-      warnedNoAddon = true;
-      warn(
-        `reaper: cannot load ${addonPath} (${(error as Error).message.split('\n')[0]}): running as PID 1, ` +
-          'orphaned processes will not be reaped and will stay zombies; run the container with ' +
-          '`docker run --init`, or build the addon with `node native/reaper/build.mjs`',
-      );
-    }
-    return () => {};
-  }
+  const addon = loadAddon(options.addonPath ?? defaultAddonPath, warn);
+  if (!addon) return () => {};
 
   const isOwn = (pid: number): boolean => isSpawnedByNode(pid) || (options.isOwnChild?.(pid) ?? false);
   const sweep = (): void => {

@@ -7,14 +7,21 @@ export interface ReaperAddon {
   reap(pid: number): { pid: number; exitCode: number | null; signal: number | null } | null;
 }
 
-let reaper: ReaperAddon | undefined;
+/** How a runtime reaches waitpid: `open` makes the reaper, or throws saying why it cannot. */
+export interface RuntimeReaper {
+  /** What the reaper is made with, for messages: "Bun's FFI". */
+  via: string;
+  open(): ReaperAddon;
+}
 
-/** Called by the runtime's entry before keyplate's main runs. */
-export function setRuntimeReaper(addon: ReaperAddon): void {
-  reaper = addon;
+let reaper: RuntimeReaper | undefined;
+
+/** Called by the runtime's entry before keyplate's main runs; `open` runs only when a reaper is needed (PID 1). */
+export function setRuntimeReaper(runtime: RuntimeReaper): void {
+  reaper = runtime;
 }
 
 /** The runtime's own reaper, or undefined under Node (load native/reaper then). */
-export function runtimeReaper(): ReaperAddon | undefined {
+export function runtimeReaper(): RuntimeReaper | undefined {
   return reaper;
 }

@@ -28,26 +28,33 @@ proto.spawn = function (...args) {
 const libcNames = ['libc.so.6', 'libc.musl-x86_64.so.1', 'libc.musl-aarch64.so.1'];
 const WNOHANG = 1;
 
-function openWaitpid(): ((pid: number, status: Int32Array) => number) | undefined {
+/**
+ * waitpid through Bun's FFI on the first C library that opens; throws the failure that says why (a library that
+ * opened but could not be called, such as "bun:ffi requires the JIT"), else the first library's.
+ */
+function openWaitpid(): (pid: number, status: Int32Array) => number {
+  const failures: string[] = [];
   for (const name of libcNames) {
     try {
       const lib = dlopen(name, { waitpid: { args: [FFIType.i32, FFIType.ptr, FFIType.i32], returns: FFIType.i32 } });
       return (pid, status) => lib.symbols.waitpid(pid, ptr(status), WNOHANG) as number;
-    } catch {
-      // not this C library
+    } catch (error) {
+      failures.push(`${name}: ${String((error as Error).message ?? error).split('\n')[0]}`);
     }
   }
-  return undefined;
+  throw new Error(failures.find((failure) => !failure.includes('Failed to open library')) ?? failures[0]);
 }
 
 /**
  * reap(pid): waitpid(pid, WNOHANG) on that one pid, decoded as <sys/wait.h> does: WIFEXITED when the low
  * 7 bits are 0 (code in bits 8-15), else WIFSIGNALED with the signal in the low 7 bits. null when the pid is
- * still running, or is not (or no longer) our child (-1, ECHILD), as the addon answers.
+ * still running, or is not (or no longer) our child (-1, ECHILD), as the addon answers. Opened only when keyplate
+ * needs a reaper (PID 1). Bun's FFI requires JavaScriptCore's JIT, which a process denied writable-then-executable
+ * memory (systemd's MemoryDenyWriteExecute, prctl PR_SET_MDWE) runs without: dlopen then throws "bun:ffi requires
+ * the JIT", and reaper.ts warns (test/reaper-advice.test.ts).
  */
-function ffiReaper(): ReaperAddon | undefined {
+function ffiReaper(): ReaperAddon {
   const waitpid = openWaitpid();
-  if (!waitpid) return undefined;
   return {
     reap(pid) {
       const status = new Int32Array(1);
@@ -59,5 +66,4 @@ function ffiReaper(): ReaperAddon | undefined {
   };
 }
 
-const reaper = ffiReaper();
-if (reaper) setRuntimeReaper(reaper);
+setRuntimeReaper({ via: "Bun's FFI", open: ffiReaper });

@@ -73,7 +73,7 @@ export function runTemplateBundle(cacheDir: string | undefined, bundle: Template
     }).join(',\n')}]`;
     writeCached(cacheDir, bundle.entry, bundle.input, `${tag}\n${text}`);
   }
-  const codeCache = `${bundle.entry}.v8`;
+  const codeCache = `${bundle.entry}.${codeCacheEngine}`;
   const cachedData = bundle.cached ? readCachedBinary(cacheDir, codeCache, tag) : undefined;
   const script = new Script(`(${text})`, { filename: 'keyplate-templates.js', cachedData });
   const triples = script.runInThisContext() as Array<[string[], object, LiteralRead[]]>;
@@ -82,6 +82,13 @@ export function runTemplateBundle(cacheDir: string | undefined, bundle: Template
   }
   return triples.map(([helpers, spec, reads]) => ({ helpers, spec, reads }));
 }
+
+/**
+ * Whose code cache a companion holds: Node's V8 and the executable's JavaScriptCore (Bun) reject each other's, and
+ * so do two versions of one engine. Named apart, `node dist/keyplate.cjs` and the executable sharing one cache
+ * directory each keep their own instead of replacing the other's at every exit (test/cache-engines.test.ts).
+ */
+const codeCacheEngine = process.versions.bun ? `bun-${process.versions.bun}.jsc` : `v8-${process.versions.v8}.v8`;
 
 /**
  * Code caches are written at exit, so that the template functions the run compiled are in them too; one writer per

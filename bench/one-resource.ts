@@ -12,7 +12,7 @@ import { Etcd3 } from 'etcd3';
 import { startConsul, type ConsulAgent } from '../test/servers/consul.js';
 import { startEtcd } from '../test/servers/etcd.js';
 import { median, tempDir } from './lib.js';
-import { add, builds, env, type Build, type Figures, loadAverage, printFigures, rssMiB, sleep, startWatch, stop, whenContent } from './processes.js';
+import { add, builds, env, type Build, type Figures, loadAverage, printFigures, rssAnonMiB, rssMiB, sleep, startWatch, stop, whenContent } from './processes.js';
 
 const rounds = Number(process.env.BENCH_ONE_ROUNDS ?? 5);
 const missingAgain = Number(process.env.BENCH_ONE_MISSING ?? 5);
@@ -81,6 +81,7 @@ async function oneBuild(b: Build, store: Store, round: number, f: Figures): Prom
     }
     await sleep(500);
     add(f, `${store.name}: watch RSS 0.5 s after ${puts} puts (MiB)`, rssMiB(kp.child.pid!));
+    add(f, `${store.name}: … of it anonymous (MiB)`, rssAnonMiB(kp.child.pid!));
   } finally {
     await stop(kp.child);
   }

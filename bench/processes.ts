@@ -48,6 +48,16 @@ export function rssMiB(pid: number): number {
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
+/**
+ * The anonymous part of `pid`'s RSS now (MiB): its heaps and stacks, what the process itself allocated. The rest
+ * is pages of files it maps, mostly its runtime's own code (node's text pages are ~40 MiB and shared by every Node
+ * process; the Bun executable's ~50 MiB).
+ */
+export function rssAnonMiB(pid: number): number {
+  const m = /RssAnon:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
 /** Resolves when `file` holds `content`, checked on every inotify event in its directory. */
 export function whenContent(file: string, test: (text: string) => boolean): Promise<number> {
   return new Promise((resolve) => {

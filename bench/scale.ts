@@ -11,7 +11,7 @@ import path from 'node:path';
 import { Etcd3 } from 'etcd3';
 import { startEtcd } from '../test/servers/etcd.js';
 import { median, tempDir } from './lib.js';
-import { add, builds, cpuMs, env, type Build, type Figures, loadAverage, printFigures, rssMiB, sleep, startWatch, stop, whenContent } from './processes.js';
+import { add, builds, cpuMs, env, type Build, type Figures, loadAverage, printFigures, rssAnonMiB, rssMiB, sleep, startWatch, stop, whenContent } from './processes.js';
 
 const rounds = Number(process.env.BENCH_SCALE_ROUNDS ?? 5);
 const changes = Number(process.env.BENCH_SCALE_CHANGES ?? 20);
@@ -69,6 +69,7 @@ async function watchMode(b: Build, dir: string, endpoint: string, client: Etcd3,
     add(f, 'watch first render', performance.now() - t0);
     await sleep(500);
     add(f, 'watch RSS after first render', rssMiB(pid));
+    add(f, 'watch RSS after first render: anonymous', rssAnonMiB(pid));
     // Idle CPU over the same window as a change, so that a change's own CPU can be told from timers.
     const idle0 = cpuMs(pid);
     await sleep(500);
@@ -119,6 +120,7 @@ async function storm(b: Build, endpoint: string, client: Etcd3, f: Figures): Pro
     add(f, 'storm: writes', kp.log.filter((l) => l.includes('updated ')).length - writes0);
     add(f, 'storm: reloads', readFileSync(path.join(dir, 'reloads.log'), 'utf8').split('\n').filter(Boolean).length - 1);
     add(f, 'storm: RSS after', rssMiB(kp.child.pid!));
+    add(f, 'storm: RSS after: anonymous', rssAnonMiB(kp.child.pid!));
   } finally {
     await stop(kp.child);
   }

@@ -5,54 +5,16 @@
 // a 2,000-put storm (writes, reloads, last value's delay from its put, RSS after). Baselines from the same
 // run: `node -e 0`, a bare etcd3 read of the same keys as a process, and a raw watch event (put → watcher).
 // BENCH_BEFORE=<dir of another checkout, built> adds that build as "before" (README "Benchmarks").
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, watch, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Etcd3 } from 'etcd3';
 import { startEtcd } from '../test/servers/etcd.js';
-import { cli, median, tempDir } from './lib.js';
+import { median, tempDir } from './lib.js';
+import { add, builds, cpuMs, env, type Build, type Figures, loadAverage, printFigures, rssAnonMiB, rssMiB, sleep, startWatch, stop, whenContent } from './processes.js';
 
 const rounds = Number(process.env.BENCH_SCALE_ROUNDS ?? 5);
 const changes = Number(process.env.BENCH_SCALE_CHANGES ?? 20);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const env = { PATH: process.env.PATH, HOME: process.env.HOME };
-
-/** CPU time of every thread of `pid` so far (ms, from the scheduler's nanosecond counters, not 10 ms ticks). */
-function cpuMs(pid: number): number {
-  let ns = 0;
-  for (const task of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      ns += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ')[0]);
-    } catch {
-      // the thread ended meanwhile
-    }
-  }
-  return ns / 1e6;
-}
-function rssMiB(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
-}
-
-/** Resolves when `file` holds `content`, checked on every inotify event in its directory. */
-function whenContent(file: string, test: (text: string) => boolean): Promise<number> {
-  return new Promise((resolve) => {
-    const check = (): boolean => {
-      try {
-        return test(readFileSync(file, 'utf8'));
-      } catch {
-        return false;
-      }
-    };
-    if (check()) return resolve(performance.now());
-    const w = watch(path.dirname(file), () => {
-      if (check()) {
-        w.close();
-        resolve(performance.now());
-      }
-    });
-  });
-}
 
 /** Wall (ms), peak RSS (MiB) and CPU (user + system, ms) of one process run, by GNU time. */
 function measured(argv: string[], extraEnv: NodeJS.ProcessEnv = {}): { ms: number; rss: number; cpu: number } {
@@ -63,48 +25,6 @@ function measured(argv: string[], extraEnv: NodeJS.ProcessEnv = {}): { ms: numbe
   const [kb, user, sys] = r.stderr.trim().split('\n').pop()!.split(' ').map(Number);
   return { ms, rss: kb / 1024, cpu: (user + sys) * 1000 };
 }
-
-function loadAverage(): string {
-  return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
-}
-
-export interface Build {
-  name: string;
-  /** The command that starts that build: Node on its dist/keyplate.cjs, or a compiled executable. */
-  argv: string[];
-}
-
-/**
- * This checkout's build, BENCH_BEFORE's when set, and the executables named in BENCH_SCALE_EXES
- * (`name=path,name=path`, from `npm run build:exe`).
- */
-export function builds(): Build[] {
-  const out: Build[] = [];
-  if (process.env.BENCH_BEFORE) out.push({ name: 'before', argv: [process.execPath, path.resolve(process.env.BENCH_BEFORE, 'dist', 'keyplate.cjs')] });
-  out.push({ name: out.length ? 'after' : 'keyplate', argv: [process.execPath, cli] });
-  for (const item of (process.env.BENCH_SCALE_EXES ?? '').split(',').filter(Boolean)) {
-    const [name, file] = item.split('=');
-    out.push({ name, argv: [path.resolve(file)] });
-  }
-  return out;
-}
-
-function startWatch(b: Build, args: string[]): { child: ChildProcess; log: string[] } {
-  const child = spawn(b.argv[0], [...b.argv.slice(1), ...args, '--log-level', 'info'], { stdio: ['ignore', 'ignore', 'pipe'], env });
-  const log: string[] = [];
-  child.stderr!.on('data', (c: Buffer) => log.push(...c.toString().split('\n').filter(Boolean)));
-  return { child, log };
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const done = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  await done;
-}
-
-type Figures = Record<string, number[]>;
-const add = (f: Figures, k: string, v: number): void => void (f[k] ??= []).push(v);
 
 async function confdir(client: Etcd3): Promise<string> {
   const dir = tempDir();
@@ -149,6 +69,7 @@ async function watchMode(b: Build, dir: string, endpoint: string, client: Etcd3,
     add(f, 'watch first render', performance.now() - t0);
     await sleep(500);
     add(f, 'watch RSS after first render', rssMiB(pid));
+    add(f, 'watch RSS after first render: anonymous', rssAnonMiB(pid));
     // Idle CPU over the same window as a change, so that a change's own CPU can be told from timers.
     const idle0 = cpuMs(pid);
     await sleep(500);
@@ -199,6 +120,7 @@ async function storm(b: Build, endpoint: string, client: Etcd3, f: Figures): Pro
     add(f, 'storm: writes', kp.log.filter((l) => l.includes('updated ')).length - writes0);
     add(f, 'storm: reloads', readFileSync(path.join(dir, 'reloads.log'), 'utf8').split('\n').filter(Boolean).length - 1);
     add(f, 'storm: RSS after', rssMiB(kp.child.pid!));
+    add(f, 'storm: RSS after: anonymous', rssAnonMiB(kp.child.pid!));
   } finally {
     await stop(kp.child);
   }
@@ -251,12 +173,9 @@ export async function benchScale(list = builds()): Promise<void> {
     client.close();
     await etcd.stop();
   }
-  const fmt = (xs: number[] | undefined): string => (xs ? median(xs).toFixed(xs.some((x) => x < 20) ? 1 : 0) : '');
   console.log(`\n## scale: 10,000 keys, 200 resources with a prefix and template each (etcd), medians of ${rounds} rounds`);
   console.log(`load average at each round: ${loads.join(' | ')}`);
-  console.log(`\n| figure | ${list.map((b) => b.name).join(' | ')} |\n|---|${list.map(() => '---|').join('')}`);
-  for (const key of Object.keys(figures.get(list[0].name)!)) console.log(`| ${key} | ${list.map((b) => fmt(figures.get(b.name)![key])).join(' | ')} |`);
-  for (const key of Object.keys(base)) console.log(`| ${key} | ${fmt(base[key])} |`);
+  printFigures(list, figures, base);
   const ratio = (b: Build, key: string, baseKey: string): string => (median(figures.get(b.name)![key]) / median(base[baseKey])).toFixed(2) + '×';
   console.log('\nratios (medians):');
   for (const b of list) {

@@ -117,14 +117,17 @@ export class Runner {
   async run(): Promise<number> {
     const { mode, watchNote, confdir, pipeline } = this.#options;
     this.#publishSnapshot();
-    if (mode === 'watch') {
-      if (watchNote) pipeline.log.info(watchNote);
-      const { watchConfdir } = await import('./sources.js');
-      this.#closeConfdirWatch = await watchConfdir(confdir, () => void this.reloadConfdir('files changed'), pipeline.log);
-    }
+    if (mode === 'watch' && watchNote) pipeline.log.info(watchNote);
     if (!this.#stopped) {
       this.#waiting.start();
       this.#startSources();
+    }
+    if (mode === 'watch') {
+      // After the sources: the confdir watcher's first scan (chokidar stats every file: ~50 ms at 400 files) runs
+      // while the backend answers, instead of before it asks. (An edit between the load and the end of that scan was
+      // missed before as it is now: the watch starts with ignoreInitial.)
+      const { watchConfdir } = await import('./sources.js');
+      this.#closeConfdirWatch = await watchConfdir(confdir, () => void this.reloadConfdir('files changed'), pipeline.log);
     }
     const code = await this.#ended;
     await this.#shutdown();

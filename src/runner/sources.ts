@@ -1,8 +1,7 @@
 // Where changes come from while keyplate follows them: the backend's own watch, a poll (--interval), and the confdir
-// on disk. Each feeds the runner the same events (backends/types.ts WatchEvent). (--onetime with a backend that cannot
+// on disk (confdir-watch.ts). Each feeds the runner the same events (backends/types.ts WatchEvent). (--onetime with a backend that cannot
 // change reads once, in runner.ts.) Loaded only when a run follows changes.
 import type { Backend, WatchEvent } from '../../backends/types.js';
-import type { Logger } from '../ops/log.js';
 
 /** Where a source delivers: its events, synchronously and in order, and its end when it gives up. */
 export interface SourceSink {
@@ -41,27 +40,4 @@ export function pollBackend(backend: Backend, prefixes: readonly string[], inter
   })();
 }
 
-/** Edits settle for this long before the confdir is read again (an editor may write a file in several steps). */
-const settleMs = 100;
-
-/**
- * Watch conf.d and templates (chokidar) and call `onChange` once edits have settled. Resolves once the watch is
- * ready, with an idempotent close.
- */
-export async function watchConfdir(confdir: string, onChange: () => void, log: Logger): Promise<() => Promise<void>> {
-  const { watch } = await import('chokidar');
-  const watcher = watch([`${confdir}/conf.d`, `${confdir}/templates`], { ignoreInitial: true, awaitWriteFinish: false });
-  let settling: NodeJS.Timeout | undefined;
-  watcher.on('all', () => {
-    clearTimeout(settling);
-    settling = setTimeout(onChange, settleMs);
-  });
-  watcher.on('error', (error) => log.warn(`confdir watch error: ${(error as Error).message}`));
-  await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
-  let closing: Promise<void> | undefined;
-  return () =>
-    (closing ??= (async () => {
-      clearTimeout(settling);
-      await watcher.close();
-    })());
-}
+export { watchConfdir } from './confdir-watch.js';

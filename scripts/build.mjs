@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { etcdGrpc, etcdProtos } from './lib/static-loads.mjs';
+import { etcdGrpc, etcdProtos, grpcIpServername } from './lib/static-loads.mjs';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
@@ -36,7 +36,7 @@ await Promise.all([
     ...common,
     stdin: { contents: "exports.etcd3 = require('etcd3');\nexports.grpc = require('@grpc/grpc-js');", resolveDir: process.cwd() },
     outfile: 'dist/vendor/etcd.cjs',
-    plugins: [etcdProtos],
+    plugins: [etcdProtos, grpcIpServername],
   }),
 ]);
 
@@ -113,7 +113,7 @@ await build({
 // flatten a second copy of the whole bundle on every start (~190 KB, ~45 page faults; see scripts/launcher.cjs).
 const wrapperHead = '(function (exports, require, module, __filename, __dirname) {';
 const wrapperTail = '\n})(exports, require, module, __filename, __dirname);\n';
-for (const file of ['dist/keyplate-main.cjs', 'dist/keyplate-go.cjs']) {
+for (const file of ['dist/keyplate-main.cjs', 'dist/keyplate-go.cjs', 'dist/vendor/etcd.cjs']) {
   writeFileSync(file, wrapperHead + readFileSync(file, 'utf8') + wrapperTail);
 }
 

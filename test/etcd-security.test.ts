@@ -6,7 +6,10 @@ import { createEtcdBackend } from '../backends/etcd.js';
 import { BackendError, type BackendOptions } from '../backends/types.js';
 import { makeTestPki, startEtcd, type EtcdServer, type TestPki } from './servers/etcd.js';
 import { mirrorOf, watchSeesPut, whileWatching } from './lifecycle.js';
-import { waitFor } from './util.js';
+import { baseEnv, cliPath, makeConfdir, waitFor } from './util.js';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 
 async function readError(options: BackendOptions, prefix: string): Promise<Error> {
   const backend = createEtcdBackend(options);
@@ -141,6 +144,17 @@ describe('etcd backend: TLS with client certificates', () => {
     } finally {
       await backend.close();
     }
+  });
+
+  it('node dist/keyplate.cjs with the node as an IP address: renders, and stderr stays keyplate\'s own JSON lines (no DEP0123 warning)', () => {
+    const dir = makeConfdir({ 'conf.d/a.toml': '[template]\nsrc = "a.tmpl"\ndest = "out/a"\nkeys = ["/app"]\n', 'templates/a.tmpl': 'tls={{getv "/app/tls"}}\n' });
+    const tlsFlags = ['--client-ca-keys', pki.ca, '--client-cert', pki.clientCert, '--client-key', pki.clientKey];
+    const r = spawnSync(process.execPath, [cliPath, '--onetime', '--backend', 'etcd', '--node', server.endpoints[0], ...tlsFlags, '--confdir', dir, '--log-format', 'json'], { env: baseEnv(), encoding: 'utf8' });
+    expect(server.endpoints[0]).toMatch(/^https:\/\/127\.0\.0\.1:/);
+    expect(r.stderr).not.toMatch(/DeprecationWarning|DEP0123/);
+    for (const line of r.stderr.split('\n').filter(Boolean)) expect(() => JSON.parse(line)).not.toThrow();
+    expect(r.status).toBe(0);
+    expect(readFileSync(path.join(dir, 'out/a'), 'utf8')).toBe('tls=yes\n');
   });
 
   it('fails without a client certificate, and names a TLS file it cannot read', async () => {

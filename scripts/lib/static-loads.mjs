@@ -58,3 +58,22 @@ export const staticLoads = {
     etcdGrpc.setup(build);
   },
 };
+
+/**
+ * grpc-js's TLS server name. grpc-js sets `servername` to the target's host, an IP address too: Bun's tls.connect
+ * refuses that (ERR_INVALID_ARG_VALUE; RFC 6066 allows no IP in SNI), so etcd over TLS with a node given as an IP
+ * (https://10.0.0.5:2379) failed every handshake in the executable; Node sends it with a DEP0123 warning on stderr,
+ * which broke --log-format json. Left unset for an IP, the certificate is still checked against the host, the IP,
+ * as Node's checkServerIdentity does (test/exe-musl.test.ts: the right CA renders, another CA is refused). Used by
+ * the executable's build and dist/vendor/etcd.cjs's (esbuild and Bun take the same plugin shape).
+ */
+export const grpcIpServername = {
+  name: 'keyplate-grpc-ip-servername',
+  setup(build) {
+    build.onLoad({ filter: /@grpc[\\/]grpc-js[\\/]build[\\/]src[\\/]channel-credentials\.js$/ }, (args) => {
+      const from = 'connectionOptions.servername = remoteHost;';
+      const to = 'if (!require("net").isIP(remoteHost)) connectionOptions.servername = remoteHost;';
+      return { contents: replaceOnce(args.path, readFileSync(args.path, 'utf8'), from, to), loader: 'js' };
+    });
+  },
+};

@@ -1,5 +1,5 @@
 // Consul KV backend: reads at one moment of the store, and watches with blocking queries.
-import { EventEmitter } from 'node:events';
+import { EventEmitter, setMaxListeners } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
@@ -228,6 +228,9 @@ export function createConsulBackend(options: BackendOptions): Backend {
     const covering = coveringPrefixes(prefixes);
     const stop = new AbortController();
     const watching = AbortSignal.any([signal, closed.signal, stop.signal]);
+    // One blocking query per prefix listens on it: 100 resources with a prefix each are 100 listeners, not a leak
+    // (Node warned past 10, on stderr, which broke --log-format json).
+    setMaxListeners(0, watching);
     // Several prefixes: their blocking queries only say that something changed; what is emitted is read for all
     // prefixes in one transaction, so that one wake-up never shows a consumer half of a write that spans them.
     const together: Together | undefined = covering.length < 2 ? undefined : {

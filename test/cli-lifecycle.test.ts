@@ -144,6 +144,44 @@ describe('--onetime against a backend that cannot be reached', () => {
   });
 });
 
+describe('a backend address that accepts connections and never answers (a firewall, a frozen server)', () => {
+  it.each(['consul', 'etcd'])('%s: said within seconds, naming the node; --wait-timeout then ends the run with exit 1', async (backend) => {
+    const { createServer } = await import('node:net');
+    const sockets: import('node:net').Socket[] = [];
+    const silent = createServer((socket) => void sockets.push(socket)).listen(0, '127.0.0.1');
+    await new Promise((resolve) => silent.once('listening', resolve));
+    const port = (silent.address() as import('node:net').AddressInfo).port;
+    try {
+      const dir = makeConfdir(appResource);
+      const started = Date.now();
+      const kp = startCli(['--onetime', '--backend', backend, '--node', `127.0.0.1:${port}`, '--confdir', dir, '--wait-timeout', '9s'], { env: baseEnv() });
+      await waitFor(() => /WARN .*127\.0\.0\.1:\d+/.test(kp.out.stderr), 8_000, 'a warning naming the node');
+      expect(Date.now() - started).toBeLessThan(7_500);
+      const { code } = await kp.exited;
+      expect(code).toBe(1);
+      expect(kp.out.stderr).toMatch(/gave up after 9s/);
+      expect(outFiles(dir)).toEqual([]);
+    } finally {
+      for (const s of sockets) s.destroy();
+      silent.close();
+    }
+  }, 30_000);
+});
+
+describe('many resources with a prefix each, against Consul', () => {
+  const ctx = useConsul({}, { seed: Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`/svc${i}/port`, String(8000 + i)])) });
+
+  it('--log-format json: every stderr line is keyplate\'s JSON (Node warned of a listener leak past 10 prefixes)', async () => {
+    const files: Record<string, string> = { 'templates/s.tmpl': 'port={{getv "/port"}}\n' };
+    for (let i = 0; i < 20; i++) files[`conf.d/s${i}.toml`] = `[template]\nsrc = "s.tmpl"\ndest = "out/s${i}"\nprefix = "/svc${i}"\nkeys = ["/"]\n`;
+    const dir = makeConfdir(files);
+    const r = await runCli(['--onetime', '--backend', 'consul', '--node', ctx.agent.address, '--confdir', dir, '--log-format', 'json'], { env: baseEnv() });
+    expect([r.code, r.stderr]).toEqual([0, expect.anything()]);
+    for (const line of r.stderr.split('\n').filter(Boolean)) expect(() => JSON.parse(line), line).not.toThrow();
+    expect(outFiles(dir)).toHaveLength(20);
+  });
+});
+
 describe('the log tells the state (etcd)', () => {
   const ctx = useEtcd();
 

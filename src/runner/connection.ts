@@ -14,6 +14,12 @@ function isPermanent(error: Error | undefined): boolean {
 /** Reminder interval while a backend that had answered stays away. */
 export const outageReminderEveryMs = 30_000;
 
+/**
+ * A backend that neither answers nor fails this long after the sources start (a port that accepts connections and
+ * sends nothing: a firewall, a frozen server) is said to be silent, as a refused connection is said to be down.
+ */
+export const silentAfterMs = 5_000;
+
 /** What Connection needs from the runner. */
 export interface ConnectionOptions {
   log: Logger;
@@ -46,11 +52,27 @@ export class Connection {
   lastError?: Error;
   #downSince?: number;
   #reminder?: NodeJS.Timeout;
+  #silence?: NodeJS.Timeout;
 
   constructor(private readonly options: ConnectionOptions) {}
 
+  /** The sources start (again): before the first answer, silence past silentAfterMs is said once, then reminded. */
+  expectAnswer(): void {
+    clearTimeout(this.#silence);
+    if (this.answeredOnce) return;
+    this.#silence = setTimeout(() => {
+      if (this.answeredOnce || this.#downSince !== undefined) return;
+      const { log, label } = this.options;
+      log.warn(`backend ${label} has not answered in ${formatDuration(silentAfterMs)}; check --node and that the backend is running; waiting ${this.options.until ?? retryingUntil(undefined, undefined)}`);
+      this.up = false;
+      this.#downSince = Date.now() - silentAfterMs;
+      this.#reminder = setInterval(() => this.#remind(), reminderEveryMs).unref();
+    }, silentAfterMs).unref();
+  }
+
   /** The backend answered with its values (a reset). */
   answered(): void {
+    clearTimeout(this.#silence);
     if (!this.up) this.#setUp();
     this.synced = true;
     this.answeredOnce = true;
@@ -67,10 +89,13 @@ export class Connection {
       if (!this.up) this.#setUp();
       return;
     }
+    clearTimeout(this.#silence);
+    const wasSilent = this.#downSince !== undefined && this.lastError === undefined;
     this.lastError = error ?? this.lastError;
-    if (!this.up && this.#downSince !== undefined) return; // already said
+    if (!this.up && this.#downSince !== undefined && !wasSilent) return; // already said
     this.up = false;
-    this.#downSince = Date.now();
+    this.#downSince ??= Date.now();
+    clearInterval(this.#reminder);
     this.options.events?.emit('backend', { up: false });
     const { log, name, label } = this.options;
     const why = error?.message ?? 'unknown error';
@@ -87,7 +112,7 @@ export class Connection {
   #remind(): void {
     const { log, name, label } = this.options;
     const after = formatDuration(Math.round((Date.now() - this.#downSince!) / 1000) * 1000);
-    const why = this.lastError?.message ?? 'unknown error';
+    const why = this.lastError?.message ?? 'no answer yet';
     if (isPermanent(this.lastError)) log.warn(`backend ${name} still refuses after ${after} (${why}); keeping the last good files`);
     else if (this.answeredOnce) log.warn(`backend ${name} still unreachable after ${after} (${why}); keeping the last good files`);
     else log.warn(`still cannot reach backend ${label} after ${after}: ${why}; retrying`);
@@ -107,6 +132,7 @@ export class Connection {
 
   /** Stop the reminders. */
   close(): void {
+    clearTimeout(this.#silence);
     clearInterval(this.#reminder);
   }
 }

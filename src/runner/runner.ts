@@ -153,6 +153,7 @@ export class Runner {
   #startSources(): void {
     const { mode, backend, pollIntervalMs } = this.#options;
     this.#sources?.abort();
+    this.#connection.expectAnswer();
     const prefixes = this.#states.prefixes();
     const sink: SourceSink = { onEvent: (event) => this.#onEvent(event), onEnd: (error) => this.#onSourceEnd(error) };
     if (prefixes.length === 0) {

@@ -112,8 +112,7 @@ describe('--noop exits with the code the real run would', () => {
     const dir = appConfdir();
     writeFileSync(path.join(dir, 'conf.d', 'app.toml'), '[template]\nsrc = "app.tmpl"\ndest = "locked/app.conf"\nkeys = ["/app"]\n');
     mkdirSync(path.join(dir, 'locked'), { mode: 0o555 });
-    execFileSync('chmod', ['-R', 'a+rX', dir]);
-    execFileSync('chmod', ['755', path.dirname(dir)]);
+    execFileSync('chmod', ['-R', 'a+rX', dir]); // dir is the test's own temporary directory, under /tmp
     // Root may write anywhere: run as nobody then.
     const user = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
     const run = (...args: string[]) =>

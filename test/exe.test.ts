@@ -56,7 +56,7 @@ describe('the executable alone', () => {
     const dir = makeConfdir({ ...resource('/upstream'), 'templates/app.tmpl': '{{getv "/upstream/a"}}\n' });
     writeFileSync(path.join(dir, '.env'), 'APP_UPSTREAM_A=from-dotenv\n');
     writeFileSync(path.join(dir, 'bunfig.toml'), 'preload = ["./nope.ts"]\n');
-    const r = await run(['--onetime', '--confdir', dir, '--wait-timeout', '0'], { cwd: dir }).exited;
+    const r = await run(['--onetime', '--confdir', dir], { cwd: dir }).exited;
     expect(r.stderr).toContain('app.toml: missing /app/upstream/a (set APP_UPSTREAM_A)');
     expect(r.code).toBe(3); // keys missing (README: exit codes)
     expect(existsSync(path.join(dir, 'out/app.conf'))).toBe(false);

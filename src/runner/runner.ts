@@ -343,7 +343,8 @@ export class Runner {
     if (this.#stopped) return;
     const permanent = error instanceof BackendError && error.permanent;
     if (!permanent || !this.#goalReached) {
-      const hint = this.#sourceKind === 'read' || permanent ? '' : '; giving up (see --backend-retry-timeout)';
+      // The backends name --backend-retry-timeout when it is why they gave up; any other end is said here.
+      const hint = this.#sourceKind === 'read' || permanent || error.message.includes('--backend-retry-timeout') ? '' : '; giving up (see --backend-retry-timeout)';
       this.#options.pipeline.log.error(`${error.message}${hint}`);
       this.stop(ExitCode.resourceFailed);
       return;

@@ -87,13 +87,13 @@ export async function openClient(endpoints: readonly string[], options: BackendO
   const credentials = secure
     ? {
         // Without a CA file, the system's roots verify the server (grpc's default).
-        rootCertificate: file('clientCaKeys', options.clientCaKeys) as Buffer,
-        certChain: file('clientCert', options.clientCert),
-        privateKey: file('clientKey', options.clientKey),
+        rootCertificate: file('--client-ca-keys', options.clientCaKeys) as Buffer,
+        certChain: file('--client-cert', options.clientCert),
+        privateKey: file('--client-key', options.clientKey),
       }
     : undefined;
   if (credentials && Boolean(credentials.certChain) !== Boolean(credentials.privateKey)) {
-    throw new BackendError(name, 'clientCert and clientKey must be given together');
+    throw new BackendError(name, '--client-cert and --client-key must be given together');
   }
 
   // etcd's "require leader" metadata: a member that has lost its leader refuses and ends our watch streams,
@@ -255,7 +255,7 @@ export function skipVerification(client: Client): void {
   const pool = (client as unknown as { pool?: { hosts?: { channelCredentials?: { verifyOptions?: Verify } }[] } }).pool;
   const verifies = (pool?.hosts ?? []).map((h) => h.channelCredentials?.verifyOptions);
   if (verifies.length === 0 || verifies.some((v) => !v)) {
-    throw new BackendError(name, 'clientInsecure is not supported with this version of the etcd3 package; give clientCaKeys instead');
+    throw new BackendError(name, '--client-insecure is not supported with this version of the etcd3 package; give --client-ca-keys instead');
   }
   for (const verify of verifies as Verify[]) {
     verify.rejectUnauthorized = false;
@@ -281,9 +281,12 @@ export function explain(error: unknown, options: BackendOptions, lib: Etcd3Modul
     return `the server there does not speak etcd's gRPC API (${message}); set --node to an etcd client URL (port 2379 unless configured otherwise)`;
   }
   if (/certificate|SSL|TLS|self.signed/i.test(message)) {
-    return `TLS handshake failed (${message}); check clientCaKeys, clientCert and clientKey (clientInsecure skips verifying the server)`;
+    return `TLS handshake failed (${message}); check --client-ca-keys (the CA that signed the server's certificate), --client-cert and --client-key (--client-insecure skips verifying the server)`;
   }
-  return `${message}; check that etcd is running there and reachable`;
+  // An http:// node in front of a TLS-only etcd fails the same way as a down one: say the scheme could be why.
+  const plain = !options.nodes.some((n) => n.startsWith('https://')) && options.scheme !== 'https' && !options.clientCaKeys && !options.clientCert;
+  const scheme = plain ? '; if that etcd serves TLS, write the node as https://' : '';
+  return `${message}; check that etcd is running there and reachable${scheme}`;
 }
 
 /** grpc-js's words for an answer that is not HTTP/2 gRPC: an HTTP/1 server (Consul's port, a web server) or another protocol. */

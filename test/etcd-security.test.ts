@@ -157,11 +157,23 @@ describe('etcd backend: TLS with client certificates', () => {
     expect(readFileSync(path.join(dir, 'out/a'), 'utf8')).toBe('tls=yes\n');
   });
 
+  it('advice a user can follow: the flags\' names for a wrong CA, https:// for an http:// node in front of TLS', () => {
+    const dir = makeConfdir({ 'conf.d/a.toml': '[template]\nsrc = "a.tmpl"\ndest = "out/a"\nkeys = ["/app"]\n', 'templates/a.tmpl': 'tls={{getv "/app/tls"}}\n' });
+    const run = (...args: string[]) => spawnSync(process.execPath, [cliPath, '--onetime', '--backend', 'etcd', '--confdir', dir, '--wait-timeout', '3s', ...args], { env: baseEnv(), encoding: 'utf8' });
+    const wrongCa = run('--node', server.endpoints[0], '--client-ca-keys', pki.otherCa, '--client-cert', pki.clientCert, '--client-key', pki.clientKey);
+    expect(wrongCa.stderr).toMatch(/TLS handshake failed .*check --client-ca-keys \(the CA that signed the server's certificate\), --client-cert and --client-key/);
+    expect(wrongCa.stderr).not.toMatch(/clientCaKeys|clientCert|clientInsecure/);
+    expect(wrongCa.status).toBe(1);
+    const plain = run('--node', server.endpoints[0].replace('https://', 'http://'));
+    expect(plain.stderr).toMatch(/if that etcd serves TLS, write the node as https:\/\//);
+    expect(plain.status).toBe(1);
+  });
+
   it('fails without a client certificate, and names a TLS file it cannot read', async () => {
     const noCert = await readError({ ...tls(), clientCert: undefined, clientKey: undefined }, '/app');
     expect(noCert.message).toMatch(/^\[etcd\] cannot read \/app at https:/);
 
     const missing = await readError({ ...tls(), clientCert: '/nonexistent/client.crt' }, '/app');
-    expect(missing.message).toMatch(/^\[etcd\] cannot read clientCert file \/nonexistent\/client\.crt: .*check the path/);
+    expect(missing.message).toMatch(/^\[etcd\] cannot read --client-cert file \/nonexistent\/client\.crt: .*check the path/);
   });
 });

@@ -217,9 +217,17 @@ export function createEtcdBackend(options: EtcdBackendOptions): Backend {
     }
   }
 
+  /** The etcdctl command that sets `key`, with the endpoints and TLS files keyplate uses (etcdctl asks for a password). */
   function hintForKey(key: string): string {
-    const target = endpoints.length === 1 && endpoints[0] === defaultEndpoint ? '' : `--endpoints=${endpoints.join(',')} `;
-    return `etcdctl ${target}put ${shellQuote(key)} <value>`;
+    const flags = [
+      ...(endpoints.length === 1 && endpoints[0] === defaultEndpoint ? [] : [`--endpoints=${endpoints.join(',')}`]),
+      ...(options.clientCaKeys ? [`--cacert=${shellQuote(options.clientCaKeys)}`] : []),
+      ...(options.clientCert ? [`--cert=${shellQuote(options.clientCert)}`] : []),
+      ...(options.clientKey ? [`--key=${shellQuote(options.clientKey)}`] : []),
+      ...(options.clientInsecure ? ['--insecure-skip-tls-verify'] : []),
+      ...(options.username ? [`--user=${shellQuote(options.username)}`] : []),
+    ];
+    return `etcdctl ${flags.map((f) => `${f} `).join('')}put ${shellQuote(key)} <value>`;
   }
 
   function close(): Promise<void> {

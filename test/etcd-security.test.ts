@@ -167,6 +167,11 @@ describe('etcd backend: TLS with client certificates', () => {
     const plain = run('--node', server.endpoints[0].replace('https://', 'http://'));
     expect(plain.stderr).toMatch(/if that etcd serves TLS, write the node as https:\/\//);
     expect(plain.status).toBe(1);
+    // A missing key's etcdctl command carries the TLS files, or it would fail as written.
+    const missingDir = makeConfdir({ 'conf.d/a.toml': '[template]\nsrc = "a.tmpl"\ndest = "out/a"\nkeys = ["/app"]\n', 'templates/a.tmpl': '{{getv "/app/nope"}}\n' });
+    const missing = spawnSync(process.execPath, [cliPath, '--onetime', '--backend', 'etcd', '--confdir', missingDir, '--wait-timeout', '2s', '--node', server.endpoints[0], '--client-ca-keys', pki.ca, '--client-cert', pki.clientCert, '--client-key', pki.clientKey], { env: baseEnv(), encoding: 'utf8' });
+    expect(missing.stderr).toContain(`missing /app/nope (etcdctl --endpoints=${server.endpoints[0]} --cacert=${pki.ca} --cert=${pki.clientCert} --key=${pki.clientKey} put /app/nope <value>)`);
+    expect(missing.status).toBe(3);
   });
 
   it('fails without a client certificate, and names a TLS file it cannot read', async () => {

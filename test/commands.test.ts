@@ -104,3 +104,15 @@ describe('reload_signal', () => {
     await waitFor(() => !alive(helper), 5_000, 'the helper stopped with the group');
   });
 });
+
+describe('a command whose shell cannot be started', () => {
+  it('is said to be not started, with the cause, never "exited with code null"', async () => {
+    const { describeFailure, runShell } = await import('../src/process/commands.js');
+    // spawn fails before anything runs when its working directory is gone, as it does without /proc in a chroot.
+    const result = await runShell('true', { timeoutMs: 5_000, env: baseEnv(), cwd: path.join(tempDir(), 'gone') });
+    expect(result).toMatchObject({ ok: false, code: null, startError: expect.stringMatching(/ENOENT/) });
+    const said = describeFailure(result, 5_000);
+    expect(said).toMatch(/^could not be started \(.*ENOENT.*\); keyplate runs it with \/bin\/sh -c, which needs \/bin\/sh/);
+    expect(said).not.toMatch(/code null/);
+  });
+});

@@ -13,6 +13,8 @@ export interface CommandResult {
   timedOut: boolean;
   /** Combined stdout and stderr, the last 16 KiB (16,384 characters), after `outputCut` when more was written. */
   output: string;
+  /** Why the shell could not be started at all (spawn's error: ENOENT, EACCES…); then nothing ran. */
+  startError?: string;
 }
 
 const maxOutput = 16 * 1024;
@@ -174,7 +176,7 @@ async function finish(child: ChildProcessByStdio<null, Readable, Readable>, time
     child.once('exit', (code, signal) => resolve({ code, signal }));
   });
   clearTimeout(timer);
-  if (exit instanceof Error) return { ok: false, code: null, signal: null, timedOut, output: tail.text(exit.message) };
+  if (exit instanceof Error) return { ok: false, code: null, signal: null, timedOut, output: '', startError: exit.message };
   if (timedOut) killGroup(child.pid, 'SIGKILL'); // what the shell left in its group still holds the output
   await settled(tail, closed);
   for (const stream of [child.stdout, child.stderr]) (stream as Socket).unref();
@@ -183,6 +185,9 @@ async function finish(child: ChildProcessByStdio<null, Readable, Readable>, time
 
 export function describeFailure(result: CommandResult, timeoutMs: number): string {
   if (result.cancelled) return `was ${result.signal ? 'killed' : 'not started'}, as keyplate was told to stop now (a second stop signal)`;
+  if (result.startError !== undefined) {
+    return `could not be started (${result.startError}); keyplate runs it with /bin/sh -c, which needs /bin/sh and, in a container or chroot, /proc and /dev mounted`;
+  }
   if (result.timedOut) return `timed out after ${timeoutMs}ms and was killed`;
   if (result.signal) return `was killed by ${result.signal}`;
   return `exited with code ${result.code}`;

@@ -174,6 +174,13 @@ describe('small things a first run shows', () => {
     expect(r.stderr).toMatch(/operations server listening on http:\/\/127\.0\.0\.1:\d+ /);
   });
 
+  it('--metrics-addr 0.0.0.0 (the Docker image\'s) is said to be every interface, not loopback', async () => {
+    const dir = appConfdir();
+    const r = await runCli(['--onetime', ...appFlags(dir), '--metrics-addr', '0.0.0.0:0'], { cwd: dir });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/operations server listening on every interface, port \d+ \(http:\/\/127\.0\.0\.1:\d+ from this host; /);
+  });
+
   it.each([['reload_signal = "SIGHUP"'], ['restart = true']])('%s without a command after -- warns once at start, naming the resource', async (field) => {
     const dir = appConfdir({ toml: `${field}\n` });
     const r = await runCli(['--onetime', ...appFlags(dir)], { cwd: dir });

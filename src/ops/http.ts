@@ -156,7 +156,9 @@ export async function startOperationsServer({ address, events, log }: Operations
   const unspecified = host === undefined || host === '0.0.0.0' || host === '::';
   const urlHost = unspecified ? '127.0.0.1' : net.isIPv6(bound.address) ? `[${bound.address}]` : bound.address;
   const url = `http://${urlHost}:${bound.port}`;
-  log?.info(`operations server listening on ${url} (/metrics, /healthz, /readyz, status page at /)`);
+  // 0.0.0.0 is every interface (what a container publishes), not loopback: say so, with the URL for this host.
+  const paths = '/metrics, /healthz, /readyz, status page at /';
+  log?.info(unspecified ? `operations server listening on every interface, port ${bound.port} (${url} from this host; ${paths})` : `operations server listening on ${url} (${paths})`);
 
   let closed: Promise<void> | undefined;
   return {

@@ -41,6 +41,8 @@ async function withRetry(store, put) {
   const deadline = Date.now() + timeoutMs;
   for (let attempt = 0; ; attempt++) {
     try {
+      // In keys.json's order: the upstreams before the server name nginx.conf waits for last, so the first render
+      // nginx checks already has its upstreams (an empty `upstream {}` fails nginx -t: an ERROR on every demo start).
       for (const [key, value] of Object.entries(keys)) await put(key, value);
       process.stderr.write(`seed: ${store}: wrote ${Object.keys(keys).join(', ')}\n`);
       return;

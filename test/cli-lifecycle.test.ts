@@ -163,6 +163,11 @@ describe('a backend address that accepts connections and never answers (a firewa
       expect(code).toBe(1);
       expect(kp.out.stderr).toMatch(/gave up after 9s/);
       expect(outFiles(dir)).toEqual([]);
+      // keyplate check says so too, while it waits for its one read.
+      const check = startCli(['check', '--backend', backend, '--node', `127.0.0.1:${port}`, '--confdir', dir], { env: baseEnv() });
+      await waitFor(() => /WARN .*has not answered in 5s/.test(check.out.stderr), 8_000, 'check: a warning naming the node');
+      check.child.kill('SIGTERM');
+      await check.exited;
     } finally {
       for (const s of sockets) s.destroy();
       silent.close();

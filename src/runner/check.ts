@@ -14,6 +14,8 @@ import { followDest } from '../resources/destination.js';
 import { renderOutcome, shownKeys } from './pipeline.js';
 import { prepare } from './setup.js';
 import { prefixesOf } from './state.js';
+import { silentAfterMs } from './connection.js';
+import { formatDuration } from '../config/duration.js';
 
 /** Run `keyplate check` and return its exit code; prints one line per resource, and `ok: N resources` when all is well. */
 export async function checkConfdir(config: Config, processEnv: NodeJS.ProcessEnv, log: Logger, io: Io): Promise<number> {
@@ -24,7 +26,7 @@ export async function checkConfdir(config: Config, processEnv: NodeJS.ProcessEnv
     try {
       const prefixes = prefixesOf(loaded);
       const keyOf = backend.keyOf?.bind(backend);
-      store = prefixes.length === 0 ? new KeyStore(undefined, keyOf) : KeyStore.adopt(await backend.getValues(prefixes), keyOf);
+      store = prefixes.length === 0 ? new KeyStore(undefined, keyOf) : KeyStore.adopt(await sayWhenSilent(backend.getValues(prefixes), backendLabel, log), keyOf);
     } catch (error) {
       io.stdout(loaded.map((l) => `${l.resource.name} → ${l.resource.dest}\n${engineLine(l)}`).join(''));
       reportProblems(problems, log);
@@ -50,6 +52,16 @@ export async function checkConfdir(config: Config, processEnv: NodeJS.ProcessEnv
     return verdict(loaded.length, problems, failed, missing, log, io);
   } finally {
     await backend.close();
+  }
+}
+
+/** `read`, with a warning once it has gone silentAfterMs without an answer (an address that accepts and says nothing). */
+async function sayWhenSilent<T>(read: Promise<T>, label: string, log: Logger): Promise<T> {
+  const timer = setTimeout(() => log.warn(`backend ${label} has not answered in ${formatDuration(silentAfterMs)}; check --node and that the backend is running; still waiting`), silentAfterMs);
+  try {
+    return await read;
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -43,11 +43,11 @@ function confdir(): string {
   return dir;
 }
 
-/** Resolves once `log` holds `count` lines containing `text`. */
-async function logged(log: string[], text: string, count: number): Promise<void> {
+/** Resolves once the agent's log holds `count` lines containing `text`. */
+async function logged(agent: { readonly log: string[] }, text: string, count: number): Promise<void> {
   const end = Date.now() + 30_000;
-  while (log.filter((l) => l.includes(text)).length < count) {
-    if (Date.now() > end) throw new Error(`bench: no "${text}" in the log:\n${log.join('\n')}`);
+  while (agent.log.filter((l) => l.includes(text)).length < count) {
+    if (Date.now() > end) throw new Error(`bench: no "${text}" in the log:\n${agent.log.join('\n')}`);
     await sleep(2);
   }
 }
@@ -65,13 +65,13 @@ async function oneBuild(b: Build, store: Store, round: number, f: Figures): Prom
   const file = path.join(dir, 'out/one');
   const kp = startWatch(b, [...store.args, '--confdir', dir]);
   try {
-    await logged(kp.log, `waiting for ${key}`, 1);
+    await logged(kp, `waiting for ${key}`, 1);
     await sleep(300);
     add(f, `${store.name}: missing key, first put → file`, await timedPut(store, file, `first-${round}`));
     for (let i = 0; i < missingAgain; i++) {
       await sleep(100);
       await store.del(key);
-      await logged(kp.log, `waiting for ${key}`, i + 2);
+      await logged(kp, `waiting for ${key}`, i + 2);
       await sleep(100);
       add(f, `${store.name}: missing key again (after a delete), put → file`, await timedPut(store, file, `again-${round}-${i}`));
     }

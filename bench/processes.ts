@@ -1,9 +1,9 @@
 // Per-build process helpers shared by the live benches (scale.ts, one-resource.ts): the builds to compare, a watching
 // agent and its log, CPU and RSS from /proc, a file's content awaited by inotify, and figures kept per round.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync, watch } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, watch } from 'node:fs';
 import path from 'node:path';
-import { cli, median } from './lib.js';
+import { cli, median, tempDir } from './lib.js';
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 /** The environment every measured process gets: no NODE_OPTIONS, no NODE_EXTRA_CA_CERTS. */
@@ -78,12 +78,23 @@ export function whenContent(file: string, test: (text: string) => boolean): Prom
   });
 }
 
-/** Starts `b` watching with `args` at log level info; its stderr lines gather in `log`. */
-export function startWatch(b: Build, args: string[]): { child: ChildProcess; log: string[] } {
-  const child = spawn(b.argv[0], [...b.argv.slice(1), ...args, '--log-level', 'info'], { stdio: ['ignore', 'ignore', 'pipe'], env });
-  const log: string[] = [];
-  child.stderr!.on('data', (c: Buffer) => log.push(...c.toString().split('\n').filter(Boolean)));
-  return { child, log };
+/**
+ * Starts `b` watching with `args` at log level info. Its stderr goes to a file that `log` reads on each access (one
+ * line per entry), not to a pipe: the bench process would otherwise handle the agent's log lines while it waits for
+ * the file a put changes, and an agent that logs two lines per update (keyplate: `updated`, then `arrived` after a
+ * wait) would be measured slower than one that logs one (the bare agent) for the bench's own work.
+ */
+export function startWatch(b: Build, args: string[]): { child: ChildProcess; readonly log: string[] } {
+  const file = path.join(tempDir(), 'stderr.log');
+  const fd = openSync(file, 'w');
+  const child = spawn(b.argv[0], [...b.argv.slice(1), ...args, '--log-level', 'info'], { stdio: ['ignore', 'ignore', fd], env });
+  closeSync(fd);
+  return {
+    child,
+    get log() {
+      return readFileSync(file, 'utf8').split('\n').filter(Boolean);
+    },
+  };
 }
 
 /** SIGTERM, and wait for the exit. */

@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import net from 'node:net';
 import type * as Grpc from '@grpc/grpc-js';
 import type * as Etcd from 'etcd3';
+import { watchCall, type WatchAnswer, type WatchServiceClient } from './etcd-decode.js';
 import { BackendError, type BackendOptions } from './types.js';
 
 export const name = 'etcd';
@@ -126,7 +127,12 @@ export async function openClient(endpoints: readonly string[], options: BackendO
   return { lib, client, health };
 }
 
-type WatchStream = Etcd.IDuplexStream<Etcd.IWatchRequest, Etcd.IWatchResponse>;
+/**
+ * etcd's Watch stream. Its answers come from decodeWatchResponse, or, on the fallback below, from etcd3's protobufjs
+ * objects, whose fields keyplate reads have the same names and meanings (compact_revision as a string: read it with
+ * Number()).
+ */
+type WatchStream = Etcd.IDuplexStream<Etcd.IWatchRequest, WatchAnswer>;
 
 /**
  * A watch stream as etcd3's `watchClient.watch()` opens it (a member picked by the pool, passed-over members
@@ -137,19 +143,19 @@ export function openWatchStream(client: Client): Promise<{ stream: WatchStream; 
   type Pool = {
     callOptionsFactory: Etcd.IOptions['defaultCallOptions'];
     markFailed(resource: unknown, error: unknown): void;
-    withConnection<T>(service: string, fn: (c: { resource: { host: string }; client: { watch(m: unknown, o: unknown): WatchStream }; metadata: unknown }) => T): Promise<T>;
+    withConnection<T>(service: string, fn: (c: { resource: { host: string }; client: WatchServiceClient; metadata: unknown }) => T): Promise<T>;
   };
   const pool = (client as unknown as { pool?: Pool }).pool;
   if (typeof pool?.withConnection !== 'function' || typeof pool.markFailed !== 'function') {
     // Another etcd3 version with other internals: its own call, without the member's name.
     // Named in messages as "member holding the watch".
-    return client.watchClient.watch().then((stream) => ({ stream, host: 'holding the watch' }));
+    return client.watchClient.watch().then((stream) => ({ stream: stream as unknown as WatchStream, host: 'holding the watch' }));
   }
   return pool.withConnection('Watch', ({ resource, client: service, metadata }) => {
     const options = typeof pool.callOptionsFactory === 'function'
       ? pool.callOptionsFactory({ service: 'Watch', method: 'watch', isStream: true })
       : pool.callOptionsFactory;
-    const stream = service.watch(metadata, options);
+    const stream = watchCall(service, metadata, options) as WatchStream;
     stream.on('error', (error: unknown) => (stream as unknown as { writable: boolean }).writable && pool.markFailed(resource, error));
     return { stream, host: resource.host };
   });

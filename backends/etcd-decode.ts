@@ -1,8 +1,12 @@
-// The one etcd answer that is big: a read transaction's ranges. etcd3 decodes every answer with protobufjs into
-// plain objects with int64 fields as strings; for 10,000 keys that made 40,000 Long objects and their strings
-// (create_revision, mod_revision, version, lease) that nobody reads: ~70 ms of decoding and much of the GC of
-// a 200-resource `--onetime` (--cpu-prof). This decoder reads the wire format (https://protobuf.dev/programming-guides/encoding/)
-// of etcd's rpc.proto TxnResponse and keeps only the header's revision and each range's keys and values.
+// The two etcd answers keyplate lives on, decoded from the wire format (https://protobuf.dev/programming-guides/encoding/)
+// of etcd's rpc.proto, keeping only what keyplate reads. etcd3 decodes every answer with protobufjs into plain
+// objects with int64 fields as strings:
+// - a read transaction's ranges: for 10,000 keys that made 40,000 Long objects and their strings (create_revision,
+//   mod_revision, version, lease) that nobody reads: ~70 ms of decoding and much of the GC of a 200-resource
+//   `--onetime` (--cpu-prof);
+// - a watch's answers: each change paid for the header's four int64s and the event's, and the first change after a
+//   start paid for protobufjs generating the Event and KeyValue decoders (`Type.setup`, --cpu-prof), on the path
+//   from a put to the file.
 import type { Client } from './etcd-client.js';
 
 /** One key as a read sees it: etcd keys and values are bytes (views into the answer, not copies). */
@@ -138,9 +142,89 @@ export function decodeRangeTxn(buf: Buffer): RangeTxnResponse {
   return out;
 }
 
+/** One change a watch reports, in etcd3's names (kv.proto's EventType: Put = 0, Delete = 1). */
+export interface WatchEventKv {
+  type: 'Put' | 'Delete';
+  kv: RangeKv;
+}
+
+/** A watch's answer, as far as keyplate reads it (rpc.proto WatchResponse). */
+export interface WatchAnswer {
+  created: boolean;
+  canceled: boolean;
+  compact_revision: number;
+  cancel_reason: string;
+  events: WatchEventKv[];
+}
+
+/** Event: type = 1 (a varint, absent for Put), kv = 2; prev_kv = 3 is skipped (keyplate never asks for it). */
+function watchEvent(r: Reader): WatchEventKv {
+  let type: WatchEventKv['type'] = 'Put';
+  let kv: RangeKv | undefined;
+  r.each((n, wire) => {
+    if (n === 1 && wire === VARINT) {
+      type = r.varint() === 1 ? 'Delete' : 'Put';
+      return true;
+    }
+    if (n === 2 && wire === LEN) {
+      kv = keyValue(r.sub(r.span()));
+      return true;
+    }
+    return false;
+  });
+  if (!kv) throw new Error('etcd answer: a watch event without its key');
+  return { type, kv };
+}
+
+/**
+ * Decodes etcd's WatchResponse (rpc.proto: created = 3, canceled = 4, compact_revision = 5, cancel_reason = 6,
+ * events = 11; the header, watch_id and fragment are skipped). Throws on a malformed answer, which gRPC reports
+ * as the stream's error: the watch then reconnects as after any failure.
+ */
+export function decodeWatchResponse(buf: Buffer): WatchAnswer {
+  const r = new Reader(buf, 0, buf.length);
+  const out: WatchAnswer = { created: false, canceled: false, compact_revision: 0, cancel_reason: '', events: [] };
+  r.each((n, wire) => {
+    if (wire === VARINT && (n === 3 || n === 4 || n === 5)) {
+      const value = r.varint();
+      if (n === 3) out.created = value !== 0;
+      else if (n === 4) out.canceled = value !== 0;
+      else out.compact_revision = value;
+      return true;
+    }
+    if (wire === LEN && (n === 6 || n === 11)) {
+      const span = r.span();
+      if (n === 6) out.cancel_reason = r.buf.toString('utf8', span[0], span[1]);
+      else out.events.push(watchEvent(r.sub(span)));
+      return true;
+    }
+    return false;
+  });
+  return out;
+}
+
 interface GrpcMethod {
   path: string;
   requestSerialize(value: unknown): Buffer;
+}
+
+/** What a watch stream needs from grpc-js's client for etcd's Watch service. */
+export interface WatchServiceClient {
+  watch(metadata: unknown, options: unknown): unknown;
+  makeBidiStreamRequest?(path: string, serialize: (v: unknown) => Buffer, deserialize: (b: Buffer) => unknown, metadata: unknown, options: unknown): unknown;
+  constructor: { service?: { Watch?: GrpcMethod } };
+}
+
+/**
+ * Opens etcd's Watch stream on `service` (a member's connection from etcd3's pool) with `decodeWatchResponse` for
+ * its answers: the same gRPC call as the service's own `watch`, requests still serialized by etcd3's definitions.
+ * Another grpc-js whose client lacks these internals gets the service's own call (protobufjs answers of the same
+ * shape).
+ */
+export function watchCall(service: WatchServiceClient, metadata: unknown, options: unknown): unknown {
+  const watch = service.constructor.service?.Watch;
+  if (!watch || typeof service.makeBidiStreamRequest !== 'function') return service.watch(metadata, options);
+  return service.makeBidiStreamRequest(watch.path, watch.requestSerialize, decodeWatchResponse, metadata, options);
 }
 type UnaryCall = (this: GrpcClient, arg: unknown, metadata: unknown, options: unknown, callback: unknown) => unknown;
 interface GrpcClient {

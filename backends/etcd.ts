@@ -1,5 +1,4 @@
 // etcd v3 backend: reads (pinned to one revision, etcd-read.ts) and a watch that resyncs after outages and compaction; the connection is in etcd-client.ts.
-import type * as Etcd from 'etcd3';
 import { defaultBackoff, pause, retryDelay, waitOrProbe, type Backoff } from './retry.js';
 import { coveringPrefixes, normalizeKey, prefixOf } from '../src/keys/paths.js';
 import {
@@ -24,6 +23,7 @@ import {
   isPermanent,
 } from './etcd-client.js';
 import { watchRanges, Spellings } from './etcd-keys.js';
+import type { WatchEventKv } from './etcd-decode.js';
 import { readPinned, type Snapshot } from './etcd-read.js';
 
 /**
@@ -133,7 +133,7 @@ export function createEtcdBackend(options: EtcdBackendOptions): Backend {
       mirror = new Map(snapshot.values);
       resync = 'reset';
     };
-    const apply = (event: Etcd.IEvent) => {
+    const apply = (event: WatchEventKv) => {
       const raw = event.kv.key.toString();
       const key = normalizeKey(raw);
       if (!mirror || prefixOf(key, coveringSet) === undefined) return;
@@ -246,7 +246,7 @@ export function createEtcdBackend(options: EtcdBackendOptions): Backend {
 interface SessionHooks {
   snapshot(): Promise<Snapshot>;
   publish(snapshot: Snapshot): void;
-  apply(event: Etcd.IEvent): void;
+  apply(event: WatchEventKv): void;
   established(): void;
 }
 

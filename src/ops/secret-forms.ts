@@ -8,7 +8,8 @@ const separators = /[:;,\s]+/;
 const maxLeaves = 1_000;
 
 /**
- * The strings keyplate's helpers make of `value` that carry its secret: the value itself, `toUpper`/`toLower`,
+ * The strings keyplate's helpers and messages make of `value` that carry its secret: the value itself, its quoted form
+ * (an engine's error message may quote it), `toUpper`/`toLower`,
  * `trim`, `base64Encode`, `base64Decode` (when it decodes to text), the string and number leaves of `json` and
  * `jsonArray`, and `split` parts; then case changes and leaves of what was decoded (a base64-encoded JSON
  * secret, say). Not every chain a template can build, but those the stress run saw leak (issue 13.5); the
@@ -16,6 +17,8 @@ const maxLeaves = 1_000;
  */
 export function secretForms(value: string): Set<string> {
   const forms = new Set<string>([value, value.toUpperCase(), value.toLowerCase(), value.trim(), Buffer.from(value, 'utf8').toString('base64')]);
+  // Quoted in a message (Go's strconv.Quote, JSON): `"` and `\` escaped, as both quote them.
+  forms.add(JSON.stringify(value).slice(1, -1));
   for (const part of value.split(separators)) forms.add(part);
   const decoded = decodeBase64(value);
   for (const inner of decoded === undefined ? [value] : [value, decoded]) {
@@ -64,7 +67,8 @@ function jsonLeaves(text: string): string[] {
 export function secretFormsIn(value: string, text: string, lowerText: string, minimumLength: number): string[] {
   const core = value.trim().toLowerCase();
   const encoded = Buffer.from(value, 'utf8').toString('base64');
-  const more = separators.test(value.trim()) || base64.test(value) || /^\s*[[{]/.test(value);
+  // Forms that need not contain the value as it is: parts, decodings, JSON leaves, the quoted form.
+  const more = separators.test(value.trim()) || base64.test(value) || /^\s*[[{]/.test(value) || /["\\\u0000-\u001f]/.test(value);
   if (!more && !text.includes(encoded) && (core.length < minimumLength || !lowerText.includes(core))) return [];
   return [...secretForms(value)].filter((form) => form.length >= minimumLength && text.includes(form));
 }

@@ -82,21 +82,21 @@ function pass(ctx: PipelineContext, loaded: LoadedResource, store: KeyStore, wri
   try {
     rendering = renderResource(loaded.template, loaded.resource, store, ctx.environment);
   } catch (error) {
-    return renderFailed(ctx, loaded, error);
+    return renderFailed(ctx, loaded, store, error);
   }
   if (rendering instanceof Promise) {
     return rendering.then(
       (render) => afterRender(ctx, loaded, store, render, started, write),
-      (error: unknown) => renderFailed(ctx, loaded, error),
+      (error: unknown) => renderFailed(ctx, loaded, store, error),
     );
   }
   return afterRender(ctx, loaded, store, rendering, started, write);
 }
 
-function renderFailed(ctx: PipelineContext, loaded: LoadedResource, error: unknown): ResourceOutcome {
+function renderFailed(ctx: PipelineContext, loaded: LoadedResource, store: KeyStore, error: unknown): ResourceOutcome {
   const { resource } = loaded;
   ctx.events?.emit('renderFailed', { resource: resource.name });
-  const e = error instanceof KeyplateError ? error : new RenderError(`${resource.srcName}: ${(error as Error).message}`, { cause: error });
+  const e = withoutValues(error instanceof KeyplateError ? error : new RenderError(`${resource.srcName}: ${(error as Error).message}`, { cause: error }), store);
   ctx.log.error(`render failed: ${e.message}`, { resource: resource.name });
   return { loaded, missingKeys: [], written: false, error: e };
 }
@@ -162,9 +162,23 @@ function afterWrite(ctx: PipelineContext, loaded: LoadedResource, render: Resour
 
 function writeFailed(ctx: PipelineContext, loaded: LoadedResource, store: KeyStore, render: ResourceRender, error: unknown): ResourceOutcome {
   const { resource } = loaded;
-  const e = error instanceof KeyplateError ? error : new WriteError(`${resource.name}: ${(error as Error).message}`, { cause: error });
+  const e = withoutValues(error instanceof KeyplateError ? error : new WriteError(`${resource.name}: ${(error as Error).message}`, { cause: error }), store);
   const output = e instanceof WriteError && e.output ? `\n${redactValues(e.output, store)}` : '';
   ctx.log.error(`${withoutName(e.message, resource.name)}${output}`, { resource: resource.name });
   ctx.events?.emit(e instanceof CheckError ? 'checkFailed' : 'renderFailed', { resource: resource.name });
   return { loaded, render, missingKeys: [], written: false, error: e };
+}
+
+/**
+ * `error` with every backend value in its message hidden (redactValues): an engine's message may quote what it was
+ * given (Go's `strconv.Atoi: parsing "…"`, `range can't iterate over …`, a key computed from a value), and the
+ * message reaches the log, `keyplate check`, /readyz and the status page. Its cause, which may hold the same text,
+ * is dropped when anything was hidden; the error keeps its class (exit codes go by class).
+ */
+function withoutValues<E extends Error>(error: E, store: KeyStore): E {
+  const message = redactValues(error.message, store);
+  if (message === error.message) return error;
+  error.message = message;
+  delete (error as { cause?: unknown }).cause;
+  return error;
 }

@@ -1,7 +1,7 @@
 // One resource reading one key, against etcd and against Consul, for every build (bench/processes.ts `builds()`:
 // this checkout, BENCH_BEFORE's, the executables in BENCH_SCALE_EXES), interleaved round by round, BENCH_ONE_ROUNDS
 // rounds (5). Per build and round: the key is missing when the watcher starts, and its first put is timed to the
-// file (put sent → file, as the baselines are timed); then BENCH_ONE_MISSING (5) more times the key is deleted,
+// file, from the put being sent (as the baselines are timed) and from its ack (the issue's "put ack → file"); then BENCH_ONE_MISSING (5) more times the key is deleted,
 // the resource waits again, and the put is timed; then 20 puts of the present key (each past --wait-min) and the
 // watcher's RSS 0.5 s after them. Baselines from the same run: the same scenario for a bare Node agent
 // (bench/bare-agent.cjs: the store's plain client and the same safe write, nothing else), so the ratios show what
@@ -52,11 +52,20 @@ async function logged(agent: { readonly log: string[] }, text: string, count: nu
   }
 }
 
-async function timedPut(store: Store, file: string, value: string): Promise<number> {
+/** One put timed to the file: from the put being sent, and from its ack (the store's answer to the put). */
+async function timedPut(store: Store, file: string, value: string): Promise<{ sent: number; ack: number }> {
   const seen = whenContent(file, (t) => t === `${value}\n`);
   const sent = performance.now();
   await store.put(key, value);
-  return (await seen) - sent;
+  const ack = performance.now();
+  const at = await seen;
+  return { sent: at - sent, ack: at - ack };
+}
+
+/** Adds a timed put's two figures: `<name>` (from sent) and `<name>, from the put's ack`. */
+function addPut(f: Figures, name: string, t: { sent: number; ack: number }): void {
+  add(f, name, t.sent);
+  add(f, `${name}, from the put's ack`, t.ack);
 }
 
 async function oneBuild(b: Build, store: Store, round: number, f: Figures): Promise<void> {
@@ -67,17 +76,17 @@ async function oneBuild(b: Build, store: Store, round: number, f: Figures): Prom
   try {
     await logged(kp, `waiting for ${key}`, 1);
     await sleep(300);
-    add(f, `${store.name}: missing key, first put → file`, await timedPut(store, file, `first-${round}`));
+    addPut(f, `${store.name}: missing key, first put → file`, await timedPut(store, file, `first-${round}`));
     for (let i = 0; i < missingAgain; i++) {
       await sleep(100);
       await store.del(key);
       await logged(kp, `waiting for ${key}`, i + 2);
       await sleep(100);
-      add(f, `${store.name}: missing key again (after a delete), put → file`, await timedPut(store, file, `again-${round}-${i}`));
+      addPut(f, `${store.name}: missing key again (after a delete), put → file`, await timedPut(store, file, `again-${round}-${i}`));
     }
     for (let i = 0; i < puts; i++) {
       await sleep(60); // past --wait-min: each put starts a quiet spell
-      add(f, `${store.name}: key present, put → file`, await timedPut(store, file, `p-${round}-${i}`));
+      addPut(f, `${store.name}: key present, put → file`, await timedPut(store, file, `p-${round}-${i}`));
     }
     await sleep(500);
     add(f, `${store.name}: watch RSS 0.5 s after ${puts} puts (MiB)`, rssMiB(kp.child.pid!));

@@ -155,11 +155,17 @@ export function createConsulBackend(options: BackendOptions): Backend {
   function toSnapshot(pairs: readonly KvPair[], prefixes: readonly string[], decode: (v: string) => string): Snapshot {
     const out: Snapshot = new Map();
     const wanted = new Set(prefixes);
+    const exact = new Set<string>();
     for (const pair of pairs) {
-      if (pair.Key.endsWith('/') && pair.Value === null) continue; // a folder, as the Consul UI makes them
-      const key = '/' + pair.Key;
+      // As confd reads Consul (path.Join("/", key)): a folder `app/db/`, as the Consul UI makes them, is the key
+      // `/app/db` (empty unless given a value), and `app//x` is `/app/x`. Where two Consul keys are one key, the
+      // one spelled exactly (`app/db`, not the folder) gives the value.
+      const raw = '/' + pair.Key;
+      const key = normalizeKey(raw);
       // `app` is read as a raw string prefix and would also return `apple`.
       if (prefixOf(key, wanted) === undefined) continue;
+      if (raw === key) exact.add(key);
+      else if (exact.has(key) || out.has(key)) continue;
       out.set(key, { value: pair.Value === null ? '' : decode(pair.Value), modifyIndex: pair.ModifyIndex });
     }
     return out;

@@ -126,11 +126,21 @@ describe('consul: blocking queries', () => {
     await backend.close();
   });
 
-  it('skips folders and reads empty values as empty strings', async () => {
-    await ctx.agent.put('/bq/folders/dir/', '');
+  it('reads folders as confd does (path.Join): `dir/` is the key `…/dir`, empty unless it has a value; the exact key wins', async () => {
+    await ctx.agent.put('/bq/folders/dir/', ''); // a folder, as the Consul UI makes them
+    await ctx.agent.put('/bq/folders/dir/child', 'c');
     await ctx.agent.put('/bq/folders/empty', '');
+    await ctx.agent.put('/bq/folders/valued/', 'folder value');
+    await ctx.agent.put('/bq/folders/both', 'the key');
+    await ctx.agent.put('/bq/folders/both/', ''); // sorts after `both`: confd's map would let it win
     const backend = createConsulBackend(options(ctx.agent.address));
-    expect(Object.fromEntries(await backend.getValues(['/bq/folders']))).toEqual({ '/bq/folders/empty': '' });
+    expect(Object.fromEntries(await backend.getValues(['/bq/folders']))).toEqual({
+      '/bq/folders/dir': '',
+      '/bq/folders/dir/child': 'c',
+      '/bq/folders/empty': '',
+      '/bq/folders/valued': 'folder value',
+      '/bq/folders/both': 'the key',
+    });
     await backend.close();
   });
 

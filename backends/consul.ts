@@ -5,6 +5,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { defaultBackoff, pause, retryDelay, waitOrProbe, type Backoff } from './retry.js';
 import { coveringPrefixes, normalizeKey, prefixOf } from '../src/keys/paths.js';
+import { commandLine, shellQuote } from './cli-hint.js';
 import {
   BackendError,
   type Backend,
@@ -67,6 +68,21 @@ function parseNode(options: BackendOptions): { baseUrl: string; address: string;
   }
   const path = url.pathname.replace(/\/+$/, '');
   return { baseUrl: `${url.protocol}//${url.host}${path}/v1`, address: url.host + path, secure: url.protocol === 'https:' };
+}
+
+/**
+ * The `consul kv put` that sets `key` on the agent keyplate reads (`-http-addr` unless it is the CLI's default
+ * http://127.0.0.1:8500) with keyplate's TLS files. Never the token: the hint says where it comes from instead.
+ */
+function hintCommand(options: BackendOptions, baseUrl: string, key: string): string {
+  const httpAddr = baseUrl.replace(/\/v1$/, '');
+  const flags = [
+    ...(httpAddr === 'http://127.0.0.1:8500' ? [] : [`-http-addr=${shellQuote(httpAddr)}`]),
+    ...(options.clientCaKeys ? [`-ca-file=${shellQuote(options.clientCaKeys)}`] : []),
+    ...(options.clientCert ? [`-client-cert=${shellQuote(options.clientCert)}`] : []),
+    ...(options.clientKey ? [`-client-key=${shellQuote(options.clientKey)}`] : []),
+  ];
+  return commandLine('consul', ['kv', 'put', ...flags], `${shellQuote(consulKey(key))} <value>`);
 }
 
 export function createConsulBackend(options: BackendOptions): Backend {
@@ -322,7 +338,7 @@ export function createConsulBackend(options: BackendOptions): Backend {
     watch,
     // Without enable_key_list_policy, Consul leaves out of a recursive read the keys a token may not read, without
     // an error: the hint says so, since nothing else can.
-    hintForKey: (key: string) => `consul kv put ${consulKey(key)} <value>; with ACLs on, a token that may not read it sees it as missing (--token or CONSUL_HTTP_TOKEN)`,
+    hintForKey: (key: string) => `${hintCommand(options, baseUrl, key)}; with ACLs on, a token that may not read it sees it as missing (--token or CONSUL_HTTP_TOKEN)`,
     close(): Promise<void> {
       closing ??= (async () => {
         closed.abort();

@@ -22,6 +22,7 @@ import {
   explain,
   isPermanent,
 } from './etcd-client.js';
+import { commandLine, shellQuote } from './cli-hint.js';
 import { watchRanges, Spellings } from './etcd-keys.js';
 import type { WatchEventKv } from './etcd-decode.js';
 import { readPinned, type Snapshot } from './etcd-read.js';
@@ -227,7 +228,7 @@ export function createEtcdBackend(options: EtcdBackendOptions): Backend {
       ...(options.clientInsecure ? ['--insecure-skip-tls-verify'] : []),
       ...(options.username ? [`--user=${shellQuote(options.username)}`] : []),
     ];
-    return `etcdctl ${flags.map((f) => `${f} `).join('')}put ${shellQuote(key)} <value>`;
+    return commandLine('etcdctl', flags, `put ${shellQuote(key)} <value>`);
   }
 
   function close(): Promise<void> {
@@ -347,8 +348,4 @@ function listKeys(prefixes: readonly string[]): string {
 
 function stripPrefix(message: string): string {
   return message.replace(/^\[etcd\] /, '');
-}
-
-function shellQuote(word: string): string {
-  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }

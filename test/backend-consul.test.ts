@@ -1,9 +1,11 @@
 // The Consul backend against real Consul agents: conformance, blocking queries, an agent restart, ACL tokens.
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createConsulBackend } from '../backends/consul.js';
 import { BackendError, type BackendOptions, type WatchEvent } from '../backends/types.js';
 import { backendConformance } from './conformance.js';
-import { freePorts, startConsul, type ConsulAgent } from './servers/consul.js';
+import { consulBinary, freePorts, startConsul, type ConsulAgent } from './servers/consul.js';
 import { waitFor } from './util.js';
 import { useConsul } from './lifecycle.js';
 
@@ -123,6 +125,18 @@ describe('consul: blocking queries', () => {
     const values = await backend.getValues(prefixes);
     expect(values.size).toBe(70);
     expect(values.get('/bq/tx/p69/k')).toBe('v69');
+    await backend.close();
+  });
+
+  it("the hint's command, pasted as shown, puts the key on the agent keyplate reads (not the CLI's default 127.0.0.1:8500)", async () => {
+    const backend = createConsulBackend(options(ctx.agent.address, { clientCaKeys: '/etc/my ca.pem' }));
+    const hint = backend.hintForKey!('/hint/db host');
+    expect(hint).toMatch(new RegExp(`^consul kv put -http-addr=http://${ctx.agent.address.replace(/\./g, '\\.')} -ca-file='/etc/my ca.pem' '/?hint/db host' <value>;`));
+    // Without the CA file this agent does not use, and with a value for <value>: run it with Consul's own CLI.
+    const command = hint.split(';')[0].replace(" -ca-file='/etc/my ca.pem'", '').replace('<value>', 'pasted');
+    const run = spawnSync('/bin/sh', ['-c', command], { env: { PATH: `${path.dirname(consulBinary())}:${process.env.PATH}` }, encoding: 'utf8' });
+    expect(run.status, run.stderr).toBe(0);
+    expect((await backend.getValues(['/hint'])).get('/hint/db host')).toBe('pasted');
     await backend.close();
   });
 
@@ -257,4 +271,5 @@ describe('consul: ACL tokens and errors', () => {
       'consul kv put app/db/host <value>; with ACLs on, a token that may not read it sees it as missing (--token or CONSUL_HTTP_TOKEN)',
     );
   });
+
 });

@@ -14,8 +14,9 @@ import { Connection, outageReminderEveryMs, retryingUntil } from './connection.j
 import { mapLimit, processResource, resourceConcurrency, type PipelineContext, type ResourceOutcome } from './pipeline.js';
 import { reloadChanged, type ReloadTarget } from './reload.js';
 import type { SourceSink } from './sources.js';
-import { prefixesOf, ResourceStates, type ResourceState } from './state.js';
+import { firstPassSummary, prefixesOf, ResourceStates, type ResourceState } from './state.js';
 import { Waiting } from './waiting.js';
+import { WriteRetry } from './write-retry.js';
 
 /** once: stop when every resource has rendered or failed; watch: keep following changes. */
 export type RunMode = 'once' | 'watch';
@@ -63,6 +64,7 @@ export class Runner {
   readonly #batch: Batch;
   readonly #connection: Connection;
   readonly #waiting: Waiting;
+  readonly #writeRetry: WriteRetry;
   #store: KeyStore;
   #sources?: AbortController;
   #sourceKind: 'watch' | 'poll' | 'read' = 'read';
@@ -84,6 +86,10 @@ export class Runner {
     const { log, events } = options.pipeline;
     this.#ended = new Promise<number>((resolve) => (this.#end = resolve));
     this.#states = new ResourceStates(options.resources, keyOf);
+    this.#writeRetry = new WriteRetry(log, (file) => {
+      const state = this.#states.get(file);
+      if (state && !this.#stopped) this.#touch(state);
+    });
     this.#batch = new Batch(
       (files) => this.#renderBatch(files),
       (error) => log.error(`unexpected failure while rendering: ${(error as Error).stack ?? error}`),
@@ -144,6 +150,7 @@ export class Runner {
   async #shutdown(): Promise<void> {
     this.#sources?.abort();
     clearTimeout(this.#retryTimer);
+    this.#writeRetry.clear();
     this.#waiting.close();
     this.#connection.close();
     await this.#batch.stop();
@@ -260,6 +267,7 @@ export class Runner {
     if (this.#keysCanArrive()) state.keysRead = outcome.render;
     state.error = outcome.error;
     state.changes = outcome.changes;
+    if (this.#options.mode === 'watch') this.#writeRetry.note(state.loaded.resource, outcome.error);
     this.#waiting.note(state, outcome.missingKeys);
     const complete = !outcome.error && outcome.missingKeys.length === 0;
     if (complete) {
@@ -318,18 +326,7 @@ export class Runner {
     if (this.#summarised || !all.every((s) => s.attempted)) return;
     this.#summarised = true;
     const { pipeline, backendLabel } = this.#options;
-    const count = (n: number, what: string): string => (n > 0 ? `${n} ${what}` : '');
-    const updated = all.filter((s) => s.rendered && (s.changes?.length ?? 0) > 0).length;
-    const parts = [
-      count(updated, pipeline.write.noop ? 'would change' : 'updated'),
-      count(all.filter((s) => s.rendered).length - updated, 'up to date'),
-      count(all.filter((s) => s.missing.length > 0).length, 'waiting for keys'),
-      count(all.filter((s) => s.error).length, 'failed'),
-      count(all.filter((s) => s.reloadFailed).length, 'reload failed'),
-    ].filter(Boolean);
-    // "all up to date" only when it is: every resource rendered, none changed, none failed or waiting.
-    const state = parts.length === 1 && updated === 0 && all.every((s) => s.rendered) && !all.some((s) => s.reloadFailed) ? 'all up to date' : parts.join(', ');
-    pipeline.log.info(`watching ${all.length} resource${all.length === 1 ? '' : 's'} on ${backendLabel}; ${state}`);
+    pipeline.log.info(`watching ${all.length} resource${all.length === 1 ? '' : 's'} on ${backendLabel}; ${firstPassSummary(all, pipeline.write.noop)}`);
   }
 
   /** A permanent error before the goal: retrying cannot help until the user changes something. */

@@ -117,3 +117,21 @@ export class ResourceStates {
 export function prefixesOf(loaded: readonly LoadedResource[]): string[] {
   return coveringPrefixes(loaded.flatMap((l) => l.resource.keys));
 }
+
+/**
+ * How the first pass of a watch left `all`: `all up to date`, or counts such as `1 updated, 2 waiting for keys,
+ * 1 failed` (`would change` with --noop). "all up to date" only when it is: every resource rendered, none changed,
+ * none failed or waiting.
+ */
+export function firstPassSummary(all: readonly ResourceState[], noop: boolean): string {
+  const count = (n: number, what: string): string => (n > 0 ? `${n} ${what}` : '');
+  const updated = all.filter((s) => s.rendered && (s.changes?.length ?? 0) > 0).length;
+  const parts = [
+    count(updated, noop ? 'would change' : 'updated'),
+    count(all.filter((s) => s.rendered).length - updated, 'up to date'),
+    count(all.filter((s) => s.missing.length > 0).length, 'waiting for keys'),
+    count(all.filter((s) => s.error).length, 'failed'),
+    count(all.filter((s) => s.reloadFailed).length, 'reload failed'),
+  ].filter(Boolean);
+  return parts.length === 1 && updated === 0 && all.every((s) => s.rendered) && !all.some((s) => s.reloadFailed) ? 'all up to date' : parts.join(', ');
+}

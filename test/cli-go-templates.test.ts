@@ -118,6 +118,16 @@ describe('Go templates with --onetime and the env backend', () => {
     expect(readFileSync(path.join(dir, 'out/a.json'), 'utf8')).toBe('{"port": 8080}\n');
   });
 
+  it('a backslash before a tag (a Windows path) is text in Go: rendered as confd renders it, auto and engine = "go" alike', async () => {
+    const template = 'path=C:\\{{getv "/a/dir"}}\nre=^\\{{getv "/a/x"}}$\n';
+    for (const engine of ['', 'engine = "go"\n']) {
+      const dir = makeConfdir({ 'conf.d/a.toml': `[template]\nsrc = "a.tmpl"\ndest = "out/a"\nkeys = ["/a"]\n${engine}`, 'templates/a.tmpl': template });
+      const r = await runCli(['--onetime', '--confdir', dir], { env: baseEnv({ A_DIR: 'data', A_X: '1' }) });
+      expect(r.code, r.stderr).toBe(0);
+      expect(readFileSync(path.join(dir, 'out/a'), 'utf8')).toBe('path=C:\\data\nre=^\\1$\n');
+    }
+  });
+
   it('a runaway range (seq inside seq) stops at render_timeout: exit 1 naming the limit, nothing written', async () => {
     const dir = makeConfdir({
       'conf.d/a.toml': '[template]\nsrc = "a.tmpl"\ndest = "out/a"\nrender_timeout = "1s"\n',

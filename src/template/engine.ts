@@ -57,10 +57,11 @@ const goBundle = (): Promise<typeof import('./go-compile.js')> => import('./go-c
 
 /**
  * Every job's engine, from the cache when these exact inputs were decided before (then the rule is not even loaded);
- * ConfigErrors go to `problems`.
+ * ConfigErrors go to `problems`. The input's tag (`keyplate-engines-N`) names the rule's version: a change to the rule
+ * (dialect.ts) bumps it, or a cache made by the old rule keeps deciding.
  */
 async function choices(jobs: readonly Job[], cacheDir: string | undefined, problems: string[]): Promise<Array<EngineChoice | undefined>> {
-  const input = `keyplate-engines-1\0${jobs.map((j) => `${j.file}\0${j.forced?.engine ?? ''}\0${j.forced?.resourceFile ?? ''}\0${j.source}`).join('\0\0')}`;
+  const input = `keyplate-engines-2\0${jobs.map((j) => `${j.file}\0${j.forced?.engine ?? ''}\0${j.forced?.resourceFile ?? ''}\0${j.source}`).join('\0\0')}`;
   const entry = `engines-${contentKey(jobs.map((j) => j.file).join('\0'))}.json`;
   const cached = readCached(cacheDir, entry, input);
   if (cached !== undefined) return JSON.parse(cached) as EngineChoice[];

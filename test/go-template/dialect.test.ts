@@ -56,7 +56,6 @@ const rows: Array<[template: string, dialect: string, evidence?: string]> = [
   ['{{{getv "/a"}}}', 'handlebars', '{{{getv "/a"}}}'],
   ['{{> partial}}', 'handlebars', '{{> partial}}'],
   ['{{~getv "/a"~}}', 'handlebars', '{{~getv "/a"~}}'],
-  ['\\{{getv "/a"}}', 'handlebars', '\\{{'],
   ['{{name}}', 'handlebars', '{{name}}'],
   ['{{user.name}}', 'handlebars', '{{user.name}}'],
   ['{{printf "%s" \'single\'}}', 'handlebars', '{{printf "%s" \'single\'}}'],
@@ -74,6 +73,11 @@ const rows: Array<[template: string, dialect: string, evidence?: string]> = [
   ['{{"literal"}}', 'undecided', '{{"literal"}}'],
   ['{{getv "/a" 1}}', 'undecided', '{{getv "/a" 1}}'],
   ['{{else}}', 'undecided', '{{else}}'],
+  // A backslash before a tag: Go prints it and runs the action, Handlebars prints the tag as text.
+  ['\\{{getv "/a"}}', 'undecided', '\\{{'],
+  ['path=C:\\{{getv "/a/dir"}}\n', 'undecided', '\\{{'],
+  ['C:\\{{getv "/a/dir"}} {{#each (gets "/u/*")}}{{value}}{{/each}}', 'handlebars', '{{#each (gets "/u/*")}}'],
+  ['C:\\{{getv "/a/dir"}} {{range ls "/"}}{{.}}{{end}}', 'go', '{{range ls "/"}}'],
 ];
 
 describe('detectDialect', () => {

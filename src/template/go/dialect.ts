@@ -275,7 +275,9 @@ export function detectDialect(text: string): DialectGuess {
     found[kind] ??= { construct: construct.length > 40 ? `${construct.slice(0, 37)}...` : construct, line: lineAt(text, pos), column: pos - text.lastIndexOf('\n', pos - 1) };
   };
   for (let start = text.indexOf('{{'); start >= 0; start = text.indexOf('{{', start + 2)) {
-    if (start > 0 && text[start - 1] === '\\') note('handlebars', '\\{{', start); // Handlebars' escaped mustache
+    // A backslash before a tag: Handlebars' escaped mustache (the tag is text), but plain text before an action in Go
+    // (`C:\\{{getv "/dir"}}`, a regex, an escaped string): valid in both, rendered differently.
+    if (start > 0 && text[start - 1] === '\\') note('differs', '\\{{', start);
     const end = tagEnd(text, start);
     const tag = end < 0 ? text.slice(start) : text.slice(start, end);
     const inner = end < 0 ? tag.slice(2) : tag.slice(2, -2);

@@ -37,6 +37,7 @@ export interface CheckedSettings {
   clientCaKeys?: string;
   clientCert?: string;
   clientKey?: string;
+  nodes?: readonly string[];
 }
 
 /** Settings that only a server backend (etcd, Consul) reads. */
@@ -44,7 +45,8 @@ const serverOnly = ['node', 'username', 'password', 'token', 'scheme', 'client-c
 
 /**
  * Throws a UsageError (exit 2) for settings that cannot work together; returns warnings for settings that do nothing.
- * Rules: a TLS file must be readable, and a client certificate comes with its key (etcd and Consul alike, before
+ * Rules: a node address holds no credentials (`http://user:pass@host`: not read, and logged); a TLS file must be
+ * readable, and a client certificate comes with its key (etcd and Consul alike, before
  * any connection: a retry cannot cure a missing file); --noop writes nothing and runs nothing, so a command after
  * `--` is refused; a zero --wait-timeout or --backend-retry-timeout would give up before the backend could answer.
  */
@@ -62,6 +64,14 @@ export function checkSettings(settings: CheckedSettings, layers: SettingLayers):
     if (ignored.length === 0) return [];
     const list = ignored.map((name) => settingSource(name, layers)).join(', ');
     return [`${list} ${ignored.length === 1 ? 'does' : 'do'} nothing with the env backend (${where('backend')} is env${settingSource('backend', layers) ? '' : ', the default'}); to read from a server, add --backend etcd or --backend consul`];
+  }
+  for (const node of settings.nodes ?? []) {
+    const userinfo = /^[a-z][a-z0-9+.-]*:\/\/([^/@]*)@/i.exec(node);
+    if (!userinfo) continue;
+    // The address is logged and shown on the status page: the message names it without what was before the `@`.
+    const shown = node.replace(userinfo[1], '…');
+    const instead = settings.backend === 'etcd' ? 'give the user with --username and the password in KEYPLATE_PASSWORD' : 'give an ACL token with --token or CONSUL_HTTP_TOKEN';
+    throw new UsageError(`${where('node')} ${shown} holds credentials before its \`@\`, which keyplate does not read from an address (and would show in its logs); ${instead}, and write the address without them`);
   }
   const tls: Array<[string, string | undefined]> = [
     ['client-ca-keys', settings.clientCaKeys],

@@ -21,6 +21,8 @@ const template = [
   '{{#with (json (getv "/app/creds"))}}json={{password}}{{/with}}',
   'upper={{toUpper (getv "/app/word")}}',
   'pair={{#each (split (getv "/app/pair") ":")}}{{this}} {{/each}}',
+  '{{#with (json (getv "/app/creds"))}}auth={{base64Encode password}}{{/with}}',
+  'part64={{#each (split (getv "/app/pair") ":")}}{{base64Encode this}} {{/each}}',
   '',
 ].join('\n');
 
@@ -30,11 +32,16 @@ describe('command output hides values in the shapes the template gave them', () 
     const r = await runCli(['--onetime', ...appFlags(dir)]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('check_cmd exited with code 1');
-    for (const secret of ['decoded-Secret-LMNO', 'json-field-Secret-QRST', 'LOWER-SECRET-ABCD', 'pair-Secret-EFGH']) expect(r.stderr).not.toContain(secret);
+    const encoded = (text: string) => Buffer.from(text).toString('base64');
+    for (const secret of ['decoded-Secret-LMNO', 'json-field-Secret-QRST', 'LOWER-SECRET-ABCD', 'pair-Secret-EFGH', encoded('json-field-Secret-QRST'), encoded('pair-Secret-EFGH')]) {
+      expect(r.stderr).not.toContain(secret);
+    }
     expect(r.stderr).toContain('b64=[value of /app/b64]');
     expect(r.stderr).toContain('json=[value of /app/creds]');
     expect(r.stderr).toContain('upper=[value of /app/word]');
     expect(r.stderr).toContain('pair=svc [value of /app/pair]');
+    expect(r.stderr).toContain('auth=[value of /app/creds]');
+    expect(r.stderr).toContain(`part64=${Buffer.from('svc').toString('base64')} [value of /app/pair]`);
   });
 
   it('reload_cmd output too', async () => {

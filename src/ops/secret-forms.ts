@@ -11,7 +11,7 @@ const maxLeaves = 1_000;
  * The strings keyplate's helpers and messages make of `value` that carry its secret: the value itself, its quoted form
  * (an engine's error message may quote it), `toUpper`/`toLower`,
  * `trim`, `base64Encode`, `base64Decode` (when it decodes to text), the string and number leaves of `json` and
- * `jsonArray`, and `split` parts; then case changes and leaves of what was decoded (a base64-encoded JSON
+ * `jsonArray`, and `split` parts, and `base64Encode` of those leaves and parts; then case changes and leaves of what was decoded (a base64-encoded JSON
  * secret, say). Not every chain a template can build, but those the stress run saw leak (issue 13.5); the
  * render scope would know each helper's output exactly (see the report on redaction).
  */
@@ -19,16 +19,22 @@ export function secretForms(value: string): Set<string> {
   const forms = new Set<string>([value, value.toUpperCase(), value.toLowerCase(), value.trim(), Buffer.from(value, 'utf8').toString('base64')]);
   // Quoted in a message (Go's strconv.Quote, JSON): `"` and `\` escaped, as both quote them.
   forms.add(JSON.stringify(value).slice(1, -1));
-  for (const part of value.split(separators)) forms.add(part);
+  const parts = value.split(separators);
+  for (const part of parts) forms.add(part);
   const decoded = decodeBase64(value);
+  const leaves: string[] = [];
   for (const inner of decoded === undefined ? [value] : [value, decoded]) {
     if (inner !== value) for (const form of [inner, inner.toUpperCase(), inner.toLowerCase(), inner.trim()]) forms.add(form);
     for (const leaf of jsonLeaves(inner)) {
+      leaves.push(leaf);
       forms.add(leaf);
       forms.add(leaf.toUpperCase());
       forms.add(leaf.toLowerCase());
     }
   }
+  // base64Encode of a part or a field (`{{base64Encode $cfg.password}}`: an auth header, a Kubernetes-style secret).
+  // Not of pieces too short to hide themselves (redact.ts's minimum, 4): their base64 would hide words such as `svc`.
+  for (const piece of [...parts, ...leaves]) if (piece !== value && piece.length >= 4) forms.add(Buffer.from(piece, 'utf8').toString('base64'));
   return forms;
 }
 

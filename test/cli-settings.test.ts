@@ -53,6 +53,19 @@ describe('credentials written into a node address', () => {
 });
 
 describe('settings that contradict each other', () => {
+  it('an empty program after `--`, or a command with keyplate check: exit 2 before anything is written', async () => {
+    const dir = appConfdir();
+    const flags = ['--confdir', dir, '--env-file', path.join(dir, 'dev.env')];
+    const empty = await runCli(['--onetime', ...flags, '--', '']);
+    expect(empty.stderr).toMatch(/expected a program to run after `--`, got an empty name/);
+    expect(empty.code).toBe(2);
+    expect(existsSync(path.join(dir, 'out/app.conf'))).toBe(false);
+    const check = await runCli(['check', ...flags, '--', 'echo', 'hi']);
+    expect(check.stderr).toMatch(/keyplate check writes nothing and runs nothing, so it cannot start `echo`/);
+    expect(check.stdout).not.toContain('hi');
+    expect(check.code).toBe(2);
+  });
+
   it('--noop with a command: exit 2, the command never runs', async () => {
     const dir = appConfdir();
     const marker = path.join(tempDir(), 'ran');

@@ -38,6 +38,7 @@ export interface CheckedSettings {
   clientCert?: string;
   clientKey?: string;
   nodes?: readonly string[];
+  subcommand?: string;
 }
 
 /** Settings that only a server backend (etcd, Consul) reads. */
@@ -46,12 +47,19 @@ const serverOnly = ['node', 'username', 'password', 'token', 'scheme', 'client-c
 /**
  * Throws a UsageError (exit 2) for settings that cannot work together; returns warnings for settings that do nothing.
  * Rules: a node address holds no credentials (`http://user:pass@host`: not read, and logged); a TLS file must be
- * readable, and a client certificate comes with its key (etcd and Consul alike, before
- * any connection: a retry cannot cure a missing file); --noop writes nothing and runs nothing, so a command after
- * `--` is refused; a zero --wait-timeout or --backend-retry-timeout would give up before the backend could answer.
+ * readable, and a client certificate comes with its key (etcd and Consul alike, before any connection: a retry cannot
+ * cure a missing file); --noop and `keyplate check` write nothing and run nothing, so a command after `--` is
+ * refused, as is an empty program name; a zero --wait-timeout or --backend-retry-timeout would give up before the
+ * backend could answer.
  */
 export function checkSettings(settings: CheckedSettings, layers: SettingLayers): string[] {
   const where = (name: string): string => settingSource(name, layers) ?? `--${name}`;
+  if (settings.command.length > 0 && settings.command[0]!.trim() === '') {
+    throw new UsageError('expected a program to run after `--`, got an empty name; give the program and its arguments, or nothing after `--`');
+  }
+  if (settings.subcommand === 'check' && settings.command.length > 0) {
+    throw new UsageError(`keyplate check writes nothing and runs nothing, so it cannot start \`${settings.command[0]}\`; drop the command after \`--\``);
+  }
   if (settings.noop && settings.command.length > 0) {
     throw new UsageError(`${where('noop')} writes nothing and runs nothing, so it cannot start \`${settings.command[0]}\`; drop --noop to run the command, or the command to see the dry run`);
   }

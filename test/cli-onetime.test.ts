@@ -417,10 +417,14 @@ describe('safe writes', () => {
     });
     const r = await runCli(['--onetime', '--confdir', dir], { env, cwd: dir });
     expect(readFileSync(path.join(dir, 'reloads.log'), 'utf8')).toBe('x\n');
-    // --onetime has no next change: it never promises a retry.
-    expect(r.stderr).toMatch(/c\.toml: reload_cmd exited with code 3\nfailing/);
+    // --onetime has no next change: it never promises a retry, and says that running it again will not reload.
+    expect(r.stderr).toMatch(/c\.toml: reload_cmd exited with code 3; \S+\/out\/c\.conf is already updated, so running keyplate again will not reload: once the command works, run it by hand\nfailing/);
     expect(r.stderr).not.toContain('will retry');
     expect(r.code).toBe(1);
+    // As it says: the second run finds the file up to date, runs no reload_cmd, and exits 0.
+    const again = await runCli(['--onetime', '--confdir', dir], { env, cwd: dir });
+    expect(again.stderr).not.toContain('reload_cmd');
+    expect(again.code).toBe(0);
   });
 
   it.runIf(process.getuid?.() === 0)('sets owner and group (uid/gid win over names)', async () => {

@@ -62,7 +62,11 @@ async function runReloadCommand(command: string, resources: readonly Resource[],
     if (result.output && log.enabled('debug')) log.debug(`reload_cmd output:\n${redact(result.output)}`, { resource: names });
     return true;
   }
-  const retry = retryLater ? '; will retry on the next change' : '';
+  // --onetime: the new file is in place, so a second run finds it up to date and runs no reload_cmd (as confd).
+  const files = resources.map((r) => r.dest).join(', ');
+  const retry = retryLater
+    ? '; will retry on the next change'
+    : `; ${files} ${resources.length === 1 ? 'is' : 'are'} already updated, so running keyplate again will not reload: once the command works, run it by hand`;
   log.error(`reload_cmd ${describeFailure(result, timeoutMs)}${retry}${result.output ? `\n${redact(result.output)}` : ''}`, { resource: names });
   for (const r of resources) events?.emit('reloadFailed', { resource: r.name });
   return false;

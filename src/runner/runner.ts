@@ -106,6 +106,7 @@ export class Runner {
       lastError: () => this.#connection.lastError,
       backendName: options.backend.name,
       giveUp: (code) => this.stop(code),
+      goalReached: () => this.#goalReached,
     });
   }
 

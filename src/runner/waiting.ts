@@ -1,5 +1,5 @@
 // Waiting for keys: one line when a resource starts waiting and one when its keys arrive, a reminder every 10 s while
-// it waits, and --wait-timeout, which also bounds the wait for a backend that never answers.
+// it waits, and --wait-timeout, which bounds a start's wait for keys and for a backend that never answers.
 import { formatDuration } from '../config/duration.js';
 import { ExitCode } from '../errors.js';
 import type { Logger } from '../ops/log.js';
@@ -27,6 +27,11 @@ export interface WaitingOptions {
   backendName: string;
   /** --wait-timeout ran out: end the run with `code`. */
   giveUp: (code: number) => void;
+  /**
+   * True once every resource has rendered (watch mode's goal; a command has started). --wait-timeout bounds a
+   * start's wait only: a key deleted later is waited for as long as it takes, the files staying as they are.
+   */
+  goalReached: () => boolean;
 }
 
 /** Follows every resource's missing keys and says what it waits for. */
@@ -75,9 +80,11 @@ export class Waiting {
     const since = (state.missingSince = Date.now());
     this.#reminder ??= setInterval(() => this.#remind(), reminderEveryMs).unref();
     const { waitTimeoutMs } = this.options;
-    if (waitTimeoutMs === undefined) return;
+    if (waitTimeoutMs === undefined || this.options.goalReached()) return;
     this.#timer(waitTimeoutMs, () => {
-      if (state.missingSince !== since) return;
+      // Still this wait: the keys did not arrive, no confdir edit replaced or dropped the resource, and the start's
+      // goal was not reached meanwhile by other means.
+      if (state.missingSince !== since || state.missing.length === 0 || !this.options.states().includes(state) || this.options.goalReached()) return;
       this.options.log.error(`gave up waiting for keys after ${formatDuration(waitTimeoutMs)}:\n${this.report()}`, { keys: this.#allMissing() });
       this.options.giveUp(ExitCode.missingKeys);
     });

@@ -102,6 +102,9 @@ const cases: Case[] = [
   ['join a list', '{{join (ls "/upstream") " "}}', 'app1 app2'],
   ['toUpper', '{{toUpper (getv "/database/username")}}', 'CONFD'],
   ['toLower', '{{toLower "MiXeD"}}', 'mixed'],
+  // Go's simple case mapping, as confd writes it: ß stays, İ lowers to a plain i, a final Σ to σ.
+  ['toUpper as Go: ß stays', '{{toUpper "straße"}}', 'STRAßE'],
+  ['toLower as Go: İ is i, Σ is σ', '{{toLower "İSTANBUL ΟΔΟΣ"}}', 'istanbul οδοσ'],
   ['contains true', '{{contains (getv "/upstream/app1") ":8080"}}', 'true'],
   ['contains false', '{{#if (contains "abc" "x")}}yes{{else}}no{{/if}}', 'no'],
   ['replace all with -1', '{{replace "a.b.c" "." "_" -1}}', 'a_b_c'],

@@ -4,7 +4,7 @@ import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { goBase, goDir } from '../helpers/path.js';
 import { SEQ_LIMIT } from '../helpers/math.js';
-import { goReplace } from '../helpers/text.js';
+import { goCase, goReplace } from '../helpers/text.js';
 import { base64Decode, unmarshal } from './encoding.js';
 import { envOf } from './memkv.js';
 import { lookupFuncs } from './lookup.js';
@@ -13,17 +13,6 @@ import { callFailed as fail } from './state.js';
 import { atoi, parseBool } from './strconv.js';
 import { timeNow } from './time.js';
 import { GoMap, GoSlice, GoStruct, T, byteLength, goFunc as fn, stringSlice, type GoFunc, type Value } from './values.js';
-
-/** unicode.ToUpper/ToLower rune by rune: simple case mappings only (Go keeps 'ß', JavaScript would write "SS"). */
-function mapRunes(s: string, upper: boolean): string {
-  let out = '';
-  for (const ch of s) {
-    const mapped = upper ? ch.toUpperCase() : ch.toLowerCase();
-    if (mapped.length === ch.length || [...mapped].length === 1) out += mapped;
-    else out += ch === '\u0130' && !upper ? 'i' : ch;
-  }
-  return out;
-}
 
 /** strings.Replace (helpers/text.ts has the one implementation), with the count as Go passes it. */
 function replace(s: string, old: string, replacement: string, n: bigint): string {
@@ -90,8 +79,8 @@ export const confdFuncs: readonly GoFunc[] = [
   fn('getenv', [S], S, false, ([name, ...defaults], call) => envOf(call).scope.environment[name as string] || ((defaults[0] as string | undefined) ?? ''), S),
   fn('join', [T.stringSlice, S], S, false, ([items, sep]) => (items as GoSlice).items.join(sep as string)),
   fn('datetime', [], T.time, false, () => timeNow()),
-  fn('toUpper', [S], S, false, ([s]) => mapRunes(s as string, true)),
-  fn('toLower', [S], S, false, ([s]) => mapRunes(s as string, false)),
+  fn('toUpper', [S], S, false, ([s]) => goCase(s as string, true)),
+  fn('toLower', [S], S, false, ([s]) => goCase(s as string, false)),
   fn('contains', [S, S], T.bool, false, ([s, sub]) => (s as string).includes(sub as string)),
   fn('replace', [S, S, S, T.int], S, false, ([s, old, rep, n]) => replace(s as string, old as string, rep as string, n as bigint)),
   fn('trimSuffix', [S, S], S, false, ([s, suffix]) => ((s as string).endsWith(suffix as string) ? (s as string).slice(0, (s as string).length - (suffix as string).length) : s)),

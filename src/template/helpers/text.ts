@@ -9,6 +9,21 @@ function split(s: string, sep: string): string[] {
 }
 
 /**
+ * strings.ToUpper/ToLower as Go (and so confd) does them: rune by rune, simple case mappings only. Go keeps `ß`
+ * (JavaScript writes `SS`) and lowers `İ` to `i` (JavaScript adds a combining dot); both engines use this, so a
+ * template renders the same bytes in either.
+ */
+export function goCase(s: string, upper: boolean): string {
+  let out = '';
+  for (const ch of s) {
+    const mapped = upper ? ch.toUpperCase() : ch.toLowerCase();
+    if (mapped.length === ch.length || [...mapped].length === 1) out += mapped;
+    else out += ch === '\u0130' && !upper ? 'i' : ch;
+  }
+  return out;
+}
+
+/**
  * Go strings.Replace: n < 0 replaces all, else the first n; an empty `old` matches before each character and at the
  * end. Shared by the Handlebars helper and the Go engine's confd function.
  */
@@ -132,8 +147,8 @@ export const textHelpers: HelperTable = {
         .map((item, i) => str(call, item, `item ${i + 1}`))
         .join(str(call, sep, 'separator')),
   },
-  toUpper: { arity: [1, 1], fn: (call, [s]) => str(call, s, 'argument').toUpperCase() },
-  toLower: { arity: [1, 1], fn: (call, [s]) => str(call, s, 'argument').toLowerCase() },
+  toUpper: { arity: [1, 1], fn: (call, [s]) => goCase(str(call, s, 'argument'), true) },
+  toLower: { arity: [1, 1], fn: (call, [s]) => goCase(str(call, s, 'argument'), false) },
   contains: { arity: [2, 2], fn: (call, [s, sub]) => str(call, s, 'string').includes(str(call, sub, 'substring')) },
   replace: {
     arity: [4, 4],

@@ -32,6 +32,23 @@ describe('TLS files are checked before any connection (a retry cannot cure a mis
   });
 });
 
+describe('settings that would be silently ignored', () => {
+  it("confd's confd.toml where keyplate.toml would be, and --interval with --onetime: warnings that say what to do", async () => {
+    const dir = appConfdir();
+    writeFileSync(path.join(dir, 'confd.toml'), 'backend = "etcdv3"\nnodes = ["http://127.0.0.1:2379"]\n');
+    const r = await runCli(['--onetime', ...['--confdir', dir, '--env-file', path.join(dir, 'dev.env')], '--interval', '5']);
+    expect(r.stderr).toContain(`WARN  ${path.join(dir, 'confd.toml')} is confd's settings file, which keyplate does not read; rename it keyplate.toml`);
+    expect(r.stderr).toContain(`or pass --config-file ${path.join(dir, 'confd.toml')}`);
+    expect(r.stderr).toContain('WARN  --interval does nothing with --onetime: it renders once and exits');
+    expect(r.code).toBe(0);
+    // Named with --config-file, it is read (confd's keys) and nothing is said about it.
+    const named = await runCli(['check', '--confdir', dir, '--config-file', path.join(dir, 'confd.toml'), '--node', 'http://127.0.0.1:9', '--wait-timeout', '1s'], { timeout: 10_000 });
+    expect(named.stderr).not.toContain("confd's settings file");
+    expect(named.stderr).toMatch(/cannot read backend etcd \(http:\/\/127\.0\.0\.1:9\)/); // backend = "etcdv3" read
+    expect(named.code).toBe(1);
+  });
+});
+
 describe('credentials written into a node address', () => {
   it.each([
     ['etcd', ['--node', 'http://alice:S3cretPW@127.0.0.1:9'], /--node http:\/\/…@127\.0\.0\.1:9 holds credentials before its `@`.*--username and the password in KEYPLATE_PASSWORD/],

@@ -56,7 +56,7 @@ describe('env backend, --watch', () => {
     const { code } = await whileRunning(['--watch', ...appFlags(dir)], { env: baseEnv() }, async (kp) => {
       await waitFor(() => readIfExists(path.join(dir, 'out/b')) === '1\n', 10_000, 'b rendered');
       rmSync(path.join(dir, 'conf.d/b.toml'));
-      await waitFor(() => kp.out.stderr.includes('confdir reloaded (files changed): 1 resources'), 10_000, 'reload');
+      await waitFor(() => kp.out.stderr.includes('confdir reloaded (files changed): 1 resource'), 10_000, 'reload');
       writeFileSync(path.join(dir, 'dev.env'), 'A_V=2\n');
       await waitFor(() => readIfExists(path.join(dir, 'out/a')) === '2\n', 10_000, 'a re-rendered');
       expect(readIfExists(path.join(dir, 'out/b'))).toBe('1\n');
@@ -84,7 +84,7 @@ describe('SIGHUP without a command', () => {
     const { code } = await whileRunning(['--watch', ...appFlags(dir)], { env: baseEnv() }, async (kp) => {
       await waitFor(() => readIfExists(path.join(dir, 'out/app.conf')) === '1\n', 10_000, 'first render');
       kp.child.kill('SIGHUP');
-      await waitFor(() => kp.out.stderr.includes('confdir reloaded (signal): 1 resources'), 10_000, 'reload on SIGHUP');
+      await waitFor(() => kp.out.stderr.includes('confdir reloaded (signal): 1 resource'), 10_000, 'reload on SIGHUP');
     });
     expect(code).toBe(0);
   });

@@ -11,7 +11,7 @@ afterEach(cleanupTemps);
 const keyCount = 20_000;
 const putCount = 100;
 
-/** `rendered 1 resources in 251.3ms` lines of --log-level debug: one per render. */
+/** `rendered 1 resource in 251.3ms` lines of --log-level debug: one per render. */
 function renderTimes(stderr: string): number[] {
   return [...stderr.matchAll(/rendered \d+ resources? in ([\d.]+)ms/g)].map((m) => Number(m[1]));
 }

@@ -1,5 +1,5 @@
 // Layered settings: defaults → keyplate.toml → KEYPLATE_* environment → flags; strict about unknown keys.
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { backendNamed, watchedByDefault, type BackendName } from '../../backends/index.js';
 import type { BackendConnection } from '../../backends/types.js';
@@ -340,7 +340,10 @@ export function loadConfig({ argv, env, cwd = process.cwd() }: LoadOptions): Con
     command,
     warnings: unknownVariables(env),
   };
-  config.warnings.push(...checkSettings(config, layers), ...ignoredConfdir(layers, cwd));
+  config.warnings.push(...checkSettings(config, layers), ...ignoredConfdir(layers, cwd), ...unreadConfdToml(layers));
+  if (onetime && intervalSeconds !== undefined) {
+    config.warnings.push(`${settingSource('interval', layers)} does nothing with ${settingSource('onetime', layers)}: it renders once and exits`);
+  }
   return config;
 }
 
@@ -351,6 +354,17 @@ function ignoredConfdir({ flags, environment, file, configFile }: SettingLayers,
   if (inFile === undefined || winner === undefined || resolve(cwd, inFile) === resolve(cwd, winner)) return [];
   const by = flags.has('confdir') ? '--confdir' : 'KEYPLATE_CONFDIR';
   return [`confdir in ${configFile} is ignored: ${by} names the confdir (${winner})`];
+}
+
+/**
+ * confd's own settings file where keyplate.toml would be (a confd confdir pointed at as it is): not read, so the run
+ * would use the defaults (the env backend) and blame missing keys. Said as a warning with the two ways to use it.
+ */
+function unreadConfdToml({ flags, environment, configFile }: SettingLayers): string[] {
+  if (flags.has('config-file') || environment.has('config-file') || existsSync(configFile)) return [];
+  const confd = join(dirname(configFile), 'confd.toml');
+  if (!existsSync(confd)) return [];
+  return [`${confd} is confd's settings file, which keyplate does not read; rename it keyplate.toml (confd's keys are accepted: backend, nodes, prefix, …) or pass --config-file ${confd}`];
 }
 
 /** keyplate's own reload signal as `SIGNAME` (`hup` and `HUP` work too); only signals that do not stop a process. */

@@ -255,7 +255,7 @@ export class Runner {
     const started = process.hrtime.bigint();
     const batch = files ? files.map((f) => this.#states.get(f)).filter((s): s is ResourceState => s !== undefined) : this.#states.all();
     const outcomes = await mapLimit(batch, resourceConcurrency, (s) => processResource(pipeline, s.loaded, this.#store));
-    if (pipeline.log.enabled('debug')) pipeline.log.debug(`rendered ${batch.length} resources in ${(Number(process.hrtime.bigint() - started) / 1e6).toFixed(1)}ms`);
+    if (pipeline.log.enabled('debug')) pipeline.log.debug(`rendered ${batch.length} resource${batch.length === 1 ? '' : 's'} in ${(Number(process.hrtime.bigint() - started) / 1e6).toFixed(1)}ms`);
     const changed = batch.filter((s, i) => this.#applyOutcome(s, outcomes[i]));
     if (changed.length > 0 && runReloads) await this.#reload(changed);
     await this.#checkProgress();
@@ -370,7 +370,7 @@ export class Runner {
     if (this.#stopped) return;
     const before = this.#states.prefixes().join('\n');
     this.#states.replace(loaded);
-    pipeline.log.info(`confdir reloaded (${why}): ${loaded.length} resources`);
+    pipeline.log.info(`confdir reloaded (${why}): ${loaded.length} resource${loaded.length === 1 ? '' : 's'}`);
     if (prefixesOf(loaded).join('\n') !== before) {
       this.#connection.resync();
       this.#startSources();

@@ -32,7 +32,7 @@ export async function prepare(config: Config, processEnv: NodeJS.ProcessEnv, log
   const started = process.hrtime.bigint();
   const loaded = await loadConfdir({ confdir: config.confdir, prefix: config.prefix, templateEngine: config.templateEngine });
   noteGuessedEngines(loaded, log);
-  log.debug(`loaded ${loaded.length} resources from ${config.confdir} in ${elapsed(started)} (${Math.round(process.uptime() * 1000)}ms since process start)`);
+  log.debug(`loaded ${loaded.length} resource${loaded.length === 1 ? '' : 's'} from ${config.confdir} in ${elapsed(started)} (${Math.round(process.uptime() * 1000)}ms since process start)`);
   // Stage files left by a keyplate killed mid-write; not by check, --noop or --keep-stage-file, which write nothing.
   if (config.subcommand !== 'check' && !config.noop && !config.keepStageFile) sweepStageFiles(loaded.map((l) => l.resource), log);
   let environment: NodeJS.ProcessEnv;

@@ -114,6 +114,7 @@ describe('watch mode with a command', () => {
       expect(first).not.toBe(second);
       expect(alive(first)).toBe(false);
       expect(alive(second)).toBe(true);
+      await waitFor(() => kp.out.stderr.includes(`restarted sh (pid ${second})`), 5_000, 'the restart logged with the new pid');
     });
     expect(code).toBe(143); // sleep died of the forwarded SIGTERM
   });
@@ -131,12 +132,17 @@ describe('watch mode with a command', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(400);
     expect(code).toBe(0); // the shell's own trap exits 0; its stubborn grandchild was killed
     for (const pid of pids) expect(alive(pid)).toBe(false);
+    expect(kp.out.stderr).toMatch(/WARN  command \(pid \d+\) still running 0\.5s after the stop signal \(--kill-timeout\): killing its process group with SIGKILL/);
   });
 
-  it('the command exiting ends keyplate with its code', async () => {
+  it('the command exiting ends keyplate with its code; a death by signal is named', async () => {
     const dir = appConfdir();
     const r = await runCli([...appFlags(dir), '--', 'sh', '-c', 'exit 42'], { env: baseEnv() });
     expect(r.code).toBe(42);
+    expect(r.stderr).toContain('command exited with code 42\n');
+    const killed = await runCli([...appFlags(dir), '--', 'sh', '-c', 'kill -SEGV $$'], { env: baseEnv() });
+    expect(killed.code).toBe(139);
+    expect(killed.stderr).toContain('command exited with code 139 (killed by SIGSEGV)');
   });
 });
 

@@ -113,7 +113,11 @@ export class Child extends EventEmitter<ChildEvents> {
       const code = (error as NodeJS.ErrnoException).code;
       const exitCode = code === 'ENOENT' ? 127 : 126;
       const where = this.#cwd ? ` (cwd ${this.#cwd})` : '';
-      const hint = code === 'ENOENT' && !file.includes('/') ? ': not found on PATH' : `: ${(error as Error).message}`;
+      const hint =
+        code === 'ENOENT' && !file.includes('/') ? ': not found on PATH'
+        : code === 'ENOENT' ? ': no such file'
+        : code === 'EACCES' ? ': not executable (EACCES: no execute permission on it, or on a directory of its path); chmod +x it, or run it through its interpreter'
+        : `: ${(error as Error).message}`;
       throw new ChildError(`command \`${file}\`${where}${hint}`, { cause: error, exitCode });
     }
     const pid = proc.pid as number;

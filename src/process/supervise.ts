@@ -51,10 +51,17 @@ export class SupervisedCommand {
   #restarting: Promise<unknown> | undefined;
   #stopForwarding?: () => void;
 
+  /** The signal that ended the command's last run, when one did (for the log line that names it). */
+  #lastSignal: NodeJS.Signals | null = null;
+
   private constructor(settings: CommandSettings, child: Child, forward: typeof forwardSignals) {
     this.#settings = settings;
     this.#child = child;
     this.#forward = forward;
+    child.on('exit', (_code: number, signal: NodeJS.Signals | null) => (this.#lastSignal = signal));
+    child.on('kill', (pid: number, killTimeoutMs: number) => {
+      settings.log.warn(`command (pid ${pid}) still running ${killTimeoutMs / 1000}s after the stop signal (--kill-timeout): killing its process group with SIGKILL`);
+    });
   }
 
   /** Prepare the command (child.ts loads only now, with node:child_process); nothing runs yet. */
@@ -86,9 +93,10 @@ export class SupervisedCommand {
 
   /** Stop the command and start it again (a resource with `restart = true` changed). */
   async restart(): Promise<void> {
-    this.#restarting = this.#child.restart();
+    const restarting = (this.#restarting = this.#child.restart());
     try {
-      await this.#restarting;
+      const pid = await restarting;
+      this.#settings.log.info(`restarted ${this.#settings.argv[0]} (pid ${pid})`);
     } finally {
       this.#restarting = undefined;
     }
@@ -102,7 +110,8 @@ export class SupervisedCommand {
         await this.#restarting.catch(() => {});
         if (this.#child.running) continue;
       }
-      this.#settings.log.info(`command exited with code ${code}`);
+      const signal = this.#lastSignal;
+      this.#settings.log.info(`command exited with code ${code}${signal ? ` (killed by ${signal})` : ''}`);
       return code;
     }
   }

@@ -7,7 +7,6 @@
 // - a watch's answers: each change paid for the header's four int64s and the event's, and the first change after a
 //   start paid for protobufjs generating the Event and KeyValue decoders (`Type.setup`, --cpu-prof), on the path
 //   from a put to the file.
-import type { Client } from './etcd-client.js';
 
 /** One key as a read sees it: etcd keys and values are bytes (views into the answer, not copies). */
 export interface RangeKv {
@@ -235,9 +234,10 @@ const method = 'keyplateRangeTxn';
 /**
  * A read transaction through etcd3's own pool (member choice, fault handling, auth, call options and error
  * types all stay etcd3's), answered by `decodeRangeTxn`: the KV service's client class gets one more method,
- * the same gRPC call as its `Txn` with this decoder. `success` holds range requests only.
+ * the same gRPC call as its `Txn` with this decoder. `client` is an etcd3 Etcd3 client (typed loosely: this module
+ * stays below etcd-client.ts, which uses its watch decoder). `success` holds range requests only.
  */
-export function rangeTxn(client: Client, success: unknown[]): Promise<RangeTxnResponse> {
+export function rangeTxn(client: object, success: unknown[]): Promise<RangeTxnResponse> {
   type Pool = { hosts: Array<{ getServiceClient(name: string): object }>; exec(service: string, method: string, payload: unknown): Promise<unknown> };
   const pool = (client as unknown as { pool: Pool }).pool;
   const proto = Object.getPrototypeOf(pool.hosts[0].getServiceClient('KV')) as Record<string, UnaryCall> & { constructor: { service?: { Txn?: GrpcMethod } } };

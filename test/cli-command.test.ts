@@ -135,6 +135,16 @@ describe('watch mode with a command', () => {
     expect(kp.out.stderr).toMatch(/WARN  command \(pid \d+\) still running 0\.5s after the stop signal \(--kill-timeout\): killing its process group with SIGKILL/);
   });
 
+  it('a command held back by a resource that failed its first render says so, naming the resource', async () => {
+    const dir = appConfdir({ toml: 'check_cmd = "exit 1"\n' });
+    const marker = path.join(tempDir(), 'ran');
+    const { out } = await whileRunning([...appFlags(dir), '--', 'touch', marker], { env: baseEnv() }, async (kp) => {
+      await waitFor(() => kp.out.stderr.includes('not starting touch yet'), 10_000, 'the held-back line');
+    });
+    expect(out.stderr).toContain('not starting touch yet: it starts once app.toml has rendered');
+    expect(existsSync(marker)).toBe(false);
+  });
+
   it('the command exiting ends keyplate with its code; a death by signal is named', async () => {
     const dir = appConfdir();
     const r = await runCli([...appFlags(dir), '--', 'sh', '-c', 'exit 42'], { env: baseEnv() });

@@ -6,7 +6,8 @@ import type { AgentEvents } from '../ops/events.js';
 import type { Logger } from '../ops/log.js';
 import type { Io } from '../ops/output.js';
 import type { CommandSettings } from '../process/supervise.js';
-import { Runner, type RunMode, type RunnerOptions } from './runner.js';
+import type { RunMode, RunnerOptions } from './run-options.js';
+import { Runner } from './runner.js';
 import { prepare, type Setup } from './setup.js';
 import { signalExitCode, wireSignals } from './signals.js';
 

@@ -2,7 +2,8 @@
 // it once every resource has rendered and supervise it. Loaded only when there is a command.
 import { ExitCode } from '../errors.js';
 import { execCommand, startReaperIfInit, SupervisedCommand, type CommandSettings } from '../process/supervise.js';
-import { Runner, type RunnerOptions } from './runner.js';
+import type { RunnerOptions } from './run-options.js';
+import { Runner } from './runner.js';
 import { signalExitCode, wireSignals, type StopSignal } from './signals.js';
 
 /**
@@ -60,7 +61,7 @@ async function superviseCommand(options: RunnerOptions, settings: CommandSetting
   let commandCode: number | undefined;
   const runner: Runner = new Runner({
     ...options,
-    hooks: { onGoal: () => start(), reloadTarget: () => (command.running ? command : undefined) },
+    hooks: { onGoal: () => start(), reloadTarget: () => (command.running ? command : undefined), commandName: settings.argv[0] },
   });
   let stoppedBy: StopSignal | undefined;
   let started = false;

@@ -3,59 +3,20 @@
 // - once: ends when every resource has rendered or failed (or, with a backend that cannot change, when what is
 //   missing cannot arrive); exit 0, 1 (a resource failed) or 3 (keys missing).
 // - watch: keeps following until stopped; `onGoal` fires when every resource has rendered (a command starts then).
-import { BackendError, type Backend, type WatchEvent } from '../../backends/types.js';
+import { BackendError, type WatchEvent } from '../../backends/types.js';
 import { ExitCode } from '../errors.js';
 import { KeyStore } from '../keys/store.js';
 import { redactValues } from '../ops/redact.js';
 import { loadConfdir, type LoadedResource } from '../resources/confdir.js';
-import type { Quiescence, Resource } from '../resources/resource.js';
 import { Batch } from './batch.js';
 import { Connection, outageReminderEveryMs, retryingUntil } from './connection.js';
-import { mapLimit, processResource, resourceConcurrency, type PipelineContext, type ResourceOutcome } from './pipeline.js';
-import { reloadChanged, type ReloadTarget } from './reload.js';
+import { mapLimit, processResource, resourceConcurrency, type ResourceOutcome } from './pipeline.js';
+import { reloadChanged } from './reload.js';
+import type { RunnerOptions } from './run-options.js';
 import type { SourceSink } from './sources.js';
-import { firstPassSummary, prefixesOf, ResourceStates, type ResourceState } from './state.js';
+import { commandHeldBack, firstPassSummary, prefixesOf, ResourceStates, type ResourceState } from './state.js';
 import { Waiting } from './waiting.js';
 import { WriteRetry } from './write-retry.js';
-
-/** once: stop when every resource has rendered or failed; watch: keep following changes. */
-export type RunMode = 'once' | 'watch';
-
-/** What a command around the run needs: to start at the goal, and to be signalled or restarted on change. */
-export interface RunnerHooks {
-  /** Watch mode: every resource has rendered once (the moment to start the command). Called once. */
-  onGoal?: () => void | Promise<void>;
-  /** The running command, for reload_signal and restart; undefined while there is none. */
-  reloadTarget?: () => ReloadTarget | undefined;
-}
-
-/** Everything a run is made of; see RunMode for how it ends. */
-export interface RunnerOptions {
-  mode: RunMode;
-  backend: Backend;
-  /** How logs name the backend with its nodes: `etcd (http://127.0.0.1:2379)`. */
-  backendLabel: string;
-  /** Said once as watch mode starts (backends/index.ts watchNote). */
-  watchNote?: string;
-  pipeline: PipelineContext;
-  /** The confdir and global prefix, to read the confdir again when it changes. */
-  confdir: string;
-  prefix: string;
-  /** The template_engine setting, to read the confdir again as it was read at start. */
-  templateEngine?: 'auto' | 'go' | 'handlebars';
-  resources: LoadedResource[];
-  /** --interval (ms): poll instead of watching. */
-  pollIntervalMs?: number;
-  /** --wait-timeout (ms). */
-  waitTimeoutMs?: number;
-  /** --backend-retry-timeout (ms), for what the log says about retrying; the backend itself gives up. */
-  backendRetryTimeoutMs?: number;
-  /** --wait-min/--wait-max, for resources without their own `wait`. */
-  quiescence: Quiescence;
-  /** Run reload_cmd and reload signals after writes (off with --noop and --sync-only). */
-  runReloads: boolean;
-  hooks?: RunnerHooks;
-}
 
 /** One run: create, `run()`, and `stop()` from a signal or a command's exit. */
 export class Runner {
@@ -328,6 +289,8 @@ export class Runner {
     this.#summarised = true;
     const { pipeline, backendLabel } = this.#options;
     pipeline.log.info(`watching ${all.length} resource${all.length === 1 ? '' : 's'} on ${backendLabel}; ${firstPassSummary(all, pipeline.write.noop)}`);
+    const held = commandHeldBack(all, this.#options.hooks?.commandName);
+    if (held) pipeline.log.info(held);
   }
 
   /** A permanent error before the goal: retrying cannot help until the user changes something. */

@@ -135,3 +135,10 @@ export function firstPassSummary(all: readonly ResourceState[], noop: boolean): 
   ].filter(Boolean);
   return parts.length === 1 && updated === 0 && all.every((s) => s.rendered) && !all.some((s) => s.reloadFailed) ? 'all up to date' : parts.join(', ');
 }
+
+/** Watch mode with a command, after the first pass: the line saying which resources the command waits for, if any. */
+export function commandHeldBack(all: readonly ResourceState[], commandName: string | undefined): string | undefined {
+  const held = all.filter((s) => !s.rendered).map((s) => s.loaded.resource.name);
+  if (!commandName || held.length === 0) return undefined;
+  return `not starting ${commandName} yet: it starts once ${held.join(', ')} ${held.length === 1 ? 'has' : 'have'} rendered`;
+}

@@ -93,7 +93,8 @@ export class Waiting {
   #remind(): void {
     const now = Date.now();
     for (const s of this.options.states()) {
-      if (s.missing.length === 0 || s.missingSince === undefined) continue;
+      // The interval is shared: a wait that began just before this tick is reminded of at the next one, not after 1s.
+      if (s.missing.length === 0 || s.missingSince === undefined || now - s.missingSince < reminderEveryMs / 2) continue;
       const waited = formatDuration(Math.round((now - s.missingSince) / 1000) * 1000);
       this.options.log.info(`still waiting for ${s.missing.join(', ')} after ${waited}`, { resource: s.loaded.resource.name, keys: s.missing });
     }

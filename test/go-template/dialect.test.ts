@@ -73,6 +73,9 @@ const rows: Array<[template: string, dialect: string, evidence?: string]> = [
   ['{{"literal"}}', 'undecided', '{{"literal"}}'],
   ['{{getv "/a" 1}}', 'undecided', '{{getv "/a" 1}}'],
   ['{{else}}', 'undecided', '{{else}}'],
+  // An integer past 2^53: exact in Go's int64, not in a JavaScript number.
+  ['{{add 9007199254740993 0}}', 'undecided', '{{add 9007199254740993 0}}'],
+  ['{{sub 0 9223372036854775807}}', 'undecided', '{{sub 0 9223372036854775807}}'],
   // A backslash before a tag: Go prints it and runs the action, Handlebars prints the tag as text.
   ['\\{{getv "/a"}}', 'undecided', '\\{{'],
   ['path=C:\\{{getv "/a/dir"}}\n', 'undecided', '\\{{'],

@@ -116,6 +116,8 @@ function expression(tokens: Token[], at: { i: number }, top: boolean): ValueType
   }
   if (tok.t === 'int') {
     at.i++;
+    // Go's int64 holds it exactly; keyplate's Handlebars helpers take a JavaScript number, exact up to 2^53 only.
+    if (Math.abs(Number(tok.v)) > Number.MAX_SAFE_INTEGER) return undefined;
     return top ? undefined : 'I';
   }
   if (tok.t === '(') {

@@ -16,7 +16,7 @@ describe('a failed write in watch mode', () => {
     const dest = path.join(dir, 'later/app.conf');
     const { out } = await whileRunning(['--watch', '--confdir', dir], { env: baseEnv({ APP_PORT: '8080' }) }, async (kp) => {
       await waitFor(() => kp.out.stderr.includes('does not exist; create it'), 10_000, 'the missing directory named');
-      expect(kp.out.stderr).toMatch(/app\.toml: trying the write again in 1s, then less often \(at most every 30s\) until it succeeds/);
+      await waitFor(() => /app\.toml: trying the write again in 1s, then less often \(at most every 30s\) until it succeeds/.test(kp.out.stderr), 5_000, 'the retry said');
       mkdirSync(path.join(dir, 'later'));
       await waitFor(() => existsSync(dest), 10_000, 'the file, once its directory exists');
       expect(readFileSync(dest, 'utf8')).toBe('port=8080\n');

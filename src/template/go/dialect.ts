@@ -278,9 +278,16 @@ export function detectDialect(text: string): DialectGuess {
   };
   for (let start = text.indexOf('{{'); start >= 0; start = text.indexOf('{{', start + 2)) {
     // A backslash before a tag: Handlebars' escaped mustache (the tag is text), but plain text before an action in Go
-    // (`C:\\{{getv "/dir"}}`, a regex, an escaped string): valid in both, rendered differently.
-    if (start > 0 && text[start - 1] === '\\') note('differs', '\\{{', start);
+    // (`C:\\{{getv "/dir"}}`, a regex, an escaped string): valid in both, rendered differently. What the tag holds is
+    // evidence for neither: text to one language, an action to the other.
+    const escaped = start > 0 && text[start - 1] === '\\';
+    if (escaped) note('differs', '\\{{', start);
     const end = tagEnd(text, start);
+    if (escaped) {
+      if (end < 0) break;
+      start = end - 2;
+      continue;
+    }
     const tag = end < 0 ? text.slice(start) : text.slice(start, end);
     const inner = end < 0 ? tag.slice(2) : tag.slice(2, -2);
     const kind = classifyTag(inner, open);

@@ -21,10 +21,15 @@ function failingConfdir(): string {
     'templates/range.tmpl': '{{range (getv "/sec/pw")}}{{.}}{{end}}\n',
     'conf.d/computed.toml': resource('computed', 'go'),
     'templates/computed.tmpl': '{{getv (printf "sec/%s" (getv "/sec/pw"))}}\n',
+    // atoi's number of a PIN with leading zeros, and Go's lower case of a non-ASCII value.
+    'conf.d/index.toml': resource('index', 'go'),
+    'templates/index.tmpl': '{{index (split "a,b" ",") (atoi (getv "/sec/pin"))}}\n',
+    'conf.d/lower.toml': resource('lower', 'go'),
+    'templates/lower.tmpl': '{{atoi (toLower (getv "/sec/word"))}}\n',
   });
 }
 
-const env = baseEnv({ SEC_PW: secret });
+const env = baseEnv({ SEC_PW: secret, SEC_PIN: '0054321', SEC_WORD: 'Straße-İstanbul-Geheim' });
 const escaped = JSON.stringify(secret).slice(1, -1);
 
 describe('values quoted by an engine error message', () => {
@@ -36,12 +41,16 @@ describe('values quoted by an engine error message', () => {
     expect(run.stderr).toMatch(/bool\.toml: render failed: .*strconv\.ParseBool: parsing "\[value of \/sec\/pw\]"/);
     expect(run.stderr).toMatch(/range\.toml: render failed: .*range can't iterate over \[value of \/sec\/pw\]/);
     expect(run.stderr).toMatch(/computed\.toml: render failed: .*key does not exist: sec\/\[value of \/sec\/pw\]/);
+    expect(run.stderr).toMatch(/index\.toml: render failed: .*index out of range: \[value of \/sec\/pin\]/);
+    expect(run.stderr).toMatch(/lower\.toml: render failed: .*parsing "\[value of \/sec\/word\]"/);
     const check = await runCli(['check', '--confdir', dir], { env });
     expect(check.code).toBe(1);
     for (const text of [run.stdout, run.stderr, check.stdout, check.stderr]) {
       expect(text).not.toContain(secret);
       expect(text).not.toContain(escaped);
       expect(text).not.toContain('s3cret');
+      expect(text).not.toContain('54321');
+      expect(text).not.toMatch(/geheim/i);
     }
   });
 
@@ -51,14 +60,18 @@ describe('values quoted by an engine error message', () => {
     const { out } = await whileRunning(args, { env }, async (kp) => {
       await waitFor(() => /operations server listening on (http:\/\/[^\s"]+)/.test(kp.out.stderr), 10_000, 'server line');
       const url = /operations server listening on (http:\/\/[^\s"]+)/.exec(kp.out.stderr)![1].replace(/\/$/, '');
-      await waitFor(() => (kp.out.stderr.match(/render failed/g) ?? []).length >= 4, 10_000, 'four render failures');
+      await waitFor(() => (kp.out.stderr.match(/render failed/g) ?? []).length >= 6, 10_000, 'six render failures');
       const ready = await fetch(`${url}/readyz`);
       expect(ready.status).toBe(503);
       const body = await ready.text();
       expect(body).toContain('[value of /sec/pw]');
       const page = await (await fetch(`${url}/`)).text();
       expect(page).toContain('[value of /sec/pw]');
-      for (const text of [body, page]) expect(text).not.toContain('s3cret');
+      for (const text of [body, page]) {
+        expect(text).not.toContain('s3cret');
+        expect(text).not.toContain('54321');
+        expect(text).not.toMatch(/geheim/i);
+      }
     });
     expect(out.stderr).toContain('[value of /sec/pw]');
     expect(out.stderr).not.toContain('s3cret');

@@ -1,4 +1,5 @@
 // The shapes a backend value takes on its way through a template, so that command output can hide them too.
+import { goCase } from './go-case.js';
 
 /** Standard base64 with padding, as the base64Decode helper accepts it. */
 const base64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
@@ -16,7 +17,9 @@ const maxLeaves = 1_000;
  * render scope would know each helper's output exactly (see the report on redaction).
  */
 export function secretForms(value: string): Set<string> {
-  const forms = new Set<string>([value, value.toUpperCase(), value.toLowerCase(), value.trim(), Buffer.from(value, 'utf8').toString('base64')]);
+  const forms = new Set<string>([value, ...caseForms(value), value.trim(), Buffer.from(value, 'utf8').toString('base64')]);
+  // atoi's number: `0054321` and `+54321` print as 54321 (an index out of range, a sum).
+  if (/^[+-]?\d+$/.test(value.trim())) forms.add(BigInt(value.trim()).toString());
   // Quoted in a message (Go's strconv.Quote, JSON): `"` and `\` escaped, as both quote them.
   forms.add(JSON.stringify(value).slice(1, -1));
   const parts = value.split(separators);
@@ -24,18 +27,22 @@ export function secretForms(value: string): Set<string> {
   const decoded = decodeBase64(value);
   const leaves: string[] = [];
   for (const inner of decoded === undefined ? [value] : [value, decoded]) {
-    if (inner !== value) for (const form of [inner, inner.toUpperCase(), inner.toLowerCase(), inner.trim()]) forms.add(form);
+    if (inner !== value) for (const form of [inner, ...caseForms(inner), inner.trim()]) forms.add(form);
     for (const leaf of jsonLeaves(inner)) {
       leaves.push(leaf);
       forms.add(leaf);
-      forms.add(leaf.toUpperCase());
-      forms.add(leaf.toLowerCase());
+      for (const form of caseForms(leaf)) forms.add(form);
     }
   }
   // base64Encode of a part or a field (`{{base64Encode $cfg.password}}`: an auth header, a Kubernetes-style secret).
   // Not of pieces too short to hide themselves (redact.ts's minimum, 4): their base64 would hide words such as `svc`.
   for (const piece of [...parts, ...leaves]) if (piece !== value && piece.length >= 4) forms.add(Buffer.from(piece, 'utf8').toString('base64'));
   return forms;
+}
+
+/** `toUpper`/`toLower` as keyplate's helpers make them (Go's mapping), and as JavaScript would (a command's own). */
+function caseForms(text: string): string[] {
+  return [goCase(text, true), goCase(text, false), text.toUpperCase(), text.toLowerCase()];
 }
 
 function decodeBase64(value: string): string | undefined {
@@ -68,13 +75,18 @@ function jsonLeaves(text: string): string[] {
 /**
  * The forms of `value` (see secretForms) that occur in `text`, at most a few substring searches for the common
  * value: its case-insensitive core covers the value, `toUpper`, `toLower` and `trim`; the other forms are built
- * only for values that can have them (several parts, base64 or JSON text). `lowerText` is `text.toLowerCase()`.
+ * only for values that can have them (several parts, base64 or JSON text, characters a message quotes with escapes,
+ * non-ASCII text, whose Go case forms differ, and integers atoi would print otherwise). `lowerText` is
+ * `text.toLowerCase()`.
  */
 export function secretFormsIn(value: string, text: string, lowerText: string, minimumLength: number): string[] {
   const core = value.trim().toLowerCase();
   const encoded = Buffer.from(value, 'utf8').toString('base64');
   // Forms that need not contain the value as it is: parts, decodings, JSON leaves, the quoted form.
-  const more = separators.test(value.trim()) || base64.test(value) || /^\s*[[{]/.test(value) || /["\\\u0000-\u001f]/.test(value);
+  const more =
+    separators.test(value.trim()) || base64.test(value) || /^\s*[[{]/.test(value) || /["\\\u0000-\u001f]/.test(value) ||
+    /[^\u0000-\u007f]/.test(value) || // Go's case mapping differs from JavaScript's outside ASCII
+    /^[+-]?0*\d+$/.test(value.trim()); // atoi's number
   if (!more && !text.includes(encoded) && (core.length < minimumLength || !lowerText.includes(core))) return [];
   return [...secretForms(value)].filter((form) => form.length >= minimumLength && text.includes(form));
 }

@@ -1,26 +1,12 @@
 // String, path, JSON, environment and encoding helpers with Go's semantics (strings, path, strconv, base64).
 import { statSync } from 'node:fs';
 import { int, keyArg, list, str, type HelperCall, type HelperTable } from './common.js';
+import { goCase } from '../../ops/go-case.js';
 import { goBase, goDir } from './path.js';
 
 /** Go strings.Split: "" as separator splits into characters; "" as input gives [""]. */
 function split(s: string, sep: string): string[] {
   return sep === '' ? Array.from(s) : s.split(sep);
-}
-
-/**
- * strings.ToUpper/ToLower as Go (and so confd) does them: rune by rune, simple case mappings only. Go keeps `ß`
- * (JavaScript writes `SS`) and lowers `İ` to `i` (JavaScript adds a combining dot); both engines use this, so a
- * template renders the same bytes in either.
- */
-export function goCase(s: string, upper: boolean): string {
-  let out = '';
-  for (const ch of s) {
-    const mapped = upper ? ch.toUpperCase() : ch.toLowerCase();
-    if (mapped.length === ch.length || [...mapped].length === 1) out += mapped;
-    else out += ch === '\u0130' && !upper ? 'i' : ch;
-  }
-  return out;
 }
 
 /**

@@ -82,7 +82,9 @@ function hintCommand(options: BackendOptions, baseUrl: string, key: string): str
     ...(options.clientCert ? [`-client-cert=${shellQuote(options.clientCert)}`] : []),
     ...(options.clientKey ? [`-client-key=${shellQuote(options.clientKey)}`] : []),
   ];
-  return commandLine('consul', ['kv', 'put', ...flags], `${shellQuote(consulKey(key))} <value>`);
+  const name = consulKey(key);
+  // A key that starts with `-` would be read as a flag: `--` ends the flags (Go's flag package).
+  return commandLine('consul', ['kv', 'put', ...flags, ...(name.startsWith('-') ? ['--'] : [])], `${shellQuote(name)} <value>`);
 }
 
 export function createConsulBackend(options: BackendOptions): Backend {

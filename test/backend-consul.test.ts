@@ -137,6 +137,12 @@ describe('consul: blocking queries', () => {
     const run = spawnSync('/bin/sh', ['-c', command], { env: { PATH: `${path.dirname(consulBinary())}:${process.env.PATH}` }, encoding: 'utf8' });
     expect(run.status, run.stderr).toBe(0);
     expect((await backend.getValues(['/hint'])).get('/hint/db host')).toBe('pasted');
+    // A key that starts with `-` comes after `--`, or the CLI reads it as a flag.
+    const dash = backend.hintForKey!('/-dash').split(';')[0].replace(" -ca-file='/etc/my ca.pem'", '').replace('<value>', 'd');
+    expect(dash).toContain(' -- -dash d');
+    const put = spawnSync('/bin/sh', ['-c', dash], { env: { PATH: `${path.dirname(consulBinary())}:${process.env.PATH}` }, encoding: 'utf8' });
+    expect(put.status, put.stderr).toBe(0);
+    expect((await backend.getValues(['/-dash'])).get('/-dash')).toBe('d');
     await backend.close();
   });
 

@@ -295,6 +295,6 @@ describe('execOrRun where the runtime has process.execve (Node 24)', () => {
     const run = runKeyplate(node24, ['keyplate-no-such-command']);
     const finished = await run.done;
     expect(finished.code).toBe(127);
-    expect(finished.stderr).toContain('command `keyplate-no-such-command`: no executable on PATH');
+    expect(finished.stderr).toContain('command `keyplate-no-such-command`: not found on PATH');
   });
 });

@@ -150,6 +150,9 @@ describe('watch mode with a command', () => {
     const r = await runCli([...appFlags(dir), '--', 'sh', '-c', 'exit 42'], { env: baseEnv() });
     expect(r.code).toBe(42);
     expect(r.stderr).toContain('command exited with code 42\n');
+    const directory = await runCli(['--onetime', ...appFlags(dir), '--', '/etc'], { env: baseEnv() });
+    expect(directory.code).toBe(126);
+    expect(directory.stderr).toContain('command `/etc`: is a directory, not a program');
     const killed = await runCli([...appFlags(dir), '--', 'sh', '-c', 'kill -SEGV $$'], { env: baseEnv() });
     expect(killed.code).toBe(139);
     expect(killed.stderr).toContain('command exited with code 139 (killed by SIGSEGV)');

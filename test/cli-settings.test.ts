@@ -53,6 +53,7 @@ describe('credentials written into a node address', () => {
   it.each([
     ['etcd', ['--node', 'http://alice:S3cretPW@127.0.0.1:9'], /--node http:\/\/…@127\.0\.0\.1:9 holds credentials before its `@`.*--username and the password in KEYPLATE_PASSWORD/],
     ['consul', ['--node', 'https://alice:S3cretPW@127.0.0.1:9'], /--node https:\/\/…@127\.0\.0\.1:9 holds credentials.*--token or CONSUL_HTTP_TOKEN/],
+    ['etcd', ['--node', 'alice:S3cretPW@127.0.0.1:9'], /--node …@127\.0\.0\.1:9 holds credentials before its `@`/],
   ])('%s: exit 2 at once, the password never shown, the way to give them named', async (backend, flags, message) => {
     const dir = appConfdir();
     for (const args of [['--onetime', '--backend', backend, ...flags, '--confdir', dir], ['check', '--backend', backend, ...flags, '--confdir', dir]]) {

@@ -74,7 +74,8 @@ export function checkSettings(settings: CheckedSettings, layers: SettingLayers):
     return [`${list} ${ignored.length === 1 ? 'does' : 'do'} nothing with the env backend (${where('backend')} is env${settingSource('backend', layers) ? '' : ', the default'}); to read from a server, add --backend etcd or --backend consul`];
   }
   for (const node of settings.nodes ?? []) {
-    const userinfo = /^[a-z][a-z0-9+.-]*:\/\/([^/@]*)@/i.exec(node);
+    // With a scheme (`http://user:pass@host`) or without (`user:pass@host:port`, the host:port form).
+    const userinfo = /^(?:[a-z][a-z0-9+.-]*:\/\/)?([^/@]*)@/i.exec(node);
     if (!userinfo) continue;
     // The address is logged and shown on the status page: the message names it without what was before the `@`.
     const shown = node.replace(userinfo[1], '…');

@@ -1,7 +1,9 @@
 // Supervises the user's command: its own process group, forwarded signals to the group, a reload signal to the command alone, stop escalating to SIGKILL.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter, once } from 'node:events';
+import { statSync } from 'node:fs';
 import { constants } from 'node:os';
+import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { defaultOf } from '../config/flags.js';
 import { ExitCode, KeyplateError, describe } from '../errors.js';
@@ -116,6 +118,7 @@ export class Child extends EventEmitter<ChildEvents> {
       const hint =
         code === 'ENOENT' && !file.includes('/') ? ': not found on PATH'
         : code === 'ENOENT' ? ': no such file'
+        : code === 'EACCES' && isDirectory(file, this.#cwd) ? ': is a directory, not a program; name the program to run after `--`'
         : code === 'EACCES' ? ': not executable (EACCES: no execute permission on it, or on a directory of its path); chmod +x it, or run it through its interpreter'
         : `: ${(error as Error).message}`;
       throw new ChildError(`command \`${file}\`${where}${hint}`, { cause: error, exitCode });
@@ -310,4 +313,13 @@ export function forwardSignals(child: Child, options: ForwardOptions = {}): () =
   return () => {
     for (const sig of signals) process.off(sig, forward);
   };
+}
+
+/** True when `file` (resolved against `cwd`) is a directory: spawn reports one as EACCES, like a file without +x. */
+function isDirectory(file: string, cwd: string | undefined): boolean {
+  try {
+    return statSync(resolve(cwd ?? process.cwd(), file)).isDirectory();
+  } catch {
+    return false;
+  }
 }

@@ -52,6 +52,20 @@ export function resolveCommand(name: string, env: NodeJS.ProcessEnv = process.en
   return undefined;
 }
 
+/** Why `name` (which resolveCommand did not find) cannot run, as a shell says it: 126 when it is there, 127 when not. */
+function notRunnable(name: string, cwd: string): ChildError {
+  if (!name.includes('/')) return new ChildError(`command \`${name}\`: not found on PATH`, { exitCode: 127 });
+  const path = resolve(cwd, name);
+  let directory: boolean;
+  try {
+    directory = statSync(path).isDirectory();
+  } catch {
+    return new ChildError(`command \`${name}\`: no such file at ${path}`, { exitCode: 127 });
+  }
+  const why = directory ? 'is a directory, not a program; name the program to run after `--`' : 'not executable; chmod +x it, or run it through its interpreter';
+  return new ChildError(`command \`${name}\`: ${why}`, { exitCode: 126 });
+}
+
 /**
  * Puts back what Node changed in the process and execve would hand on. Node sets SIGPIPE and
  * SIGXFSZ to "ignore", and an ignored signal stays ignored across execve while a handled one
@@ -84,10 +98,7 @@ export async function execOrRun(command: readonly string[], options: ExecOptions
   if (mode === 'execve') {
     const cwd = options.cwd ?? process.cwd();
     const file = resolveCommand(name, env, cwd);
-    if (!file) {
-      const where = name.includes('/') ? `at ${resolve(cwd, name)}` : 'on PATH';
-      throw new ChildError(`command \`${name}\`: no executable ${where}`, { exitCode: 127 });
-    }
+    if (!file) throw notRunnable(name, cwd);
     options.onMode?.('execve', file);
     if (options.cwd) process.chdir(options.cwd);
     restoreProcessForExec();

@@ -37,6 +37,10 @@ describe('keyplate check', () => {
     ['a template syntax error', { 'templates/app.tmpl': '{{#each x}}\n' }, /app\.tmpl:1:1: template syntax error: `\{\{#each\}\}` opened at line 1 is never closed/],
     ['an unknown helper', { 'templates/app.tmpl': '{{nope "/x"}}\n' }, /app\.tmpl:1:1: unknown helper `nope`/],
     ['an unknown field', { 'conf.d/app.toml': '[template]\nsrc = "app.tmpl"\ndest = "out/x"\nbogus = 1\n' }, /app\.toml:4: unknown field `bogus`/],
+    // Handlebars' own helpers with other argument counts failed at render with its internals' words.
+    ['lookup with 3 arguments', { 'templates/app.tmpl': '{{lookup (split "a,b" ",") 1 "x"}}\n' }, /app\.tmpl:1:1: `lookup` takes 2 arguments, got 3: \{\{lookup object "field"\}\}/],
+    ['#each with 2 arguments', { 'templates/app.tmpl': '{{#each (split "a,b" ",") 1}}{{this}}{{/each}}\n' }, /app\.tmpl:1:1: `#each` takes one argument, got 2/],
+    ['Handlebars internals', { 'templates/app.tmpl': '{{helperMissing "x"}}\n' }, /app\.tmpl:1:1: unknown helper `helperMissing`/],
   ])('%s: exit 2 with the location', async (_name, extra, message) => {
     const dir = makeConfdir({ ...good, ...extra });
     const r = await runCli(['check', '--confdir', dir], { env: baseEnv({ DB_HOST: 'h', DB_PORT: '1' }) });

@@ -76,4 +76,16 @@ describe('values quoted by an engine error message', () => {
     expect(out.stderr).toContain('[value of /sec/pw]');
     expect(out.stderr).not.toContain('s3cret');
   });
+
+  it("Handlebars' {{log}} prints to stderr with the values hidden", async () => {
+    const dir = makeConfdir({
+      'conf.d/log.toml': '[template]\nsrc = "log.tmpl"\ndest = "out/log"\nkeys = ["/sec"]\nengine = "handlebars"\n',
+      'templates/log.tmpl': 'x={{log "pw is" (getv "/sec/pw") (toUpper (getv "/sec/word")) level="error"}}\n',
+    });
+    const run = await runCli(['--onetime', '--confdir', dir], { env });
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain('keyplate template log: pw is [value of /sec/pw] [value of /sec/word]');
+    expect(run.stderr).not.toContain('s3cret');
+    expect(run.stderr).not.toMatch(/geheim/i);
+  });
 });

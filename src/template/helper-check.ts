@@ -5,7 +5,9 @@ import { ConfigError } from '../errors.js';
 import { helperNames } from './helpers/index.js';
 import { readHelpers, type LiteralRead } from './reads.js';
 
-const builtins = new Set(['if', 'unless', 'each', 'with', 'lookup', 'log', 'blockHelperMissing', 'helperMissing']);
+/** Handlebars' own helpers a template may call, with how many arguments each takes (`log`: any number). */
+const builtinArity: ReadonlyMap<string, number> = new Map([['if', 1], ['unless', 1], ['each', 1], ['with', 1], ['lookup', 2]]);
+const builtins = new Set([...builtinArity.keys(), 'log']);
 
 /**
  * What a value in a template can be, as far as the source tells: the empty top-level context, a key/value pair,
@@ -79,10 +81,19 @@ export function checkTemplate(file: string, ast: unknown): LiteralRead[] {
   };
 
   /** A helper call (sub-expression, or mustache/block naming a helper): checks it, records literal reads. */
+  /** A built-in helper given the wrong number of arguments fails in Handlebars' internals (`r.lookupProperty is not a function`). */
+  const arity = (node: Node, helper: string, given: number, block: boolean): void => {
+    const wanted = builtinArity.get(helper);
+    if (wanted === undefined || given === wanted) return;
+    const form = helper === 'lookup' ? '{{lookup object "field"}}' : `{{#${helper} ${helper === 'each' ? 'list' : 'value'}}}…{{/${helper}}}`;
+    fail(node, `\`${block ? '#' : ''}${helper}\` takes ${wanted === 1 ? 'one argument' : `${wanted} arguments`}, got ${given}: ${form}`);
+  };
+
   const call = (node: Node, scope: Scope): Shape => {
     const p = node.path as PathNode;
     if (!isHelperPath(p) || !known.has(p.original)) fail(node, `unknown helper \`${p.original}\`; keyplate has: ${[...helperNames].sort().join(', ')}`);
     const params = (node.params as Node[]) ?? [];
+    arity(node, p.original, params.length, false);
     const first = params[0];
     if (readHelpers[p.original] && first?.type === 'StringLiteral') {
       reads.push({ helper: p.original, arg: first.value as string, line: node.loc?.start.line ?? 0, column: (node.loc?.start.column ?? 0) + 1 });
@@ -153,6 +164,7 @@ export function checkTemplate(file: string, ast: unknown): LiteralRead[] {
     const params = (node.params as Node[]) ?? [];
     let inner: Shape;
     if (isHelperPath(p) && known.has(p.original)) {
+      arity(node, p.original, params.length, true);
       const shapes = params.map((param) => value(param, scope));
       hash(node, scope);
       const arg = shapes[0] ?? 'any';

@@ -13,6 +13,7 @@
 //   fails if the function disappears or the patched template stops giving Handlebars' own output.
 import Runtime from 'handlebars/runtime';
 import { writeOut } from '../ops/output.js';
+import { redactValues } from '../ops/redact.js';
 import { helperNames, registerHelpers } from './helpers/index.js';
 import type { RenderScope } from './scope.js';
 
@@ -40,10 +41,16 @@ function runtimeFor(helpers: readonly string[]): typeof Runtime {
     if (name !== 'helperMissing' && name !== 'blockHelperMissing' && !named.has(name)) env.unregisterHelper(name);
   }
   registerHelpers(env, (name) => named.has(name));
-  // {{log}} goes to stderr like every other log line (Handlebars would print to stdout through console).
-  (env as unknown as { log: (level: unknown, ...message: unknown[]) => void }).log = (_level, ...message) => {
-    writeOut(2, `keyplate template log: ${message.map(String).join(' ')}\n`);
-  };
+  // {{log}} goes to stderr like every other log line (Handlebars would print to stdout through console), with the
+  // backend values in it hidden as in any log line (ops/redact.ts): the render's scope holds the store.
+  if (named.has('log')) {
+    env.registerHelper('log', (...args: unknown[]) => {
+      const options = args.pop() as { data?: { keyplate?: RenderScope } };
+      const text = args.map(String).join(' ');
+      const store = options.data?.keyplate?.store;
+      writeOut(2, `keyplate template log: ${store ? redactValues(text, store) : text}\n`);
+    });
+  }
   runtimes.set(key, env);
   return env;
 }

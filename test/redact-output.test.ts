@@ -44,6 +44,18 @@ describe('command output hides values in the shapes the template gave them', () 
     expect(r.stderr).toContain(`part64=${Buffer.from('svc').toString('base64')} [value of /app/pair]`);
   });
 
+  it("a JSON number as the Go engine prints it (float64: 9.8765432e+07) is hidden too", async () => {
+    const dir = appConfdir({
+      template: '{{index (json (getv "/app/creds")) "pin"}} {{json (getv "/app/creds")}}\n',
+      env: 'APP_CREDS={"pin":98765432,"tiny":0.00001234}\n',
+      toml: 'engine = "go"\ncheck_cmd = "cat {{src}}; exit 1"\n',
+    });
+    const r = await runCli(['--onetime', ...appFlags(dir)]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('[value of /app/creds] map[pin:[value of /app/creds] tiny:[value of /app/creds]]');
+    expect(r.stderr).not.toMatch(/9\.8765432|98765432|1\.234e-05/);
+  });
+
   it('reload_cmd output too', async () => {
     const dir = appConfdir({ template, env: env + '\n', toml: `reload_cmd = "cat ${'out/app.conf'}; exit 1"\n` });
     const r = await runCli(['--onetime', ...appFlags(dir)], { cwd: dir });

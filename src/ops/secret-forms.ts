@@ -51,6 +51,18 @@ function decodeBase64(value: string): string | undefined {
   return text.includes('\uFFFD') ? undefined : text;
 }
 
+/**
+ * A JSON number as JavaScript prints it, and as Go's engine prints the float64 it becomes (fmt's %v: strconv 'g'
+ * with the shortest digits, an exponent of at least two digits from 1e+06 up and below 1e-04): 98765432 is
+ * `9.8765432e+07` in a Go template.
+ */
+function numberForms(n: number): string[] {
+  const [mantissa, exponent] = n.toExponential().split('e');
+  const e = Number(exponent);
+  if (e >= -4 && e < 6) return [String(n)];
+  return [String(n), `${mantissa}e${e < 0 ? '-' : '+'}${String(Math.abs(e)).padStart(2, '0')}`];
+}
+
 /** A JSON object's or array's string and number leaves, at any depth; nothing for other text. */
 function jsonLeaves(text: string): string[] {
   const first = text.trimStart()[0];
@@ -66,7 +78,7 @@ function jsonLeaves(text: string): string[] {
   while (pending.length > 0 && leaves.length < maxLeaves) {
     const node = pending.pop();
     if (typeof node === 'string') leaves.push(node);
-    else if (typeof node === 'number') leaves.push(String(node));
+    else if (typeof node === 'number') leaves.push(...numberForms(node));
     else if (node !== null && typeof node === 'object') pending.push(...Object.values(node));
   }
   return leaves;

@@ -19,6 +19,8 @@ export interface PipelineContext {
   write: WriteOptions;
   /** Metrics and the status page listen here. */
   events?: AgentEvents;
+  /** Watch mode: true for a write error that repeats one a retry streak logged already (write-retry.ts): not again. */
+  quietRepeat?: (file: string, message: string) => boolean;
 }
 
 /** How one resource's pass ended. */
@@ -164,7 +166,7 @@ function writeFailed(ctx: PipelineContext, loaded: LoadedResource, store: KeySto
   const { resource } = loaded;
   const e = withoutValues(error instanceof KeyplateError ? error : new WriteError(`${resource.name}: ${(error as Error).message}`, { cause: error }), store);
   const output = e instanceof WriteError && e.output ? `\n${redactValues(e.output, store)}` : '';
-  ctx.log.error(`${withoutName(e.message, resource.name)}${output}`, { resource: resource.name });
+  if (!ctx.quietRepeat?.(resource.file, e.message)) ctx.log.error(`${withoutName(e.message, resource.name)}${output}`, { resource: resource.name });
   ctx.events?.emit(e instanceof CheckError ? 'checkFailed' : 'renderFailed', { resource: resource.name });
   return { loaded, render, missingKeys: [], written: false, error: e };
 }

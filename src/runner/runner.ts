@@ -215,7 +215,8 @@ export class Runner {
     const { pipeline, runReloads } = this.#options;
     const started = process.hrtime.bigint();
     const batch = files ? files.map((f) => this.#states.get(f)).filter((s): s is ResourceState => s !== undefined) : this.#states.all();
-    const outcomes = await mapLimit(batch, resourceConcurrency, (s) => processResource(pipeline, s.loaded, this.#store));
+    const ctx = this.#options.mode === 'watch' ? { ...pipeline, quietRepeat: (file: string, m: string) => this.#writeRetry.quiet(file, m) } : pipeline;
+    const outcomes = await mapLimit(batch, resourceConcurrency, (s) => processResource(ctx, s.loaded, this.#store));
     if (pipeline.log.enabled('debug')) pipeline.log.debug(`rendered ${batch.length} resource${batch.length === 1 ? '' : 's'} in ${(Number(process.hrtime.bigint() - started) / 1e6).toFixed(1)}ms`);
     const changed = batch.filter((s, i) => this.#applyOutcome(s, outcomes[i]));
     if (changed.length > 0 && runReloads) await this.#reload(changed);

@@ -10,10 +10,14 @@ export const writeRetryMinMs = 1_000;
 /** The longest wait between two tries (ms): the error is logged at most this often once a failure persists. */
 export const writeRetryMaxMs = 30_000;
 
+/** While a failure persists, its error line is logged again this often at most (ms): the same line is not repeated. */
+export const writeRetryRemindMs = 5 * 60_000;
+
 /** Per-resource retry timers with their backoff. */
 export class WriteRetry {
   readonly #pending = new Map<string, { timer: NodeJS.Timeout; delayMs: number }>();
   readonly #lastDelay = new Map<string, number>();
+  readonly #logged = new Map<string, { message: string; at: number }>();
 
   /** @param retry makes `file` due again (called when its timer fires). */
   constructor(
@@ -46,8 +50,20 @@ export class WriteRetry {
     return delayMs;
   }
 
+  /**
+   * True when `message`, a write error of `file`, repeats the one its retry streak logged less than
+   * writeRetryRemindMs ago (so the caller does not log it again); otherwise notes it as logged now.
+   */
+  quiet(file: string, message: string, now = Date.now()): boolean {
+    const last = this.#logged.get(file);
+    if (this.#lastDelay.has(file) && last?.message === message && now - last.at < writeRetryRemindMs) return true;
+    this.#logged.set(file, { message, at: now });
+    return false;
+  }
+
   /** `file` wrote, or failed for a reason a retry cannot fix, or is gone: no timer, and the next failure starts over. */
   settled(file: string): void {
+    this.#logged.delete(file);
     clearTimeout(this.#pending.get(file)?.timer);
     this.#pending.delete(file);
     this.#lastDelay.delete(file);

@@ -226,7 +226,8 @@ export function createEtcdBackend(options: EtcdBackendOptions): Backend {
       ...(options.clientCert ? [`--cert=${shellQuote(options.clientCert)}`] : []),
       ...(options.clientKey ? [`--key=${shellQuote(options.clientKey)}`] : []),
       ...(options.clientInsecure ? ['--insecure-skip-tls-verify'] : []),
-      ...(options.username ? [`--user=${shellQuote(options.username)}`] : []),
+      // keyplate's own user usually may only read: the hint names no user that could not write.
+      ...(options.username ? ['--user=<user>'] : []),
     ];
     return commandLine('etcdctl', flags, `put ${shellQuote(key)} <value>`);
   }

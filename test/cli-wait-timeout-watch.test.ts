@@ -64,3 +64,19 @@ describe('--wait-timeout in watch mode', () => {
     expect(result.out.stderr).toMatch(/gave up waiting for keys after 1s:\napp\.toml: missing \/app\/port/);
   });
 });
+
+describe('--wait-timeout across confdir edits during the start', () => {
+  it('an edit that still leaves the resource waiting does not restart its clock', async () => {
+    const dir = appConfdir({ env: 'OTHER=1\n' });
+    const started = Date.now();
+    const result = await whileRunning(['--watch', ...appFlags(dir), '--wait-timeout', '3s'], {}, async (kp) => {
+      await waitFor(() => kp.out.stderr.includes('waiting for /app/port'), 10_000, 'waiting');
+      await sleep(2_000);
+      writeFileSync(path.join(dir, 'templates/app.tmpl'), 'port={{getv "/app/other"}}\n');
+      await waitFor(() => kp.child.exitCode !== null, 10_000, 'the run to give up');
+    });
+    expect(result.code).toBe(3);
+    expect(result.out.stderr).toMatch(/gave up waiting for keys after 3s:\napp\.toml: missing \/app\/other/);
+    expect(Date.now() - started).toBeLessThan(4_600); // 3 s from the first wait, not from the edit (5 s or more)
+  });
+});

@@ -8,7 +8,7 @@ afterEach(() => vi.useRealTimers());
 
 /** Just what Waiting reads of a resource's state. */
 function state(name: string): ResourceState {
-  return { missing: [], loaded: { resource: { name } } } as unknown as ResourceState;
+  return { missing: [], loaded: { resource: { name, file: `/confdir/conf.d/${name}` } } } as unknown as ResourceState;
 }
 
 describe('reminders while resources wait for keys', () => {

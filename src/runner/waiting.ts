@@ -37,6 +37,8 @@ export interface WaitingOptions {
 /** Follows every resource's missing keys and says what it waits for. */
 export class Waiting {
   readonly #timers = new Set<NodeJS.Timeout>();
+  /** When each resource (by file) started waiting: a confdir edit that reloads it does not restart its clock. */
+  readonly #since = new Map<string, number>();
   #reminder: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: WaitingOptions) {}
@@ -66,6 +68,7 @@ export class Waiting {
     const arrived = before.filter((k) => !missing.includes(k));
     if (missing.length === 0) {
       state.missingSince = undefined;
+      this.#since.delete(state.loaded.resource.file);
       if (arrived.length > 0) this.options.log.info(`${list(arrived)} arrived`, { resource, keys: arrived });
       return;
     }
@@ -77,11 +80,13 @@ export class Waiting {
   }
 
   #startWaiting(state: ResourceState): void {
-    const since = (state.missingSince = Date.now());
+    const file = state.loaded.resource.file;
+    const since = (state.missingSince = this.#since.get(file) ?? Date.now());
+    this.#since.set(file, since);
     this.#reminder ??= setInterval(() => this.#remind(), reminderEveryMs).unref();
     const { waitTimeoutMs } = this.options;
     if (waitTimeoutMs === undefined || this.options.goalReached()) return;
-    this.#timer(waitTimeoutMs, () => {
+    this.#timer(Math.max(0, since + waitTimeoutMs - Date.now()), () => {
       // Still this wait: the keys did not arrive, no confdir edit replaced or dropped the resource, and the start's
       // goal was not reached meanwhile by other means.
       if (state.missingSince !== since || state.missing.length === 0 || !this.options.states().includes(state) || this.options.goalReached()) return;

@@ -41,6 +41,8 @@ describe('keyplate check', () => {
     ['lookup with 3 arguments', { 'templates/app.tmpl': '{{lookup (split "a,b" ",") 1 "x"}}\n' }, /app\.tmpl:1:1: `lookup` takes 2 arguments, got 3: \{\{lookup object "field"\}\}/],
     ['#each with 2 arguments', { 'templates/app.tmpl': '{{#each (split "a,b" ",") 1}}{{this}}{{/each}}\n' }, /app\.tmpl:1:1: `#each` takes one argument, got 2/],
     ['Handlebars internals', { 'templates/app.tmpl': '{{helperMissing "x"}}\n' }, /app\.tmpl:1:1: unknown helper `helperMissing`/],
+    // Names JavaScript objects all have: a stack trace from the engine choice before (a fuzz find).
+    ['a JavaScript built-in name', { 'templates/app.tmpl': 'x {{getv "/db/host"}} {{valueOf}}\n' }, /app\.tmpl:1:\d+: unknown name `valueOf`/],
   ])('%s: exit 2 with the location', async (_name, extra, message) => {
     const dir = makeConfdir({ ...good, ...extra });
     const r = await runCli(['check', '--confdir', dir], { env: baseEnv({ DB_HOST: 'h', DB_PORT: '1' }) });

@@ -24,6 +24,9 @@ const rows: Array<[name: string, template: string, expected: string]> = [
   ['a struct field given arguments', '{{(get "/top").Key 1}}', at(7, '"/top"', 'Key has arguments but cannot be invoked as function')],
   ['a map key given arguments', '{{(json `{}`).k 1}}', at(8, '`{}`', 'k is not a method but has arguments')],
   ['an unknown field of a pair', '{{(get "/top").Nope}}', at(7, '"/top"', "can't evaluate field Nope in type memkv.KVPair")],
+  // JavaScript's Object.prototype names are not Go methods (they crashed the engine: a fuzz find).
+  ['valueOf of a pair', '{{(get "/top").valueOf}}', at(7, '"/top"', "can't evaluate field valueOf in type memkv.KVPair")],
+  ['constructor of a time', '{{(datetime).constructor}}', at(3, 'datetime', "can't evaluate field constructor in type time.Time")],
   ['a method given too many arguments', '{{(get "/top").Depth 1}}', at(7, '"/top"', 'wrong number of args for Depth: want 0 got 1')],
   ['a method with no result', '{{(gets "/upstream/*").Swap 0 1}}', at(8, '"/upstream/*"', 'can\'t call method/function "Swap" with 0 results')],
   ['a method that panics', '{{(gets "/upstream/*").Less 0 5}}', at(22, '(gets "/upstream/*").Less', 'error calling Less: runtime error: index out of range [5] with length 3')],

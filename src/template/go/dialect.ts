@@ -146,7 +146,8 @@ function call(tokens: Token[], at: { i: number }): ValueType | undefined {
   at.i++;
   if (name.v === 'printf') return printfCall(tokens, at);
   if (name.v === 'eq' || name.v === 'ne' || name.v === 'and' || name.v === 'or') return comparison(name.v, tokens, at);
-  const spec = SAFE[name.v];
+  // Own properties only: `{{valueOf}}` must not find Object.prototype's.
+  const spec = Object.hasOwn(SAFE, name.v) ? SAFE[name.v] : undefined;
   if (!spec) return undefined;
   const required = spec.args.length - (spec.optional ?? 0);
   let n = 0;

@@ -121,7 +121,8 @@ function evalField(s: State, dot: Value, fieldName: string, node: Node, args: re
   const [value, isNil] = indirect(receiver);
   if (value === null) s.errorf(`nil pointer evaluating ${typ.name}.${fieldName}`);
   const valueType = typeOf(value as Exclude<Value, undefined>);
-  const method = valueType.methods?.[fieldName];
+  // Own properties only: `.constructor` or `.valueOf` must not find Object.prototype's.
+  const method = valueType.methods && Object.hasOwn(valueType.methods, fieldName) ? valueType.methods[fieldName] : undefined;
   if (method && !isNil) return evalCall(s, dot, method, value, node, fieldName, args, final);
   const hasArgs = (args?.length ?? 0) > 1 || final !== MISSING;
   if (value instanceof GoStruct || value instanceof GoTime) {

@@ -1,4 +1,5 @@
-// keyplate's own signals: SIGTERM and SIGINT stop the run, the reload signal (SIGHUP by default) re-reads the confdir.
+// keyplate's own signals: SIGTERM and SIGINT stop the run, the reload signal (SIGHUP by default) re-reads the confdir,
+// SIGUSR1, SIGUSR2 and SIGHUP (when it is not the reload signal) are said and ignored.
 // While a command runs, SIGTERM and SIGINT belong to it instead (src/process/child.ts forwards them).
 import type { Logger } from '../ops/log.js';
 import { killRunningCommands, runningCommands } from '../process/commands.js';
@@ -27,7 +28,7 @@ export interface SignalHandlers {
 
 /** Handlers installed on the process, until released. */
 export interface SignalWiring {
-  /** Let go of SIGTERM and SIGINT (a started command's forwarding takes them); the reload signal stays. */
+  /** Let go of SIGTERM, SIGINT and the ignored signals (a started command's forwarding takes them); the reload signal stays. */
   releaseStop(): void;
   /** Let go of every signal; idempotent. */
   dispose(): void;
@@ -58,11 +59,20 @@ export function wireSignals({ onStop, reloadSignal, onReload, log }: SignalHandl
   for (const [signal, handler] of stops) process.on(signal, handler);
   const reload = (): void => onReload?.();
   if (reloadSignal) process.on(reloadSignal, reload);
+  // Signals keyplate gives no meaning to would end it without a word (SIGUSR2, SIGHUP) or open Node's inspector on
+  // 127.0.0.1:9229 (SIGUSR1: every value in memory, to anything in the pod): said and ignored, until a command's
+  // forwarding takes them.
+  const ignored = (['SIGUSR1', 'SIGUSR2', 'SIGHUP'] as const).filter((sig) => sig !== reloadSignal);
+  const ignore = (sig: NodeJS.Signals): void => {
+    log?.warn(`ignoring ${sig}: keyplate stops on SIGTERM or SIGINT${reloadSignal ? ` and re-reads its confdir on ${reloadSignal}` : ''}`);
+  };
+  for (const sig of ignored) process.on(sig, ignore);
   let stopReleased = false;
   const releaseStop = (): void => {
     if (stopReleased) return;
     stopReleased = true;
     for (const [signal, handler] of stops) process.off(signal, handler);
+    for (const sig of ignored) process.off(sig, ignore);
   };
   return {
     releaseStop,

@@ -50,4 +50,16 @@ describe('keys built from values', () => {
     expect(out.stderr).toContain('app.tmpl:2:6');
     expect(out.stderr).not.toContain(secret);
   });
+
+  it('a key computed from a helper form of a value (base64, which the env backend spells lower-cased) is not shown either', async () => {
+    const dir = makeConfdir({
+      'conf.d/b.toml': '[template]\nsrc = "b.tmpl"\ndest = "out/b"\nkeys = ["/sec", "/x"]\nengine = "go"\n',
+      'templates/b.tmpl': '{{getv (printf "/x/%s" (base64Encode (getv "/sec")))}}\n',
+    });
+    const run = await runCli(['--onetime', '--confdir', dir], { env: baseEnv({ SEC: 'supersecretval42' }) });
+    expect(run.code).toBe(3);
+    expect(run.stderr).toMatch(/b\.toml: missing b\.tmpl:1:\d+ \(a key the template computed from values; not shown\)/);
+    const encoded = Buffer.from('supersecretval42').toString('base64');
+    for (const form of [encoded, encoded.toLowerCase(), encoded.toUpperCase()]) expect(run.stderr).not.toContain(form);
+  });
 });

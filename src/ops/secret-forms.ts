@@ -17,7 +17,9 @@ const maxLeaves = 1_000;
  * render scope would know each helper's output exactly (see the report on redaction).
  */
 export function secretForms(value: string): Set<string> {
-  const forms = new Set<string>([value, ...caseForms(value), value.trim(), Buffer.from(value, 'utf8').toString('base64')]);
+  const encoded = Buffer.from(value, 'utf8').toString('base64');
+  // The base64 in either case too: a key computed from it, as the env backend spells keys, is lower-cased.
+  const forms = new Set<string>([value, ...caseForms(value), value.trim(), encoded, encoded.toLowerCase(), encoded.toUpperCase()]);
   // atoi's number: `0054321` and `+54321` print as 54321 (an index out of range, a sum).
   if (/^[+-]?\d+$/.test(value.trim())) forms.add(BigInt(value.trim()).toString());
   // Quoted in a message (Go's strconv.Quote, JSON): `"` and `\` escaped, as both quote them.
@@ -99,6 +101,6 @@ export function secretFormsIn(value: string, text: string, lowerText: string, mi
     separators.test(value.trim()) || base64.test(value) || /^\s*[[{]/.test(value) || /["\\\u0000-\u001f]/.test(value) ||
     /[^\u0000-\u007f]/.test(value) || // Go's case mapping differs from JavaScript's outside ASCII
     /^[+-]?0*\d+$/.test(value.trim()); // atoi's number
-  if (!more && !text.includes(encoded) && (core.length < minimumLength || !lowerText.includes(core))) return [];
+  if (!more && !lowerText.includes(encoded.toLowerCase()) && (core.length < minimumLength || !lowerText.includes(core))) return [];
   return [...secretForms(value)].filter((form) => form.length >= minimumLength && text.includes(form));
 }

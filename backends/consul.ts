@@ -105,7 +105,12 @@ export function createConsulBackend(options: BackendOptions): Backend {
     } catch (cause) {
       throw new BackendError(name, `the \`consul\` package is missing (needed to reach ${address}): run \`npm install consul\``, { cause });
     }
-    return new Consul({ baseUrl, agent: await httpAgent(), ...(token ? { defaults: { token } } : {}) });
+    const client = new Consul({ baseUrl, agent: await httpAgent(), ...(token ? { defaults: { token } } : {}) });
+    // The client (papi) hands the URL's hostname to Node's http as it is: an IPv6 address keeps its brackets there
+    // (`[::1]`), which Node then tries to resolve as a name (ENOTFOUND).
+    const opts = (client as unknown as { _opts?: { baseUrl?: { hostname?: string } } })._opts?.baseUrl;
+    if (opts?.hostname?.startsWith('[')) opts.hostname = opts.hostname.slice(1, -1);
+    return client;
   }
 
   async function httpAgent(): Promise<http.Agent> {

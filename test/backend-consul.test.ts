@@ -279,3 +279,16 @@ describe('consul: ACL tokens and errors', () => {
   });
 
 });
+
+describe('consul: an IPv6 node address', () => {
+  const ctx = useConsul({ ipv6: true }, { seed: { '/six/a': 'v6' } });
+
+  it('[::1]:port and http://[::1]:port reach the agent (the client kept the brackets and failed with ENOTFOUND)', async () => {
+    const port = ctx.agent.address.split(':').pop();
+    for (const node of [`[::1]:${port}`, `http://[::1]:${port}`]) {
+      const backend = createConsulBackend(options(node));
+      expect((await backend.getValues(['/six'])).get('/six/a')).toBe('v6');
+      await backend.close();
+    }
+  });
+});

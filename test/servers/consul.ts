@@ -17,6 +17,8 @@ export interface ConsulAgentOptions {
   aclToken?: string;
   /** Serve HTTPS only (no plain HTTP) on the agent's HTTP port, with these PEM files. */
   tls?: ConsulTlsOptions;
+  /** Listen on IPv6 loopback too (`[::1]:port`), beside 127.0.0.1. */
+  ipv6?: boolean;
 }
 
 export interface ConsulTlsOptions {
@@ -103,7 +105,7 @@ export async function startConsul(options: ConsulAgentOptions = {}): Promise<Con
   const mode = options.persistent
     ? ['-server', '-bootstrap-expect=1', `-data-dir=${join(dir, 'data')}`, '-node=keyplate-test']
     : ['-dev'];
-  const args = ['agent', ...mode, '-bind=127.0.0.1', '-client=127.0.0.1', `-config-file=${join(dir, 'config.json')}`];
+  const args = ['agent', ...mode, '-bind=127.0.0.1', options.ipv6 ? '-client=127.0.0.1 ::1' : '-client=127.0.0.1', `-config-file=${join(dir, 'config.json')}`];
 
   let child: ChildProcess | undefined;
   let log = '';

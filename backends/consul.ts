@@ -89,6 +89,10 @@ function hintCommand(options: BackendOptions, baseUrl: string, key: string): str
 
 export function createConsulBackend(options: BackendOptions): Backend {
   const { baseUrl, address, secure } = parseNode(options);
+  if (!secure && (options.clientCaKeys || options.clientCert || options.clientKey)) {
+    // As etcd's backend says it: the files would be ignored, and the agent read in the clear.
+    throw new BackendError(name, `client TLS files are set but node ${address} uses http://; write it as https://${address} (or add --scheme https)`);
+  }
   const environment = options.environment ?? process.env;
   const token = options.token || environment.CONSUL_HTTP_TOKEN || undefined;
   const wait = options.consulWait ?? defaultWait;

@@ -129,16 +129,20 @@ describe('consul: blocking queries', () => {
   });
 
   it("the hint's command, pasted as shown, puts the key on the agent keyplate reads (not the CLI's default 127.0.0.1:8500)", async () => {
-    const backend = createConsulBackend(options(ctx.agent.address, { clientCaKeys: '/etc/my ca.pem' }));
+    // With TLS files the hint names them too (an https agent; not connected to here).
+    const tls = createConsulBackend(options(`https://${ctx.agent.address}`, { clientCaKeys: '/etc/my ca.pem' }));
+    expect(tls.hintForKey!('/hint/db host')).toMatch(new RegExp(`^consul kv put -http-addr=https://${ctx.agent.address.replace(/\./g, '\\.')} -ca-file='/etc/my ca.pem' 'hint/db host' <value>;`));
+    await tls.close();
+    const backend = createConsulBackend(options(ctx.agent.address));
     const hint = backend.hintForKey!('/hint/db host');
-    expect(hint).toMatch(new RegExp(`^consul kv put -http-addr=http://${ctx.agent.address.replace(/\./g, '\\.')} -ca-file='/etc/my ca.pem' '/?hint/db host' <value>;`));
-    // Without the CA file this agent does not use, and with a value for <value>: run it with Consul's own CLI.
-    const command = hint.split(';')[0].replace(" -ca-file='/etc/my ca.pem'", '').replace('<value>', 'pasted');
+    expect(hint).toMatch(new RegExp(`^consul kv put -http-addr=http://${ctx.agent.address.replace(/\./g, '\\.')} 'hint/db host' <value>;`));
+    // With a value for <value>: run it with Consul's own CLI.
+    const command = hint.split(';')[0].replace('<value>', 'pasted');
     const run = spawnSync('/bin/sh', ['-c', command], { env: { PATH: `${path.dirname(consulBinary())}:${process.env.PATH}` }, encoding: 'utf8' });
     expect(run.status, run.stderr).toBe(0);
     expect((await backend.getValues(['/hint'])).get('/hint/db host')).toBe('pasted');
     // A key that starts with `-` comes after `--`, or the CLI reads it as a flag.
-    const dash = backend.hintForKey!('/-dash').split(';')[0].replace(" -ca-file='/etc/my ca.pem'", '').replace('<value>', 'd');
+    const dash = backend.hintForKey!('/-dash').split(';')[0].replace('<value>', 'd');
     expect(dash).toContain(' -- -dash d');
     const put = spawnSync('/bin/sh', ['-c', dash], { env: { PATH: `${path.dirname(consulBinary())}:${process.env.PATH}` }, encoding: 'utf8' });
     expect(put.status, put.stderr).toBe(0);
@@ -290,5 +294,13 @@ describe('consul: an IPv6 node address', () => {
       expect((await backend.getValues(['/six'])).get('/six/a')).toBe('v6');
       await backend.close();
     }
+  });
+});
+
+describe('consul: TLS files with a plain HTTP node', () => {
+  it('are refused, as etcd refuses them: they would be ignored and the agent read in the clear', () => {
+    expect(() => createConsulBackend(options('127.0.0.1:8500', { clientCaKeys: '/etc/hostname' }))).toThrow(
+      /^\[consul\] client TLS files are set but node 127\.0\.0\.1:8500 uses http:\/\/; write it as https:\/\/127\.0\.0\.1:8500 \(or add --scheme https\)/,
+    );
   });
 });

@@ -128,6 +128,17 @@ describe('Go templates with --onetime and the env backend', () => {
     }
   });
 
+  it('a Handlebars template whose only sign is an escaped tag is read as Go, and the error says how to choose Handlebars', async () => {
+    const dir = makeConfdir({ 'conf.d/a.toml': '[template]\nsrc = "a.tmpl"\ndest = "out/a"\nkeys = ["/a"]\n', 'templates/a.tmpl': 'lit=\\{{x}} {{getv "/a/x"}}\n' });
+    const r = await runCli(['--onetime', '--confdir', dir], { env: baseEnv({ A_X: '1' }) });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/a\.tmpl:1:\d+: Go template syntax error: .*function "x" not defined \(read as Go, confd's language, as it looked valid in both, rendered differently \(line 1, \\\{\{\): if it is a Handlebars template, set engine = "handlebars" in its resource\)/);
+    writeFileSync(path.join(dir, 'conf.d/a.toml'), '[template]\nsrc = "a.tmpl"\ndest = "out/a"\nkeys = ["/a"]\nengine = "handlebars"\n');
+    const again = await runCli(['--onetime', '--confdir', dir], { env: baseEnv({ A_X: '1' }) });
+    expect(again.code).toBe(0);
+    expect(readFileSync(path.join(dir, 'out/a'), 'utf8')).toBe('lit={{x}} 1\n');
+  });
+
   it('a runaway range (seq inside seq) stops at render_timeout: exit 1 naming the limit, nothing written', async () => {
     const dir = makeConfdir({
       'conf.d/a.toml': '[template]\nsrc = "a.tmpl"\ndest = "out/a"\nrender_timeout = "1s"\n',

@@ -155,6 +155,13 @@ describe('arguments in the wrong place', () => {
     const r = await runCli(['--onetime', '--confdir', dir, '--env-file', path.join(dir, 'dev.env')]);
     expect(r.stderr).toMatch(/`~` is not expanded/);
     expect(r.code).toBe(1);
+    // keyplate check agrees, and ~user is a directory's name as well.
+    const check = await runCli(['check', '--confdir', dir, '--env-file', path.join(dir, 'dev.env')]);
+    expect(check.stderr).toMatch(/dest directory .*\/~ does not exist; `~` is not expanded: write the full path/);
+    expect(check.code).toBe(1);
+    writeFileSync(path.join(dir, 'conf.d', 'app.toml'), '[template]\nsrc = "app.tmpl"\ndest = "~root/app.conf"\nkeys = ["/app"]\n');
+    const user = await runCli(['--onetime', '--confdir', dir, '--env-file', path.join(dir, 'dev.env')]);
+    expect(user.stderr).toMatch(/~root does not exist; `~` is not expanded/);
   });
 });
 

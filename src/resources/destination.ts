@@ -155,3 +155,11 @@ export function takeDestDirs(): Set<string> | undefined {
   lastDirs = new Set();
   return dirs.size > 0 ? dirs : undefined;
 }
+
+/**
+ * The hint for a missing directory whose path holds `~` or `~user` as a directory name (dest = "~/app.conf"): no
+ * shell reads dest, so `~` is not expanded (as in confd). Empty for any other path.
+ */
+export function unexpandedTilde(dir: string): string {
+  return /(^|\/)~[^/]*(\/|$)/.test(dir) ? '; `~` is not expanded: write the full path' : '';
+}

@@ -10,7 +10,7 @@ import { KeyStore } from '../keys/store.js';
 import type { Logger } from '../ops/log.js';
 import type { Io } from '../ops/output.js';
 import type { LoadedResource } from '../resources/confdir.js';
-import { followDest } from '../resources/destination.js';
+import { followDest, unexpandedTilde } from '../resources/destination.js';
 import { renderOutcome, shownKeys } from './pipeline.js';
 import { prepare } from './setup.js';
 import { prefixesOf } from './state.js';
@@ -83,7 +83,7 @@ async function destinationProblems(loaded: readonly LoadedResource[]): Promise<s
       await fs.access(dir, fsc.W_OK);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      problems.push(`${resource.file}: dest directory ${dir} ${code === 'ENOENT' ? 'does not exist' : 'is not writable by this user'}`);
+      problems.push(`${resource.file}: dest directory ${dir} ${code === 'ENOENT' ? `does not exist${unexpandedTilde(dir)}` : 'is not writable by this user'}`);
     }
   }
   return problems;

@@ -2,7 +2,7 @@
 import { accessSync, chmodSync, chownSync, closeSync, fsyncSync, lstatSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync, constants as fsc } from 'node:fs';
 import { dirname } from 'node:path';
 import { describeFailure, expandSrc, runShell } from '../process/commands.js';
-import { followDest, kindOf, LinkLoopError, notRegularMessage, takeStartStat } from '../resources/destination.js';
+import { followDest, kindOf, LinkLoopError, notRegularMessage, takeStartStat, unexpandedTilde } from '../resources/destination.js';
 import { CheckError, WriteError } from '../errors.js';
 import type { Resource } from '../resources/resource.js';
 import { stagePath } from './stage-files.js';
@@ -199,8 +199,7 @@ function isDirectory(dir: string): boolean {
 function missingDirectory(resource: Resource, path: string, noop: boolean): WriteError {
   const via = path === resource.dest ? '' : ` (where dest's symlink ${resource.dest} points)`;
   const would = noop ? '; the diff shows the new file, but a run would fail here' : '';
-  // dest = "~/app.conf": no shell reads it, so `~` is a directory's name here (as in confd).
-  const tilde = /(^|\/)~(\/|$)/.test(dirname(path)) ? '; `~` is not expanded: write the full path' : '';
+  const tilde = unexpandedTilde(dirname(path));
   return new WriteError(`${resource.name}: destination directory ${dirname(path)}${via} does not exist${would}${tilde}; create it or fix dest in ${resource.file}`);
 }
 

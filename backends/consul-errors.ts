@@ -40,8 +40,11 @@ export function notConsul(what: string, { address }: FailureContext, cause: unkn
   );
 }
 
-/** A BackendError for a failed request; `what` names the key or prefix ("reading app/db"). Never includes a value. */
-export function failure(error: unknown, what: string, context: FailureContext): BackendError {
+/**
+ * A BackendError for a failed request; `what` names the key or prefix ("reading app/db"), `keys` the Consul keys it
+ * read, for the ACL policy a 403 needs (read as confd reads them: `app`, not `app/`). Never includes a value.
+ */
+export function failure(error: unknown, what: string, context: FailureContext, keys: readonly string[] = []): BackendError {
   if (error instanceof BackendError) return error;
   const e = error as RequestFailure;
   const status = statusOf(error);
@@ -52,7 +55,7 @@ export function failure(error: unknown, what: string, context: FailureContext): 
       : `permission denied (HTTP 403) ${context.token ? 'for the token given' : 'with no token set'}`;
     return new BackendError(
       name,
-      `${what} at ${address} failed: ${why}; set a token whose ACL policy may list and read these keys (key_prefix "…" { policy = "list" }) with --token or CONSUL_HTTP_TOKEN`,
+      `${what} at ${address} failed: ${why}; set a token whose ACL policy may list and read these keys (${policyFor(keys)}) with --token or CONSUL_HTTP_TOKEN`,
       { cause: error, permanent: true },
     );
   }
@@ -76,4 +79,11 @@ function connectionAdvice(e: RequestFailure): string {
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `${code}: the host name does not resolve; check --node`;
   if (code === 'ETIMEDOUT' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return `${code}: the address cannot be reached; check --node and the network`;
   return `${code || e.message || 'unknown error'}; check that a Consul agent answers there (--node)`;
+}
+
+/** The ACL rules that let keyplate read `keys` (a recursive read of each, so `key_prefix`; no trailing `/`: `app` covers `app` and `app/…`). */
+function policyFor(keys: readonly string[]): string {
+  if (keys.length === 0) return 'key_prefix "…" { policy = "list" }';
+  const shown = keys.slice(0, 3).map((k) => `key_prefix ${JSON.stringify(k)} { policy = "list" }`);
+  return keys.length > 3 ? `${shown.join(', ')}, and ${keys.length - 3} more` : shown.join(', ');
 }

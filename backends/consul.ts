@@ -168,15 +168,15 @@ export function createConsulBackend(options: BackendOptions): Backend {
   }
 
   const context: FailureContext = { address, token: Boolean(token) };
-  const failure = (error: unknown, what: string): BackendError => describeFailure(error, what, context);
+  const failure = (error: unknown, what: string, keys?: readonly string[]): BackendError => describeFailure(error, what, context, keys);
 
   /** True when /v1/status/leader answers as Consul does (a JSON string: the leader's address, or empty). */
   const speaksConsul = async (): Promise<boolean> => (await leaderReply()) !== undefined;
 
   /** failure(), but an answer Consul would not give is checked first: is it Consul at all? */
-  async function classify(error: unknown, what: string): Promise<BackendError> {
+  async function classify(error: unknown, what: string, keys: readonly string[]): Promise<BackendError> {
     if (!(error instanceof BackendError) && looksForeign(error) && !(await speaksConsul())) return notConsul(what, context, error);
-    return failure(error, what);
+    return failure(error, what, keys);
   }
 
   function toSnapshot(pairs: readonly KvPair[], prefixes: readonly string[], decode: (v: string) => string): Snapshot {
@@ -214,7 +214,7 @@ export function createConsulBackend(options: BackendOptions): Backend {
       // `consul` has already decoded the base64 values; a 404 (nothing under the prefix) leaves `pairs` undefined.
       return { snapshot: toSnapshot(pairs ?? [], [prefix], (v) => v), index: Number.isSafeInteger(next) ? next : undefined };
     } catch (error) {
-      throw await classify(error, what);
+      throw await classify(error, what, [key]);
     }
   }
 
@@ -241,7 +241,7 @@ export function createConsulBackend(options: BackendOptions): Backend {
         for (const k of read.keys()) found.add(prefixOf(k, chunkSet));
         for (const p of chunk) if (!found.has(p)) await readPrefix(p, undefined, signal);
       } catch (error) {
-        throw await classify(error, what);
+        throw await classify(error, what, chunk.map(consulKey));
       }
     }
     return out;
@@ -295,7 +295,7 @@ export function createConsulBackend(options: BackendOptions): Backend {
         read = await readPrefix(prefix, index, signal);
       } catch (error) {
         if (signal.aborted) return;
-        const lost = failure(error, `watching ${consulKey(prefix) || '(all keys)'}`);
+        const lost = failure(error, `watching ${consulKey(prefix) || '(all keys)'}`, [consulKey(prefix)]);
         mirror.failed(prefix, lost);
         downSince ??= Date.now();
         const left = options.retryTimeout === undefined ? Infinity : options.retryTimeout - (Date.now() - downSince);

@@ -78,6 +78,19 @@ describe('consul with ACLs: permission denied, named, permanent', () => {
     });
   }
 
+  it('the policy a 403 names is one that works: a token made with it reads the keys', async () => {
+    const error = await errorOf(createConsulBackend(consulOptions(ctx.agent.address)).getValues(['/secret/db']));
+    const rules = /\((key_prefix "secret\/db" \{ policy = "list" \})\)/.exec(error.message)?.[1];
+    expect(rules, error.message).toBeDefined();
+    const api = (path: string, body: unknown) =>
+      fetch(`http://${ctx.agent.address}/v1/acl/${path}`, { method: 'PUT', headers: { 'x-consul-token': ctx.agent.token! }, body: JSON.stringify(body) }).then((r) => r.json());
+    await api('policy', { Name: 'from-the-advice', Rules: rules });
+    const token = ((await api('token', { Policies: [{ Name: 'from-the-advice' }] })) as { SecretID: string }).SecretID;
+    const backend = createConsulBackend(consulOptions(ctx.agent.address, { token }));
+    expect(Object.fromEntries(await backend.getValues(['/secret/db']))).toEqual({ '/secret/db/password': 'p@sSw0rd-secret' });
+    await backend.close();
+  });
+
   it('a token that may list and read works (the same keys, the same agent)', async () => {
     const backend = createConsulBackend(consulOptions(ctx.agent.address, { token: ctx.agent.token }));
     expect(Object.fromEntries(await backend.getValues(['/secret/db', '/secret/other']))).toEqual({ '/secret/db/password': 'p@sSw0rd-secret', '/secret/other/x': 'y' });

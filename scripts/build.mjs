@@ -10,9 +10,12 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { buildId } from './lib/build-id.mjs';
 import { etcdGrpc, etcdProtos, grpcIpServername } from './lib/static-loads.mjs';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+// Cache entries of one build are not read by another (src/cache/disk.ts).
+const identity = buildId(path.resolve(path.dirname(new URL(import.meta.url).pathname), '..'));
 rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
 
 const vendor = { handlebars: 'handlebars', chokidar: 'chokidar', diff: 'diff' };
@@ -90,7 +93,7 @@ await build({
   external: ['etcd3', 'consul', 'prom-client'],
   plugins: [lazyRequire],
   banner: { js: "const __kpImportMeta = { get url() { return require('node:url').pathToFileURL(__filename).href; } };" },
-  define: { KEYPLATE_VERSION: JSON.stringify(pkg.version), 'import.meta.url': '__kpImportMeta.url' },
+  define: { KEYPLATE_VERSION: JSON.stringify(pkg.version), KEYPLATE_BUILD: JSON.stringify(identity), 'import.meta.url': '__kpImportMeta.url' },
 });
 
 await build({
@@ -104,7 +107,7 @@ await build({
   // import.meta.url, computed on first use: node:url's pathToFileURL costs the start path ~0.5 ms, and only the
   // lazily loaded etcd client and reaper need it.
   banner: { js: "const __kpImportMeta = { get url() { return require('node:url').pathToFileURL(__filename).href; } };" },
-  define: { KEYPLATE_VERSION: JSON.stringify(pkg.version), 'import.meta.url': '__kpImportMeta.url' },
+  define: { KEYPLATE_VERSION: JSON.stringify(pkg.version), KEYPLATE_BUILD: JSON.stringify(identity), 'import.meta.url': '__kpImportMeta.url' },
 });
 
 // Each bundle the launcher loads holds its own CommonJS wrapper, written out and called at the end (a one-line

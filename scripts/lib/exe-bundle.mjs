@@ -8,6 +8,7 @@
 // default; keyplate's environment must come only from its own flags (test/exe.test.ts).
 // grpcIpServername: etcd over TLS to a node given as an IP address (see static-loads.mjs).
 import path from 'node:path';
+import { buildId } from './build-id.mjs';
 import { grpcIpServername, staticLoads } from './static-loads.mjs';
 
 const [target, runtime, outfile, version] = process.argv.slice(2);
@@ -18,7 +19,7 @@ const result = await Bun.build({
   target: 'bun',
   minify: true,
   bytecode: process.env.KEYPLATE_EXE_BYTECODE !== '0',
-  define: { KEYPLATE_VERSION: JSON.stringify(version) },
+  define: { KEYPLATE_VERSION: JSON.stringify(version), KEYPLATE_BUILD: JSON.stringify(buildId(root)) },
   plugins: [staticLoads, grpcIpServername],
   compile: { target, outfile, executablePath: runtime, autoloadDotenv: false, autoloadBunfig: false },
 });

@@ -63,13 +63,21 @@ function isTrusted(cacheDir: string): boolean {
   return ok;
 }
 
+declare const KEYPLATE_BUILD: string;
+/**
+ * The build that made an entry, part of every entry's input: an entry made by another build of keyplate (older rules
+ * for what a template or resource may hold, another compiler) is made again, never served (scripts/lib/build-id.mjs).
+ */
+const build = typeof KEYPLATE_BUILD === 'string' ? KEYPLATE_BUILD : 'source';
+
 /** The cached output for `input`, or undefined. */
 export function readCached(cacheDir: string | undefined, name: string, input: string): string | undefined {
   if (!cacheDir || !isTrusted(cacheDir)) return undefined;
   try {
     const text = readFileSync(join(cacheDir, name), 'utf8');
     const at = text.indexOf(separator);
-    return at !== -1 && text.slice(at + separator.length) === input ? text.slice(0, at) : undefined;
+    if (at === -1 || !text.startsWith(build, at + separator.length) || text.charCodeAt(at + separator.length + build.length) !== 0) return undefined;
+    return text.slice(at + separator.length + build.length + 1) === input ? text.slice(0, at) : undefined;
   } catch {
     return undefined;
   }
@@ -77,7 +85,7 @@ export function readCached(cacheDir: string | undefined, name: string, input: st
 
 /** Store `output` as the entry `name` for `input` (written whole or not at all; a read-only cache is fine). */
 export function writeCached(cacheDir: string | undefined, name: string, input: string, output: string): void {
-  writeEntry(cacheDir, name, output + separator + input);
+  writeEntry(cacheDir, name, `${output}${separator}${build}\0${input}`);
 }
 
 /**

@@ -2,7 +2,7 @@
 // can exist where it is read (a misspelt field renders nothing), and the key reads written as literals are listed
 // so that each resource can check them against its own keys (see reads.ts).
 import { ConfigError } from '../errors.js';
-import { helperNames } from './helpers/index.js';
+import { helperArity, helperNames } from './helpers/index.js';
 import { readHelpers, type LiteralRead } from './reads.js';
 
 /** Handlebars' own helpers a template may call, with how many arguments each takes (`log`: any number). */
@@ -94,6 +94,11 @@ export function checkTemplate(file: string, ast: unknown): LiteralRead[] {
     if (!isHelperPath(p) || !known.has(p.original)) fail(node, `unknown helper \`${p.original}\`; keyplate has: ${[...helperNames].sort().join(', ')}`);
     const params = (node.params as Node[]) ?? [];
     arity(node, p.original, params.length, false);
+    const [min, max] = helperArity(p.original) ?? [0, Infinity];
+    if (params.length < min || params.length > max) {
+      const wanted = min === max ? `${min}` : max === Infinity ? `at least ${min}` : `${min} to ${max}`;
+      fail(node, `\`${p.original}\` takes ${wanted} argument${max === 1 ? '' : 's'}, got ${params.length}`);
+    }
     const first = params[0];
     if (readHelpers[p.original] && first?.type === 'StringLiteral') {
       reads.push({ helper: p.original, arg: first.value as string, line: node.loc?.start.line ?? 0, column: (node.loc?.start.column ?? 0) + 1 });

@@ -15,6 +15,11 @@ const helpers: HelperTable = { ...kvHelpers, ...textHelpers, ...mathHelpers, ...
 /** Every helper name, for `keyplate check` to reject misspelt helpers before anything renders. */
 export const helperNames: readonly string[] = Object.freeze(Object.keys(helpers).sort());
 
+/** How many arguments helper `name` takes ([min, max], max Infinity when open), for the check before any render. */
+export function helperArity(name: string): readonly [number, number] | undefined {
+  return Object.hasOwn(helpers, name) ? helpers[name].arity : undefined;
+}
+
 /** Register every helper (or those `include` accepts) on a Handlebars environment (`Handlebars.create()` or `handlebars/runtime`). */
 export function registerHelpers(env: HelperEnvironment, include: (name: string) => boolean = () => true): void {
   for (const [name, spec] of Object.entries(helpers)) if (include(name)) env.registerHelper(name, toHandlebarsHelper(name, spec));

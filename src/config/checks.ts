@@ -74,11 +74,13 @@ export function checkSettings(settings: CheckedSettings, layers: SettingLayers):
     return [`${list} ${ignored.length === 1 ? 'does' : 'do'} nothing with the env backend (${where('backend')} is env${settingSource('backend', layers) ? '' : ', the default'}); to read from a server, add --backend etcd or --backend consul`];
   }
   for (const node of settings.nodes ?? []) {
-    // With a scheme (`http://user:pass@host`) or without (`user:pass@host:port`, the host:port form).
-    const userinfo = /^(?:[a-z][a-z0-9+.-]*:\/\/)?([^/@]*)@/i.exec(node);
-    if (!userinfo) continue;
+    // A host name never holds `@`: anything before the last one is credentials, whatever it holds (`/`, `@`, `:`),
+    // with a scheme (`http://user:pass@host`) or without (`user:pass@host:port`).
+    const at = node.lastIndexOf('@');
+    if (at < 0) continue;
     // The address is logged and shown on the status page: the message names it without what was before the `@`.
-    const shown = node.replace(userinfo[1], '…');
+    const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(node)?.[0] ?? '';
+    const shown = `${scheme}…${node.slice(at)}`;
     const instead = settings.backend === 'etcd' ? 'give the user with --username and the password in KEYPLATE_PASSWORD' : 'give an ACL token with --token or CONSUL_HTTP_TOKEN';
     throw new UsageError(`${where('node')} ${shown} holds credentials before its \`@\`, which keyplate does not read from an address (and would show in its logs); ${instead}, and write the address without them`);
   }

@@ -26,14 +26,26 @@ describe('signals with no meaning to keyplate', () => {
     const dir = appConfdir();
     const { code, out } = await whileRunning(['--watch', ...appFlags(dir), '--reload-signal', 'SIGUSR2'], {}, async (kp) => {
       await waitFor(() => kp.out.stderr.includes('watching 1 resource'), 10_000, 'watching');
-      for (const sig of ['SIGUSR1', 'SIGHUP'] as const) kp.child.kill(sig);
-      await waitFor(() => (kp.out.stderr.match(/ignoring SIG/g) ?? []).length === 2, 5_000, 'both said');
+      for (const sig of ['SIGUSR1', 'SIGHUP', 'SIGALRM'] as const) kp.child.kill(sig);
+      await waitFor(() => (kp.out.stderr.match(/ignoring SIG/g) ?? []).length === 3, 5_000, 'all three said');
       await new Promise((r) => setTimeout(r, 300));
       expect(kp.child.exitCode).toBe(null);
       expect(listeningPorts(kp.child.pid!)).toEqual([]);
     });
-    expect(out.stderr).toContain('WARN  ignoring SIGUSR1: keyplate stops on SIGTERM or SIGINT and re-reads its confdir on SIGUSR2');
+    expect(out.stderr).toContain('WARN  ignoring SIGUSR1: keyplate stops on SIGTERM, SIGINT or SIGQUIT and re-reads its confdir on SIGUSR2');
+    expect(out.stderr).toContain('WARN  ignoring SIGALRM:');
     expect(out.stderr).toContain('WARN  ignoring SIGHUP:');
     expect(code).toBe(0);
+  });
+
+  it('with a command that has not started yet (a key is missing), SIGHUP is said to go to it once it runs', async () => {
+    const dir = appConfdir({ env: 'OTHER=1\n' });
+    const { out } = await whileRunning(['--watch', ...appFlags(dir), '--', 'sleep', '30'], {}, async (kp) => {
+      await waitFor(() => kp.out.stderr.includes('waiting for /app/port'), 10_000, 'waiting');
+      kp.child.kill('SIGHUP');
+      await waitFor(() => kp.out.stderr.includes('ignoring SIGHUP'), 5_000, 'said');
+      expect(kp.child.exitCode).toBe(null);
+    });
+    expect(out.stderr).toContain('WARN  ignoring SIGHUP; once sleep runs, it goes to sleep: keyplate stops on SIGTERM, SIGINT or SIGQUIT (--reload-signal names a signal that makes it re-read its confdir)');
   });
 });

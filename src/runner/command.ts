@@ -33,6 +33,7 @@ async function renderThenExec(options: RunnerOptions, command: CommandSettings, 
       runner.stop(signalExitCode(sig));
     },
     log: command.log,
+    commandName: command.argv[0],
   });
   try {
     const code = await runner.run();
@@ -71,6 +72,7 @@ async function superviseCommand(options: RunnerOptions, settings: CommandSetting
       runner.stop(signalExitCode(sig));
     },
     log: settings.log,
+    commandName: settings.argv[0],
     reloadSignal: settings.reloadSignal,
     onReload: () => void runner.reloadConfdir('signal'),
   });

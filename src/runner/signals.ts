@@ -4,8 +4,17 @@
 import type { Logger } from '../ops/log.js';
 import { killRunningCommands, runningCommands } from '../process/commands.js';
 
-/** SIGINT and SIGTERM's numbers (the same on every POSIX system), for the 128+N exit code; node:os costs ~4 ms to load. */
-const stopSignalNumbers = { SIGINT: 2, SIGTERM: 15 } as const;
+/**
+ * The stop signals' numbers (the same on every POSIX system), for the 128+N exit code; node:os costs ~4 ms to load.
+ * SIGQUIT too: some images stop their program with it (nginx's STOPSIGNAL), and keyplate may be waiting before it.
+ */
+const stopSignalNumbers = { SIGINT: 2, SIGTERM: 15, SIGQUIT: 3 } as const;
+
+/**
+ * Catchable signals whose default action ends a process (Linux), that keyplate gives no meaning to: said and ignored
+ * rather than a silent death (or, for SIGUSR1, Node's inspector). Not SIGPROF (V8's profiler) nor faults.
+ */
+const ignorable: readonly NodeJS.Signals[] = ['SIGUSR1', 'SIGUSR2', 'SIGHUP', 'SIGALRM', 'SIGVTALRM', 'SIGIO', 'SIGPWR', 'SIGSTKFLT', 'SIGXCPU'];
 
 /** A signal that stops keyplate. */
 export type StopSignal = keyof typeof stopSignalNumbers;
@@ -24,6 +33,8 @@ export interface SignalHandlers {
   onReload?(): void;
   /** Where the first stop signal says what the stop waits for (a running check_cmd or reload_cmd). */
   log?: Logger;
+  /** The command that takes the other signals once it runs (forwarded), for the line that says so before. */
+  commandName?: string;
 }
 
 /** Handlers installed on the process, until released. */
@@ -39,7 +50,7 @@ export interface SignalWiring {
  * check_cmd or reload_cmd runs, the first stop signal logs what the stop waits for and for how long at most; a second
  * one kills those commands' process groups (killRunningCommands) so the run ends at once.
  */
-export function wireSignals({ onStop, reloadSignal, onReload, log }: SignalHandlers): SignalWiring {
+export function wireSignals({ onStop, reloadSignal, onReload, log, commandName }: SignalHandlers): SignalWiring {
   let stopsSeen = 0;
   const stop = (signal: StopSignal): void => {
     onStop(signal);
@@ -62,9 +73,11 @@ export function wireSignals({ onStop, reloadSignal, onReload, log }: SignalHandl
   // Signals keyplate gives no meaning to would end it without a word (SIGUSR2, SIGHUP) or open Node's inspector on
   // 127.0.0.1:9229 (SIGUSR1: every value in memory, to anything in the pod): said and ignored, until a command's
   // forwarding takes them.
-  const ignored = (['SIGUSR1', 'SIGUSR2', 'SIGHUP'] as const).filter((sig) => sig !== reloadSignal);
+  const ignored = ignorable.filter((sig) => sig !== reloadSignal);
   const ignore = (sig: NodeJS.Signals): void => {
-    log?.warn(`ignoring ${sig}: keyplate stops on SIGTERM or SIGINT${reloadSignal ? ` and re-reads its confdir on ${reloadSignal}` : ''}`);
+    const later = commandName ? `; once ${commandName} runs, it goes to ${commandName}` : '';
+    const reload = reloadSignal ? ` and re-reads its confdir on ${reloadSignal}` : commandName ? ' (--reload-signal names a signal that makes it re-read its confdir)' : '';
+    log?.warn(`ignoring ${sig}${later}: keyplate stops on SIGTERM, SIGINT or SIGQUIT${reload}`);
   };
   for (const sig of ignored) process.on(sig, ignore);
   let stopReleased = false;

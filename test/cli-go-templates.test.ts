@@ -132,7 +132,7 @@ describe('Go templates with --onetime and the env backend', () => {
     const dir = makeConfdir({ 'conf.d/a.toml': '[template]\nsrc = "a.tmpl"\ndest = "out/a"\nkeys = ["/a"]\n', 'templates/a.tmpl': 'lit=\\{{x}} {{getv "/a/x"}}\n' });
     const r = await runCli(['--onetime', '--confdir', dir], { env: baseEnv({ A_X: '1' }) });
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/a\.tmpl:1:\d+: Go template syntax error: .*function "x" not defined \(read as Go, confd's language, as it looked valid in both, rendered differently \(line 1, \\\{\{\): if it is a Handlebars template, set engine = "handlebars" in its resource\)/);
+    expect(r.stderr).toMatch(/a\.tmpl:1:\d+: Go template syntax error: .*function "x" not defined \(line 1 has \\\{\{, which Handlebars reads otherwise: if it is a Handlebars template, set engine = "handlebars" in its resource\)/);
     writeFileSync(path.join(dir, 'conf.d/a.toml'), '[template]\nsrc = "a.tmpl"\ndest = "out/a"\nkeys = ["/a"]\nengine = "handlebars"\n');
     const again = await runCli(['--onetime', '--confdir', dir], { env: baseEnv({ A_X: '1' }) });
     expect(again.code).toBe(0);

@@ -97,9 +97,9 @@ export function otherEngineHint(text: string, engine: TemplateEngine): string {
   const evidence = engine === 'go' ? guess.handlebars : guess.go;
   const other = engine === 'go' ? 'handlebars' : 'go';
   if (!evidence && engine === 'go' && guess.differs) {
-    // Read as Go by default: it looked valid in both languages (`\{{x}}`: an escaped tag to Handlebars).
+    // Something Handlebars reads otherwise (`\{{x}}`: an escaped tag), whether Go was chosen or guessed.
     const { line, construct } = guess.differs;
-    return ` (read as Go, confd's language, as it looked valid in both, rendered differently (line ${line}, ${construct.replace(/\s+/g, ' ')}): if it is a Handlebars template, set engine = "handlebars" in its resource)`;
+    return ` (line ${line} has ${construct.replace(/\s+/g, ' ')}, which Handlebars reads otherwise: if it is a Handlebars template, set engine = "handlebars" in its resource)`;
   }
   if (!evidence) return '';
   return ` (this template has ${label[other]} syntax at line ${evidence.line}, ${evidence.construct.replace(/\s+/g, ' ')}: if it is a ${label[other]} template, set engine = "${other}" in its resource)`;

@@ -152,17 +152,6 @@ describe('Go templates with --onetime and the env backend', () => {
     expect(existsSync(path.join(dir, 'out/a'))).toBe(false);
   });
 
-  it('a missing key the template built from a value is named by its template position, never by the value', async () => {
-    const dir = makeConfdir({
-      'conf.d/a.toml': '[template]\nsrc = "a.tmpl"\ndest = "out/a"\nkeys = ["/app"]\n',
-      'templates/a.tmpl': '{{- $n := getv "/app/name" -}}\n{{ getv (printf "/app/%s" $n) }}\n',
-    });
-    const r = await runCli(['--onetime', '--confdir', dir], { env: baseEnv({ APP_NAME: 'supersecret' }) });
-    expect(r.code).toBe(3);
-    expect(r.stderr).toMatch(/a\.toml: missing a\.tmpl:2:\d+ \(a key the template computed from values; not shown\)/);
-    expect(r.stderr).not.toContain('supersecret');
-  });
-
   it('renders getv, getenv, json, printf and range exactly, and exits 0', async () => {
     const dir = makeConfdir({
       'conf.d/app.toml': '[template]\nsrc = "app.tmpl"\ndest = "out/app.conf"\nkeys = ["/app"]\n',

@@ -8,7 +8,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { Etcd3 } from 'etcd3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectRendered, followsOnePut } from './exe-scenarios.js';
+import { expectRendered, followsOnePut, startExe } from './exe-scenarios.js';
 import { useConsul, useEtcd } from './lifecycle.js';
 import { makeTestPki, startEtcd, type EtcdServer, type TestPki } from './servers/etcd.js';
 import { asPid1, denyWriteExecute } from './pid1.js';
@@ -28,18 +28,7 @@ beforeAll(() => {
 
 /** keyplate-linux-x64-musl through musl's loader (or `command`), with a clean environment plus `env`. */
 function run(args: string[], env: Record<string, string> = {}, command = loader) {
-  const child = spawn(command[0], [...command.slice(1), ...args], {
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, KEYPLATE_CACHE_DIR: 'off', ...env },
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (c: Buffer) => (stdout += c));
-  child.stderr.on('data', (c: Buffer) => (stderr += c));
-  const exited = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-  return { child, exited, output: () => stderr };
+  return startExe(command, args, { env: { PATH: process.env.PATH, HOME: process.env.HOME, KEYPLATE_CACHE_DIR: 'off', ...env } });
 }
 
 const toml = (src: string) => `[template]\nsrc = "${src}"\ndest = "out/${src}"\nprefix = "/app"\nkeys = ["/upstream"]\n`;

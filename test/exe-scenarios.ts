@@ -1,5 +1,5 @@
 // Scenarios that both executables (exe.test.ts: glibc; exe-musl.test.ts: musl, through its loader) are put through.
-import type { ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { expect } from 'vitest';
 import { readIfExists, waitFor } from './util.js';
@@ -9,6 +9,20 @@ export interface RunningExe {
   child: ChildProcess;
   exited: Promise<{ code: number | null }>;
   output(): string;
+}
+
+/** Starts `command` (the executable, or a loader and it) with `args`, collecting what it prints until it exits. */
+export function startExe(command: readonly string[], args: readonly string[], options: { env: NodeJS.ProcessEnv; cwd?: string }) {
+  const child = spawn(command[0], [...command.slice(1), ...args], { env: options.env, cwd: options.cwd });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => (stdout += c));
+  child.stderr.on('data', (c: Buffer) => (stderr += c));
+  const exited = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+  return { child, exited, output: () => stderr };
 }
 
 /** Watch mode: `out` first reads `first`, then `then` once `put` has run; SIGTERM then ends the run with exit 0. */

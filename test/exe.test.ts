@@ -1,12 +1,11 @@
 // The compiled executable on its own (`npm run build:exe`): copied alone into an empty directory, run with no Node on
 // PATH and no node_modules above it, the way it runs in someone else's image. The rest of the process-level suite
 // runs against it too (vitest project `exe`); this file covers what only a copied executable can get wrong.
-import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { expectRendered, followsOnePut } from './exe-scenarios.js';
+import { expectRendered, followsOnePut, startExe } from './exe-scenarios.js';
 import { useConsul, useEtcd } from './lifecycle.js';
 import { cleanupTemps, exePath, makeConfdir } from './util.js';
 
@@ -25,17 +24,8 @@ afterAll(() => rmSync(home, { recursive: true, force: true }));
 /** PATH holds keyplate alone: no `node` to fall back on (this machine has one in /usr/bin). */
 const env = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => ({ PATH: path.join(home, 'bin'), HOME: home, KEYPLATE_CACHE_DIR: 'off', ...extra });
 
-function run(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; until?: () => boolean } = {}) {
-  const child = spawn(exe, args, { env: options.env ?? env(), cwd: options.cwd ?? home });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (c: Buffer) => (stdout += c));
-  child.stderr.on('data', (c: Buffer) => (stderr += c));
-  const exited = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-  return { child, exited, output: () => stderr };
+function run(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}) {
+  return startExe([exe], args, { env: options.env ?? env(), cwd: options.cwd ?? home });
 }
 
 const resource = (backendKeys: string) => ({
